@@ -1,0 +1,75 @@
+"""Per-update helpers: who is writing (registering them on first contact) and answering them
+in their language, with HTML escaping and splitting done in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.formatting import split_html
+from bot.services import Services, services
+from bot.texts import Voice
+from domain import customers
+from domain.customers import TelegramProfile
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """The customer behind an update, as handlers need them."""
+
+    customer_id: int
+    first_name: str
+    chat_id: int
+    voice: Voice
+    is_new: bool
+    marketing_consent: bool
+    consent_asked: bool
+
+
+def profile_of(update: Update) -> TelegramProfile:
+    user, chat = update.effective_user, update.effective_chat
+    return TelegramProfile(
+        user_id=user.id, chat_id=chat.id, first_name=user.first_name, last_name=user.last_name,
+        username=user.username, language_code=user.language_code,
+    )
+
+
+async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Visitor:
+    s = services(context)
+    profile = profile_of(update)
+    registration = await s.db(customers.register, profile, s.now())
+    customer = registration.customer
+    language = customers.language_of(customer, profile.language_code, s.config.shop.language)
+    return Visitor(
+        customer_id=customer.id, first_name=customer.first_name, chat_id=profile.chat_id,
+        voice=s.voice(language), is_new=registration.is_new,
+        marketing_consent=customer.marketing_consent, consent_asked=customer.consent_asked,
+    )
+
+
+async def send_html(bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None,
+                    **kwargs) -> Message:
+    """Send Telegram HTML, split at the length limit; the keyboard goes with the last part."""
+    parts = split_html(text)
+    message = None
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        message = await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
+                                         reply_markup=keyboard if last else None,
+                                         link_preview_options=None, **kwargs)
+    return message
+
+
+async def say(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, key: str,
+              keyboard: InlineKeyboardMarkup | None = None, **params) -> Message:
+    s: Services = services(context)
+    text = s.texts.render(key, visitor.voice, name=visitor.first_name, **params)
+    return await send_html(context.bot, visitor.chat_id, text, keyboard)
+
+
+async def say_html(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, html_text: str,
+                   keyboard: InlineKeyboardMarkup | None = None) -> Message:
+    return await send_html(context.bot, visitor.chat_id, html_text, keyboard)

@@ -1,0 +1,125 @@
+"""Numbers, money and dates in the customer's language (Babel), and splitting long HTML
+messages at Telegram's 4096-character limit without breaking tags or entities."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+
+LOCALES = {"de": "de_DE", "en": "en_GB"}
+TELEGRAM_TEXT_LIMIT = 4096
+
+
+def _locale(language: str) -> str:
+    return LOCALES.get(language, "de_DE")
+
+
+def number(value: int | float | Decimal, language: str) -> str:
+    return format_decimal(value, locale=_locale(language))
+
+
+def money(amount: Decimal | float, language: str, currency: str = "EUR") -> str:
+    return format_currency(amount, currency, locale=_locale(language))
+
+
+def day_month(day: date, language: str) -> str:
+    """"3. Mai" / "3 May"."""
+    return format_date(day, "d. MMMM" if language == "de" else "d MMMM", locale=_locale(language))
+
+
+def long_date(day: date, language: str) -> str:
+    """"3. Mai 2026" / "3 May 2026"."""
+    return format_date(day, "long", locale=_locale(language))
+
+
+# --- splitting ---------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]", re.DOTALL)
+_TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z-]+)")
+
+
+def _utf16_len(text: str) -> int:
+    # Telegram counts UTF-16 code units: an emoji outside the BMP counts twice.
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _apply_tag(stack: list[str], token: str) -> None:
+    match = _TAG.match(token)
+    if not match:
+        return
+    closing, name = match.group(1) == "/", match.group(2).lower()
+    if closing:
+        if name in (_tag_name(t) for t in stack):
+            while stack and _tag_name(stack.pop()) != name:
+                pass
+    else:
+        stack.append(token)
+
+
+def _tag_name(open_tag: str) -> str:
+    return _TAG.match(open_tag).group(2).lower()
+
+
+def _closers(stack: list[str]) -> str:
+    return "".join(f"</{_tag_name(tag)}>" for tag in reversed(stack))
+
+
+_BREAK_PRIORITY = {"\n\n": 3, "\n": 2, " ": 1}
+
+
+def split_html(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """Split Telegram HTML into chunks of at most ``limit`` UTF-16 units each, preferring
+    paragraph, then line, then word breaks; tags open at a cut are closed and reopened."""
+    if _utf16_len(text) <= limit:
+        return [text]
+    tokens = _TOKEN.findall(text)
+    chunks: list[str] = []
+    start, reopen = 0, []
+    while start < len(tokens):
+        end, stack_at_end, breaks = _fill(tokens, start, list(reopen), limit)
+        if end < len(tokens):
+            cut = _best_break(breaks, start, end)
+            if cut is not None:
+                end, stack_at_end = cut
+        body = "".join(reopen) + "".join(tokens[start:end]) + _closers(stack_at_end)
+        if body.strip():
+            chunks.append(body.strip())
+        start, reopen = end, stack_at_end
+        while start < len(tokens) and tokens[start] in (" ", "\n"):
+            start += 1
+    return chunks
+
+
+def _fill(tokens: list[str], start: int, stack: list[str], limit: int):
+    """Take tokens from ``start`` while the chunk (with closing tags) fits."""
+    size = sum(_utf16_len(t) for t in stack)
+    breaks: list[tuple[int, int, list[str]]] = []
+    index = start
+    while index < len(tokens):
+        token = tokens[index]
+        trial = list(stack)
+        _apply_tag(trial, token)
+        if size + _utf16_len(token) + _utf16_len(_closers(trial)) > limit and index > start:
+            break
+        size += _utf16_len(token)
+        stack = trial
+        index += 1
+        if token == "\n" or token == " ":
+            double = token == "\n" and index >= 2 and tokens[index - 2] == "\n"
+            priority = _BREAK_PRIORITY["\n\n" if double else token]
+            breaks.append((priority, index, list(stack)))
+    return index, stack, breaks
+
+
+def _best_break(breaks, start: int, end: int):
+    """The latest break of the highest priority that keeps the chunk at least half full."""
+    half = start + (end - start) // 2
+    for priority in (3, 2, 1):
+        candidates = [(i, s) for p, i, s in breaks if p == priority and i > half]
+        if candidates:
+            return candidates[-1]
+    return None

@@ -1,0 +1,1 @@
+"""PTB handlers, one module per area; the wiring table is in bot.app."""

@@ -1,0 +1,168 @@
+"""Commands and menu buttons: help, FAQ topics, language, marketing on/off, talking to a person."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot import keyboards
+from bot.chat import Visitor, identify, say, say_html
+from bot.handlers.onboarding import show_menu
+from bot.services import services
+from domain import conversation, customers
+from domain.consent import Wording, record_marketing_consent
+from domain.handoff import Handoff, request_human
+
+MARKETING_STEP = "confirm_marketing"
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/hilfe, /help: what the bot can do, then the menu."""
+    visitor = await identify(update, context)
+    await say(context, visitor, "help.text")
+    await show_menu(context, visitor)
+
+
+async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sprache, /language: offer German and English."""
+    visitor = await identify(update, context)
+    await say(context, visitor, "language.choose", keyboards.languages(services(context).texts, visitor.voice))
+
+
+async def stop_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stop: no more marketing, at once; the bot keeps answering."""
+    visitor = await identify(update, context)
+    s = services(context)
+    changed = await s.db(record_marketing_consent, visitor.customer_id, False, "stop_command", s.now())
+    await say(context, visitor, "marketing.stopped" if changed or not visitor.consent_asked else "marketing.already_stopped")
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command we do not have: say so and show the help."""
+    await help_command(update, context)
+
+
+async def _edit(update: Update, text: str, keyboard=None) -> None:
+    try:
+        await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():  # a double tap shows the same content
+            raise
+
+
+async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Navigate the menu in place: main menu, FAQ topics, marketing status, languages."""
+    query = update.callback_query
+    s = services(context)
+    visitor = await identify(update, context)
+    await query.answer()
+    texts, voice = s.texts, visitor.voice
+    if query.data == keyboards.MENU_FAQ:
+        await _edit(update, texts.render("menu.faq_prompt", voice), keyboards.faq_topics(texts, voice, s.faq))
+    elif query.data == keyboards.MENU_MARKETING:
+        status = "marketing.status_on" if visitor.marketing_consent else "marketing.status_off"
+        await _edit(update, texts.render(status, voice), keyboards.marketing_toggle(texts, voice, visitor.marketing_consent))
+    elif query.data == keyboards.MENU_LANGUAGE:
+        await _edit(update, texts.render("language.choose", voice), keyboards.languages(texts, voice))
+    else:
+        await _edit(update, texts.render("menu.prompt", voice, name=visitor.first_name), keyboards.main_menu(texts, voice))
+
+
+async def faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A FAQ topic button: the answer as a new message."""
+    query = update.callback_query
+    s = services(context)
+    topic = s.faq.get(query.data.removeprefix(keyboards.FAQ_PREFIX))
+    visitor = await identify(update, context)
+    if topic is None:
+        await query.answer(s.texts.plain("errors.stale_button", visitor.voice))
+        return
+    await query.answer()
+    await answer_faq(context, visitor, topic.key)
+
+
+async def answer_faq(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, topic_key: str) -> None:
+    s = services(context)
+    topic = s.faq.get(topic_key)
+    await say_html(context, visitor, topic.answer_for(visitor.voice.language, visitor.voice.formal))
+
+
+async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Deutsch / English: store the choice and continue in that language."""
+    query = update.callback_query
+    s = services(context)
+    language = query.data.removeprefix(keyboards.LANGUAGE_PREFIX)
+    visitor = await identify(update, context)
+    await s.db(customers.choose_language, visitor.customer_id, language)
+    visitor = await identify(update, context)
+    await query.answer()
+    await _edit(update, s.texts.render("language.changed", visitor.voice))
+    await show_menu(context, visitor)
+
+
+async def handoff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"Talk to our team": one staff notice per pressed message."""
+    query = update.callback_query
+    visitor = await identify(update, context)
+    await query.answer()
+    ref = f"{visitor.chat_id}:{query.message.message_id if query.message else query.id}"
+    await hand_over(context, visitor, None, ref)
+
+
+async def hand_over(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, message_text: str | None, ref: str) -> None:
+    s = services(context)
+    outcome = await s.db(request_human, visitor.customer_id, message_text, ref,
+                         s.config.staff.staff_chat_id, s.now())
+    if outcome is Handoff.REQUESTED:
+        s.outbox_changed()
+        await say(context, visitor, "handoff.requested")
+    elif outcome is Handoff.ALREADY_REQUESTED:
+        await say(context, visitor, "handoff.already_requested")
+    else:
+        contact = s.faq.get("contact")
+        await say_html(context, visitor, s.texts.render("handoff.no_staff_chat", visitor.voice) + "\n\n"
+                       + contact.answer_for(visitor.voice.language, visitor.voice.formal))
+
+
+async def marketing_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Subscribe, unsubscribe or keep: the button itself is the explicit confirmation."""
+    query = update.callback_query
+    s = services(context)
+    visitor = await identify(update, context)
+    await query.answer()
+    await s.db(conversation.clear_step, visitor.customer_id)
+    if query.data == keyboards.MARKETING_KEEP:
+        await _edit(update, s.texts.render("marketing.unchanged", visitor.voice))
+        return
+    granted = query.data == keyboards.MARKETING_ON
+    shown = query.message.text if query.message and query.message.text else None
+    await set_marketing(context, visitor, granted, "button", shown, edit=update)
+
+
+async def set_marketing(context, visitor: Visitor, granted: bool, source: str, shown_text: str | None,
+                        edit: Update | None = None) -> None:
+    s = services(context)
+    wording = Wording(visitor.voice.language, shown_text) if granted and shown_text else None
+    changed = await s.db(record_marketing_consent, visitor.customer_id, granted, source, s.now(), wording)
+    if granted:
+        key = "marketing.started" if changed else "marketing.already_started"
+    else:
+        key = "marketing.stopped" if changed else "marketing.already_stopped"
+    text = s.texts.render(key, visitor.voice)
+    if edit is not None:
+        await _edit(edit, text)
+    else:
+        await say_html(context, visitor, text)
+
+
+async def ask_marketing_change(context, visitor: Visitor, granted: bool) -> None:
+    """opt_in / opt_out in free text: confirm first, by button or by a typed yes/no."""
+    s = services(context)
+    if visitor.consent_asked and visitor.marketing_consent == granted:
+        await say(context, visitor, "marketing.already_started" if granted else "marketing.already_stopped")
+        return
+    await s.db(conversation.set_step, visitor.customer_id, MARKETING_STEP, s.now(), {"granted": granted})
+    key = "marketing.confirm_start" if granted else "marketing.confirm_stop"
+    await say(context, visitor, key, keyboards.confirm_marketing(s.texts, visitor.voice, granted))

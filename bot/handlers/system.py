@@ -1,0 +1,54 @@
+"""Updates about the chat itself (blocked, unblocked), stale or forged buttons, and the error
+handler that keeps one failing update from affecting any other."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMember, Update
+from telegram.ext import ContextTypes
+
+from bot.chat import send_html
+from bot.services import services
+from bot.texts import Voice
+from domain import customers
+
+log = logging.getLogger(__name__)
+
+
+async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A customer blocked (or unblocked) the bot: stop (or resume) proactive messages."""
+    s = services(context)
+    change = update.my_chat_member
+    if change.chat.type != "private":
+        return
+    if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
+        await s.db(customers.mark_unreachable, change.chat.id, s.now())
+        log.info("customer blocked the bot", extra={"chat_id": change.chat.id})
+    else:
+        await s.db(customers.mark_reachable, change.chat.id)
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Callback data nobody handles: an old keyboard or a forged press. Change nothing."""
+    s = services(context)
+    query = update.callback_query
+    log.info("unknown callback data", extra={"data": (query.data or "")[:64], "user_id": query.from_user.id})
+    language = customers.language_of_code(query.from_user.language_code, s.config.shop.language)
+    await query.answer(s.texts.plain("errors.stale_button", s.voice(language)))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure and, in a private chat, tell the customer kindly."""
+    log.error("handler failed", exc_info=context.error,
+              extra={"update_id": getattr(update, "update_id", None)})
+    if not isinstance(update, Update) or update.effective_chat is None or update.effective_chat.type != "private":
+        return
+    s = services(context)
+    user = update.effective_user
+    language = customers.language_of_code(user.language_code if user else None, s.config.shop.language)
+    voice: Voice = s.voice(language)
+    try:
+        await send_html(context.bot, update.effective_chat.id, s.texts.render("errors.generic", voice))
+    except Exception:  # the chat may be what failed; the log above already has the cause
+        log.warning("could not tell the customer about the error", exc_info=True)

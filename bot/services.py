@@ -1,0 +1,60 @@
+"""Everything a handler needs, in one object stored in ``application.bot_data``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from telegram.ext import ContextTypes
+
+from bot.settings import Settings
+from bot.texts import Texts, Voice
+from domain.clock import Clock
+from domain.config import ShopConfig
+from nlu.client import NluClient
+from nlu.faq import FaqCatalog
+from storage.db import Store
+
+T = TypeVar("T")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    config: ShopConfig
+    store: Store
+    texts: Texts
+    faq: FaqCatalog
+    clock: Clock
+    nlu: NluClient | None = None  # None until the NLU server is ready
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def db(self, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a use case in one transaction, off the event loop (database calls block)."""
+
+        def unit_of_work() -> T:
+            with self.store.session() as session:
+                return use_case(session, *args, **kwargs)
+
+        return await asyncio.to_thread(unit_of_work)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @property
+    def staff_voice(self) -> Voice:
+        return Voice(self.config.shop.language, self.config.formal)
+
+    def voice(self, language: str) -> Voice:
+        return Voice(language, self.config.formal and language == "de")
+
+    def outbox_changed(self) -> None:
+        """Tell the dispatcher that rows are waiting, so it need not wait for its next poll."""
+        self.outbox_wakeup.set()
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]

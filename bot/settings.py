@@ -1,0 +1,65 @@
+"""Deployment settings from the environment (secrets and addresses); the shop's own settings
+come from config.yml (see domain.config). Names are a contract documented in the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.db import default_database_url
+
+OFFICIAL_API = "https://api.telegram.org"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = Field(OFFICIAL_API, alias="TELEGRAM_API_BASE_URL")
+    database_url: str = Field(default_factory=default_database_url, alias="DATABASE_URL")
+    nlu_url: str | None = Field(None, alias="NLU_URL")
+    config_path: Path = Field(Path("config.yml"), alias="STAMMGAST_CONFIG")
+    admin_ids: str | None = Field(None, alias="STAMMGAST_ADMIN_IDS")
+    staff_chat_id: int | None = Field(None, alias="STAMMGAST_STAFF_CHAT_ID")
+    webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
+    webhook_listen: str = Field("127.0.0.1", alias="TELEGRAM_WEBHOOK_LISTEN")
+    webhook_port: int = Field(8443, alias="TELEGRAM_WEBHOOK_PORT")
+    webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _server_root(cls, url: str) -> str:
+        # Accept both the server root and PTB's style with "/bot" appended.
+        return url.rstrip("/").removesuffix("/bot")
+
+    @field_validator("nlu_url", "admin_ids", "webhook_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value):
+        return value or None
+
+    @field_validator("staff_chat_id", mode="before")
+    @classmethod
+    def _empty_chat_is_unset(cls, value):
+        return value if value not in ("", None) else None
+
+    @property
+    def bot_api_url(self) -> str:
+        return f"{self.telegram_api_base_url}/bot"
+
+    @property
+    def bot_file_url(self) -> str:
+        return f"{self.telegram_api_base_url}/file/bot"
+
+    def parsed_admin_ids(self) -> tuple[int, ...] | None:
+        if not self.admin_ids:
+            return None
+        try:
+            return tuple(int(part) for part in self.admin_ids.replace(" ", "").split(",") if part)
+        except ValueError:
+            raise ValueError("STAMMGAST_ADMIN_IDS must be comma-separated Telegram user ids, "
+                             "e.g. STAMMGAST_ADMIN_IDS=123456789,987654321") from None
+
+    def token(self) -> str | None:
+        return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None

@@ -1,0 +1,136 @@
+"""The bot's texts: German (du and Sie) and English locale files that the owner can override,
+rendered with escaped parameters and locale-aware numbers and dates.
+
+Every customer-facing sentence lives in ``bot/locales/*.yml``; code only names keys.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import string
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot import formatting
+
+log = logging.getLogger(__name__)
+
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+LANGUAGES = ("de", "en")
+FORMS = ("du", "sie")
+
+
+class TextsError(ValueError):
+    """A locale or override file is invalid; the message names the file and key."""
+
+
+class Html(str):
+    """A parameter that is already safe HTML and must not be escaped again."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """How to talk to one recipient: language and (for German) du or Sie."""
+
+    language: str
+    formal: bool = False
+
+
+def _flatten(tree: dict, source: Path, prefix: str = "") -> dict[str, str | dict[str, str]]:
+    flat: dict[str, str | dict[str, str]] = {}
+    for key, value in tree.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, str):
+            flat[full] = value
+        elif isinstance(value, dict) and set(value) and set(value) <= set(FORMS):
+            if set(value) != set(FORMS):
+                raise TextsError(f"{source}: {full}: give both a 'du:' and a 'sie:' version")
+            flat[full] = {form: str(text) for form, text in value.items()}
+        elif isinstance(value, dict):
+            flat.update(_flatten(value, source, full + "."))
+        else:
+            raise TextsError(f"{source}: {full}: expected a text, got {type(value).__name__}")
+    return flat
+
+
+def _read(path: Path) -> dict[str, str | dict[str, str]]:
+    try:
+        tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise TextsError(f"{path}: not valid YAML ({error})") from None
+    return _flatten(tree, path)
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _variants(entry: str | dict[str, str]) -> list[str]:
+    return list(entry.values()) if isinstance(entry, dict) else [entry]
+
+
+class _LenientParams(dict):
+    """A placeholder without a value stays visible instead of crashing a reply."""
+
+    def __missing__(self, key: str) -> str:
+        log.warning("text placeholder without value", extra={"placeholder": key})
+        return "{" + key + "}"
+
+
+class Texts:
+    def __init__(self, shop_name: str, override_dir: Path | None = None):
+        self.shop_name = shop_name
+        self._catalogs = {lang: _read(LOCALES_DIR / f"{lang}.yml") for lang in LANGUAGES}
+        if override_dir is not None:
+            for lang in LANGUAGES:
+                override = Path(override_dir) / f"{lang}.yml"
+                if override.exists():
+                    self._apply_override(lang, override)
+
+    def _apply_override(self, lang: str, path: Path) -> None:
+        catalog = self._catalogs[lang]
+        for key, entry in _read(path).items():
+            if key not in catalog:
+                raise TextsError(f"{path}: {key}: unknown text key (see bot/locales/{lang}.yml)")
+            allowed = set().union(*(_placeholders(t) for t in _variants(catalog[key]))) | {"shop"}
+            for variant in _variants(entry):
+                unknown = _placeholders(variant) - allowed
+                if unknown:
+                    raise TextsError(f"{path}: {key}: unknown placeholder {{{sorted(unknown)[0]}}}; "
+                                     f"available: {', '.join('{%s}' % p for p in sorted(allowed))}")
+            catalog[key] = entry
+
+    def template(self, key: str, voice: Voice) -> str:
+        entry = self._catalogs.get(voice.language, {}).get(key) or self._catalogs["de"][key]
+        if isinstance(entry, dict):
+            return entry["sie" if voice.formal else "du"]
+        return entry
+
+    def render(self, key: str, voice: Voice, **params: Any) -> str:
+        values = _LenientParams(shop=html.escape(self.shop_name))
+        values.update({name: self._format(value, voice.language) for name, value in params.items()})
+        return self.template(key, voice).format_map(values)
+
+    def plain(self, key: str, voice: Voice, **params: Any) -> str:
+        """For places without HTML (button labels, command descriptions, alerts)."""
+        return html.unescape(self.render(key, voice, **params))
+
+    @staticmethod
+    def _format(value: Any, language: str) -> str:
+        if isinstance(value, Html):
+            return str(value)
+        if isinstance(value, bool) or value is None:
+            return html.escape(str(value or ""))
+        if isinstance(value, (int, float, Decimal)):
+            return formatting.number(value, language)
+        if isinstance(value, datetime):
+            return formatting.long_date(value.date(), language)
+        if isinstance(value, date):
+            return formatting.long_date(value, language)
+        return html.escape(str(value), quote=False)

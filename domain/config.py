@@ -1,0 +1,122 @@
+"""The shop's settings from config.yml: typed, validated at start, with errors that name the
+key, the problem and an example of a valid value.
+
+Secrets never live in this file; deployment-specific values (admin ids, staff chat) can be
+overridden from the environment by the caller.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(ValueError):
+    """config.yml is missing or invalid; the message is meant for the shop owner."""
+
+
+def _example(value: Any) -> dict:
+    return {"json_schema_extra": {"example": value}}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ShopSection(_Section):
+    name: str = Field(min_length=1, max_length=100, **_example("Kaffeehaus Morgenrot"))
+    language: Literal["de", "en"] = Field("de", **_example("de"))
+    address_form: Literal["du", "sie"] = Field("du", **_example("du"))
+    timezone: str = Field("Europe/Berlin", **_example("Europe/Berlin"))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a known time zone") from None
+        return value
+
+
+class StaffSection(_Section):
+    admin_ids: tuple[int, ...] = Field((), **_example([123456789]))
+    staff_chat_id: int | None = Field(None, **_example(-1001234567890))
+
+
+class NluSection(_Section):
+    timeout_seconds: float = Field(2.0, gt=0, le=30, **_example(2.0))
+    faq_min_confidence: float = Field(0.3, ge=0, le=1, **_example(0.3))
+
+
+class TextsSection(_Section):
+    override_dir: Path | None = Field(None, **_example("texts"))
+
+
+class ShopConfig(_Section):
+    shop: ShopSection
+    staff: StaffSection = StaffSection()
+    nlu: NluSection = NluSection()
+    texts: TextsSection = TextsSection()
+
+    @property
+    def formal(self) -> bool:
+        return self.shop.address_form == "sie"
+
+    def with_overrides(self, admin_ids: tuple[int, ...] | None, staff_chat_id: int | None) -> "ShopConfig":
+        staff = self.staff.model_copy(update={
+            k: v for k, v in {"admin_ids": admin_ids, "staff_chat_id": staff_chat_id}.items() if v is not None
+        })
+        return self.model_copy(update={"staff": staff})
+
+
+def load_config(path: Path) -> ShopConfig:
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found. Copy the sample config.yml or set STAMMGAST_CONFIG.") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: not valid YAML ({getattr(error, 'problem', error)}).") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected sections like 'shop:' at the top level.")
+    try:
+        config = ShopConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError("\n".join(_describe(path, problem) for problem in error.errors())) from None
+    if config.texts.override_dir and not config.texts.override_dir.is_absolute():
+        config = config.model_copy(update={"texts": TextsSection(override_dir=Path(path).parent / config.texts.override_dir)})
+    return config
+
+
+def _describe(path: Path, problem: dict) -> str:
+    loc = [str(part) for part in problem["loc"] if not isinstance(part, int)]
+    key = ".".join(loc)
+    message = problem["msg"].removeprefix("Value error, ")
+    if problem["type"] == "extra_forbidden":
+        message = "unknown key (check the spelling)"
+    elif problem["type"] == "missing":
+        message = "is required"
+    elif "input" in problem and problem["type"] != "missing":
+        message = f"{message} (got {problem['input']!r})"
+    example = _example_for(loc)
+    hint = f" Example: {loc[-1]}: {yaml.safe_dump(example, default_flow_style=True).strip().removesuffix('...').strip()}" if example is not None else ""
+    return f"{path}: {key}: {message}.{hint}"
+
+
+def _example_for(loc: list[str]) -> Any:
+    model: type[BaseModel] | None = ShopConfig
+    field = None
+    for part in loc:
+        if model is None or part not in model.model_fields:
+            return None
+        field = model.model_fields[part]
+        annotation = field.annotation
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    extra = field.json_schema_extra if field else None
+    return extra.get("example") if isinstance(extra, dict) else None

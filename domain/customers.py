@@ -1,0 +1,122 @@
+"""Customers and their Telegram identity: registration, language, reachability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from storage.models import Customer, TelegramAccount
+
+SUPPORTED_LANGUAGES = ("de", "en")
+
+
+@dataclass(frozen=True)
+class TelegramProfile:
+    """Who wrote to the bot, as far as the business cares (no Telegram types here)."""
+
+    user_id: int
+    chat_id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Registration:
+    customer: Customer
+    account: TelegramAccount
+    is_new: bool
+
+
+def find_account(session: Session, telegram_user_id: int) -> TelegramAccount | None:
+    return session.get(TelegramAccount, telegram_user_id)
+
+
+def register(session: Session, profile: TelegramProfile, now: datetime) -> Registration:
+    """Find the customer behind a Telegram user, or create one; refresh the profile data.
+
+    Idempotent: a second /start (or a redelivered update) never creates a second customer.
+    """
+    account = find_account(session, profile.user_id)
+    if account is not None:
+        customer = session.get(Customer, account.customer_id)
+        account.chat_id = profile.chat_id
+        account.username = profile.username
+        account.language_code = profile.language_code
+        account.unreachable_since = None  # they wrote to us, so they can be reached
+        customer.last_seen_at = now
+        session.add_all([account, customer])
+        return Registration(customer, account, is_new=False)
+    customer = Customer(
+        first_name=_clean_name(profile.first_name) or "Kunde",
+        last_name=_clean_name(profile.last_name),
+        created_at=now,
+        last_seen_at=now,
+    )
+    session.add(customer)
+    session.flush()
+    account = TelegramAccount(
+        telegram_user_id=profile.user_id,
+        customer_id=customer.id,
+        chat_id=profile.chat_id,
+        username=profile.username,
+        language_code=profile.language_code,
+    )
+    session.add(account)
+    session.flush()
+    return Registration(customer, account, is_new=True)
+
+
+def _clean_name(name: str | None) -> str | None:
+    if not name:
+        return None
+    return " ".join(name.split())[:128] or None
+
+
+def language_of(customer: Customer, telegram_language_code: str | None, shop_language: str) -> str:
+    """The customer's chosen language, else their app language if we speak it, else the shop's."""
+    if customer.language in SUPPORTED_LANGUAGES:
+        return customer.language
+    return language_of_code(telegram_language_code, shop_language)
+
+
+def language_of_code(telegram_language_code: str | None, shop_language: str) -> str:
+    app_language = (telegram_language_code or "").split("-")[0].lower()
+    if app_language in SUPPORTED_LANGUAGES:
+        return app_language
+    return shop_language if shop_language in SUPPORTED_LANGUAGES else "de"
+
+
+def choose_language(session: Session, customer_id: int, language: str) -> Customer:
+    if language not in SUPPORTED_LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    customer = session.get(Customer, customer_id)
+    customer.language = language
+    session.add(customer)
+    return customer
+
+
+def mark_unreachable(session: Session, chat_id: int, now: datetime) -> bool:
+    """Telegram says the bot was blocked or the chat is gone: stop sending to this chat."""
+    account = session.exec(select(TelegramAccount).where(TelegramAccount.chat_id == chat_id)).first()
+    if account is None or account.unreachable_since is not None:
+        return False
+    account.unreachable_since = now
+    session.add(account)
+    return True
+
+
+def mark_reachable(session: Session, chat_id: int) -> None:
+    account = session.exec(select(TelegramAccount).where(TelegramAccount.chat_id == chat_id)).first()
+    if account is not None and account.unreachable_since is not None:
+        account.unreachable_since = None
+        session.add(account)
+
+
+def preferred_language(session: Session, customer_id: int, shop_language: str) -> str:
+    customer = session.get(Customer, customer_id)
+    account = session.exec(select(TelegramAccount).where(TelegramAccount.customer_id == customer_id)).first()
+    return language_of(customer, account.language_code if account else None, shop_language)

@@ -1,0 +1,125 @@
+"""The outbox: every proactive message is a row first, and one dispatcher sends the rows.
+
+A row describes its message without Telegram types: a text key and parameters (rendered in
+the recipient's language at send time) or literal text, plus buttons. The idempotency key
+makes enqueueing safe to repeat, so a redelivered update or a re-run job never queues a
+message twice; the status makes a restart resume exactly the rows that were not sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from storage.models import OutboxMessage
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+SERVICE, STAFF, MARKETING = "service", "staff", "marketing"
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str  # a text key, rendered in the recipient's language
+    callback: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    template: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None  # literal text, used when there is no template
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+    def to_payload(self) -> dict[str, Any]:
+        payload = asdict(self)
+        payload["buttons"] = [[asdict(b) for b in row] for row in self.buttons]
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> "MessageSpec":
+        buttons = tuple(tuple(Button(**b) for b in row) for row in payload.get("buttons") or ())
+        return cls(payload.get("template"), dict(payload.get("params") or {}), payload.get("text"), buttons)
+
+
+def enqueue(
+    session: Session, key: str, chat_id: int, message: MessageSpec, category: str, now: datetime,
+    customer_id: int | None = None, not_before: datetime | None = None,
+) -> OutboxMessage:
+    """Queue a message once per idempotency key; a repeated call returns the existing row."""
+    existing = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
+    if existing is not None:
+        return existing
+    row = OutboxMessage(idempotency_key=key, chat_id=chat_id, customer_id=customer_id, category=category,
+                        payload=message.to_payload(), not_before=not_before or now, created_at=now)
+    try:
+        with session.begin_nested():  # a concurrent writer may have inserted the same key
+            session.add(row)
+    except IntegrityError:
+        return session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).one()
+    return row
+
+
+def claim_due(session: Session, now: datetime, limit: int = 50) -> list[OutboxMessage]:
+    """Mark up to ``limit`` due rows as being sent and return them, oldest first."""
+    rows = list(session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now)
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ))
+    for row in rows:
+        row.status, row.attempts = SENDING, row.attempts + 1
+        session.add(row)
+    return rows
+
+
+def mark_sent(session: Session, row_id: int, telegram_message_id: int | None, now: datetime) -> None:
+    row = session.get(OutboxMessage, row_id)
+    row.status, row.sent_at, row.telegram_message_id, row.last_error = SENT, now, telegram_message_id, None
+    session.add(row)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 2 s, 4 s, 8 s ... capped at ten minutes."""
+    return timedelta(seconds=min(2 ** attempts, 600))
+
+
+def mark_retry(session: Session, row_id: int, error: str, now: datetime, delay: timedelta | None = None) -> str:
+    """Schedule another attempt, or give up after MAX_ATTEMPTS; return the new status."""
+    row = session.get(OutboxMessage, row_id)
+    row.last_error = error[:500]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = FAILED
+    else:
+        row.status, row.not_before = PENDING, now + (delay if delay is not None else retry_delay(row.attempts))
+    session.add(row)
+    return row.status
+
+
+def mark_failed(session: Session, row_id: int, error: str) -> None:
+    row = session.get(OutboxMessage, row_id)
+    row.status, row.last_error = FAILED, error[:500]
+    session.add(row)
+
+
+def release_in_flight(session: Session) -> int:
+    """After a crash, rows caught mid-send go back to pending (sent at most once more)."""
+    rows = list(session.exec(select(OutboxMessage).where(OutboxMessage.status == SENDING)))
+    for row in rows:
+        row.status = PENDING
+        session.add(row)
+    return len(rows)
+
+
+def next_due_time(session: Session) -> datetime | None:
+    return session.exec(
+        select(OutboxMessage.not_before).where(OutboxMessage.status == PENDING)
+        .order_by(OutboxMessage.not_before).limit(1)
+    ).first()

@@ -1,0 +1,104 @@
+"""The bot's client for the Rasa NLU server: one async call, ``parse(text)``, that returns a
+typed result or raises ``NluUnavailable``.
+
+The timeout is short so a slow or dead NLU server never stalls the bot; the client logs the
+outage once when it begins and once when it ends, not for every message.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+FALLBACK_INTENT = "nlu_fallback"
+RETRIEVAL_INTENT = "faq"
+MAX_TEXT_CHARS = 1000  # longer messages are cut: intent lives in the first sentences
+
+
+class NluUnavailable(Exception):
+    """The NLU server did not answer in time or answered with an error."""
+
+
+@dataclass(frozen=True)
+class Entity:
+    type: str
+    value: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    intent: str
+    confidence: float
+    entities: tuple[Entity, ...] = ()
+    faq_topic: str | None = None
+    faq_confidence: float = 0.0
+
+    @property
+    def label(self) -> str:
+        """The intent, with the FAQ topic for the retrieval intent: ``faq/opening_hours``."""
+        if self.intent == RETRIEVAL_INTENT and self.faq_topic:
+            return f"{RETRIEVAL_INTENT}/{self.faq_topic}"
+        return self.intent
+
+    def entity(self, entity_type: str) -> str | None:
+        return next((e.value for e in self.entities if e.type == entity_type), None)
+
+
+def parse_response(payload: dict) -> ParseResult:
+    """Turn Rasa's ``/model/parse`` JSON into a ParseResult."""
+    intent = payload.get("intent") or {}
+    name = intent.get("name") or FALLBACK_INTENT
+    faq_topic, faq_confidence = None, 0.0
+    selected = (payload.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}
+    response = selected.get("response") or {}
+    key = response.get("intent_response_key") or ""
+    if key.startswith(RETRIEVAL_INTENT + "/"):
+        faq_topic, faq_confidence = key.split("/", 1)[1], float(response.get("confidence") or 0.0)
+    entities = tuple(
+        Entity(e["entity"], str(e.get("value", "")), int(e.get("start", 0)), int(e.get("end", 0)))
+        for e in payload.get("entities") or []
+        if "entity" in e
+    )
+    return ParseResult(name, float(intent.get("confidence") or 0.0), entities, faq_topic, faq_confidence)
+
+
+class NluClient:
+    def __init__(self, base_url: str, timeout: float = 2.0):
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+        self._available = True
+
+    @property
+    def available(self) -> bool:
+        """False after a failed call, until a call succeeds again."""
+        return self._available
+
+    async def parse(self, text: str) -> ParseResult:
+        try:
+            response = await self._http.post("/model/parse", json={"text": text[:MAX_TEXT_CHARS]})
+            response.raise_for_status()
+            result = parse_response(response.json())
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
+            self._mark_unavailable(error)
+            raise NluUnavailable(str(error) or type(error).__name__) from error
+        if not self._available:
+            self._available = True
+            log.info("nlu server reachable again", extra={"nlu_url": self.base_url})
+        return result
+
+    def _mark_unavailable(self, error: Exception) -> None:
+        if self._available:
+            self._available = False
+            log.warning(
+                "nlu server unreachable; free text gets the fallback answer until it is back",
+                extra={"nlu_url": self.base_url, "error": repr(error)},
+            )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

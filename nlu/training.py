@@ -1,0 +1,87 @@
+"""Train the Rasa NLU model, cached by a fingerprint of everything that goes into it.
+
+The fingerprint covers the generated Rasa project (pipeline config, every example, the FAQ
+responses) and the Rasa version, so editing ``faq.yml`` or any intent file retrains at the next
+start, while an unchanged project reuses the cached model (training takes minutes).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from nlu.dataset import Example, load_dataset, write_rasa_project
+from nlu.faq import load_catalog
+from nlu.paths import FAQ_FILE, RASA_VERSION, cache_dir
+from nlu.rasa_env import RasaSetupError, ensure_rasa_env, rasa_subprocess_env
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    digest = hashlib.sha256(f"rasa=={RASA_VERSION}\n".encode())
+    for path in sorted(p for p in project_dir.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:20]
+
+
+def models_dir() -> Path:
+    path = cache_dir() / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def ensure_model(examples: list[Example] | None = None, name: str = "nlu", progress=print) -> Path:
+    """Return the path of a trained model for ``examples`` (default: the full data set),
+    training it only when no model with the same fingerprint is cached."""
+    catalog = load_catalog(FAQ_FILE)
+    examples = load_dataset() if examples is None else examples
+    with tempfile.TemporaryDirectory(prefix="stammgast-nlu-") as tmp:
+        project = Path(tmp) / "project"
+        write_rasa_project(project, examples, catalog)
+        model = models_dir() / f"{name}-{project_fingerprint(project)}.tar.gz"
+        if model.exists():
+            return model
+        with _exclusive(model.with_suffix(".lock")):
+            if not model.exists():  # another process may have trained it meanwhile
+                _train(project, model, len(examples), progress)
+    return model
+
+
+def _train(project: Path, model: Path, example_count: int, progress) -> None:
+    rasa = ensure_rasa_env(progress)
+    progress(f"Training the NLU model on {example_count} examples (takes a few minutes on 2 cores) ...")
+    started = time.monotonic()
+    out = project / "models"
+    result = subprocess.run(
+        [str(rasa), "train", "nlu", "--config", "config.yml", "--nlu", "data", "--domain", "domain.yml",
+         "--out", str(out), "--fixed-model-name", "model", "--num-threads", "2"],
+        cwd=project, env=rasa_subprocess_env(),
+    )
+    trained = out / "model.tar.gz"
+    if result.returncode != 0 or not trained.exists():
+        raise RasaSetupError(f"Rasa training failed (exit code {result.returncode}); see its output above.")
+    partial = model.with_suffix(".partial")
+    shutil.move(trained, partial)  # the temporary directory may be on another file system
+    partial.replace(model)  # atomic: a model file is either complete or absent
+    progress(f"Model trained in {time.monotonic() - started:.0f} s: {model}")
+
+
+class _exclusive:
+    """An inter-process lock, so two commands never train the same model at once."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        self.handle = open(self.path, "w")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()

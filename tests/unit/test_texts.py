@@ -1,0 +1,98 @@
+"""Texts: du/Sie/English variants, escaping of user input, owner overrides, formatting."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from bot import formatting
+from bot.texts import LANGUAGES, Html, Texts, TextsError, Voice, _read, LOCALES_DIR
+
+DU, SIE, EN = Voice("de"), Voice("de", formal=True), Voice("en")
+
+
+@pytest.fixture(scope="module")
+def texts():
+    return Texts("Kaffeehaus Morgenrot")
+
+
+def test_du_sie_and_english_differ(texts):
+    du = texts.render("welcome.new", DU, name="Anna")
+    sie = texts.render("welcome.new", SIE, name="Anna")
+    en = texts.render("welcome.new", EN, name="Anna")
+    assert "dass du da bist" in du and "dass Sie da sind" in sie and "Great to have you" in en
+    assert all("Anna" in t and "Kaffeehaus Morgenrot" in t for t in (du, sie, en))
+
+
+def test_user_text_is_escaped(texts):
+    rendered = texts.render("staff.handoff_message", DU, name="<b>Eve</b> & Co", username="",
+                            customer_id="7", message='<script>alert("x")</script>')
+    assert "&lt;b&gt;Eve&lt;/b&gt; &amp; Co" in rendered
+    assert "<script>" not in rendered and "&lt;script&gt;" in rendered
+
+
+def test_shop_name_is_escaped():
+    rendered = Texts("Kaffee & <Kuchen>").render("welcome.back", DU, name="Anna")
+    assert "&lt;Kuchen&gt;" not in rendered  # welcome.back does not use the shop name
+    assert "Kaffee &amp; &lt;Kuchen&gt;" in Texts("Kaffee & <Kuchen>").render("welcome.new", DU, name="A")
+
+
+def test_safe_html_parameter_is_kept(texts):
+    assert "<i>x</i>" in texts.render("staff.handoff_message", DU, name="A", username="", customer_id="1",
+                                      message=Html("<i>x</i>"))
+
+
+def test_missing_placeholder_stays_visible_instead_of_crashing(texts):
+    assert "{name}" in texts.render("welcome.back", DU)
+
+
+def test_every_key_exists_in_both_languages_with_the_same_placeholders():
+    import string
+
+    catalogs = {lang: _read(LOCALES_DIR / f"{lang}.yml") for lang in LANGUAGES}
+    assert set(catalogs["de"]) == set(catalogs["en"])
+
+    def names(entry):
+        variants = entry.values() if isinstance(entry, dict) else [entry]
+        return {n for v in variants for _, n, _, _ in string.Formatter().parse(v) if n}
+
+    for key in catalogs["de"]:
+        assert names(catalogs["de"][key]) == names(catalogs["en"][key]), key
+
+
+def test_owner_override_replaces_one_text(tmp_path):
+    (tmp_path / "de.yml").write_text("welcome:\n  back:\n    du: Moin {name}!\n    sie: Guten Tag {name}!\n")
+    texts = Texts("Laden", tmp_path)
+    assert texts.render("welcome.back", DU, name="Jo") == "Moin Jo!"
+    assert texts.render("welcome.back", EN, name="Jo").startswith("Welcome back")
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("welcome:\n  bak: Hallo\n", "unknown text key"),
+        ("welcome:\n  back: Hallo {vorname}\n", "unknown placeholder {vorname}"),
+        ("welcome:\n  back:\n    du: nur du\n", "both a 'du:' and a 'sie:'"),
+        ("welcome: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_override_is_reported(tmp_path, override, message):
+    (tmp_path / "de.yml").write_text(override)
+    with pytest.raises(TextsError, match=message.replace("{", r"\{").replace("}", r"\}")):
+        Texts("Laden", tmp_path)
+
+
+def test_german_and_english_number_and_date_formats():
+    assert formatting.money(Decimal("1234.5"), "de") == "1.234,50\xa0€"
+    assert formatting.money(Decimal("1234.5"), "en") == "€1,234.50"
+    assert formatting.number(1234567, "de") == "1.234.567"
+    assert formatting.day_month(date(2026, 5, 3), "de") == "3. Mai"
+    assert formatting.day_month(date(2026, 5, 3), "en") == "3 May"
+    assert formatting.long_date(date(2026, 3, 1), "de") == "1. März 2026"
+
+
+def test_numbers_in_parameters_follow_the_language():
+    texts = Texts("X")
+    template_de = texts._format(1234, "de")
+    assert template_de == "1.234" and texts._format(1234, "en") == "1,234"
+    assert texts._format(date(2026, 12, 24), "de") == "24. Dezember 2026"
