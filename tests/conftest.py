@@ -1,0 +1,81 @@
+"""Shared fixtures: databases (a SQLite file and a fresh PostgreSQL database per session).
+
+PostgreSQL runs at 127.0.0.1:5432 (override with STAMMGAST_TEST_POSTGRES_URL). Without it the
+PostgreSQL variants are reported as not run, loudly; with STAMMGAST_REQUIRE_POSTGRES=1 (CI)
+they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from storage.db import Store
+
+POSTGRES_ADMIN_URL = os.environ.get("STAMMGAST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("STAMMGAST_REQUIRE_POSTGRES") == "1"
+_postgres_missing: list[str] = []
+
+
+def _admin_engine():
+    return create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """A fresh, empty PostgreSQL database for this test session, dropped at the end."""
+    name = f"stammgast_test_{uuid.uuid4().hex[:10]}"
+    admin = _admin_engine()
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as error:
+        reason = f"PostgreSQL not reachable at {make_url(POSTGRES_ADMIN_URL).render_as_string()}: {str(error).splitlines()[0]}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason + " (STAMMGAST_REQUIRE_POSTGRES=1)")
+        _postgres_missing.append(reason)
+        pytest.skip(reason + " - the PostgreSQL tests did NOT run")
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """The URL of an empty database: a SQLite file, then (second run) PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'stammgast.db'}"
+    url = request.getfixturevalue("postgres_server_url")
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def store(database_url):
+    store = Store(database_url)
+    store.migrate()
+    yield store
+    store.dispose()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _postgres_missing:
+        terminalreporter.section("PostgreSQL", sep="!", red=True, bold=True)
+        terminalreporter.line("The PostgreSQL tests did NOT run: " + _postgres_missing[0], red=True)
+        terminalreporter.line("Start PostgreSQL on 127.0.0.1:5432 (database 'test', trust auth) "
+                              "or set STAMMGAST_TEST_POSTGRES_URL.", red=True)
