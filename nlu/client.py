@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 
 FALLBACK_INTENT = "nlu_fallback"
 RETRIEVAL_INTENT = "faq"
+# Trained on off-topic messages so they do not land in the nearest shop intent; for the bot
+# it means the same as a low-confidence guess.
+OUT_OF_SCOPE_INTENT = "out_of_scope"
 MAX_TEXT_CHARS = 1000  # longer messages are cut: intent lives in the first sentences
 
 
@@ -50,10 +53,14 @@ class ParseResult:
         return next((e.value for e in self.entities if e.type == entity_type), None)
 
 
+def canonical_intent(name: str) -> str:
+    return FALLBACK_INTENT if name == OUT_OF_SCOPE_INTENT else name
+
+
 def parse_response(payload: dict) -> ParseResult:
     """Turn Rasa's ``/model/parse`` JSON into a ParseResult."""
     intent = payload.get("intent") or {}
-    name = intent.get("name") or FALLBACK_INTENT
+    name = canonical_intent(intent.get("name") or FALLBACK_INTENT)
     faq_topic, faq_confidence = None, 0.0
     selected = (payload.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}
     response = selected.get("response") or {}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from nlu.client import NluClient
+from nlu.client import NluClient, canonical_intent
 from nlu.dataset import Example, load_dataset, stratified_split
 from nlu.paths import REPORTS_DIR
 from nlu.server import RasaServer
@@ -62,7 +62,7 @@ def score(pairs: list[tuple[str, str]]) -> Evaluation:
 async def predict(server_url: str, examples: list[Example]) -> list[tuple[str, str]]:
     client = NluClient(server_url, timeout=10)
     try:
-        return [(e.label, (await client.parse(e.plain_text)).label) for e in examples]
+        return [(canonical_intent(e.label), (await client.parse(e.plain_text)).label) for e in examples]
     finally:
         await client.aclose()
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: databases (a SQLite file and a fresh PostgreSQL database per session).
+"""Shared fixtures: databases (a SQLite file and a fresh PostgreSQL database per session) and\nthe real Rasa NLU server with the trained model.
 
 PostgreSQL runs at 127.0.0.1:5432 (override with STAMMGAST_TEST_POSTGRES_URL). Without it the
 PostgreSQL variants are reported as not run, loudly; with STAMMGAST_REQUIRE_POSTGRES=1 (CI)
@@ -8,6 +8,7 @@ they fail instead.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 
 import pytest
@@ -79,3 +80,28 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.line("The PostgreSQL tests did NOT run: " + _postgres_missing[0], red=True)
         terminalreporter.line("Start PostgreSQL on 127.0.0.1:5432 (database 'test', trust auth) "
                               "or set STAMMGAST_TEST_POSTGRES_URL.", red=True)
+
+
+@pytest.fixture(scope="session")
+def nlu_model():
+    """The trained model for the current training data (trained once, then cached).
+    STAMMGAST_TEST_NLU_MODEL=path uses a given model instead (while editing training data)."""
+    from pathlib import Path
+
+    from nlu.training import ensure_model
+
+    if os.environ.get("STAMMGAST_TEST_NLU_MODEL"):
+        return Path(os.environ["STAMMGAST_TEST_NLU_MODEL"])
+
+    return ensure_model(progress=lambda line: print(line, file=sys.stderr, flush=True))
+
+
+@pytest.fixture(scope="session")
+async def rasa_url(nlu_model):
+    """A real Rasa NLU server with the trained model, shared by the whole session."""
+    from nlu.server import RasaServer
+
+    server = RasaServer(nlu_model)
+    await server.start()
+    yield server.url
+    await server.stop()

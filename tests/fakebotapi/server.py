@@ -77,7 +77,7 @@ class FakeBotApi:
         self.errors = ErrorInjector()
         self.latency = LatencyPolicy()
         self.rate_limiter: RateLimiter | None = None
-        self._polling_seen = False
+        self.polls_started = 0  # getUpdates calls begun (a long poll completes much later)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
@@ -157,8 +157,8 @@ class FakeBotApi:
         method = call.raw_method.lower()
         if self.methods.canonical_name(method) is None:
             raise method_not_found()
-        if method == "getupdates" and not self._polling_seen:
-            self._polling_seen = True
+        if method == "getupdates":
+            self.polls_started += 1
             self.state.changed()
         injected = self.errors.take(method, call.chat_id)
         if injected is not None:
@@ -330,9 +330,10 @@ class FakeBotApi:
                 f"timed out after {timeout}s waiting for {description}\n{self.describe_calls()}"
             ) from None
 
-    async def wait_until_polling(self, timeout: float = 10.0) -> None:
-        """Return once the bot has called getUpdates (i.e. it is up and polling)."""
-        await self.wait_until(lambda: self._polling_seen, timeout, "the bot to call getUpdates")
+    async def wait_until_polling(self, timeout: float = 10.0, after: int = 0) -> None:
+        """Return once the bot has begun a getUpdates call (i.e. it is up and polling); with
+        ``after=api.polls_started`` taken earlier, only a call begun since then counts."""
+        await self.wait_until(lambda: self.polls_started > after, timeout, "the bot to call getUpdates")
 
     async def wait_for_call(
         self,

@@ -1,0 +1,156 @@
+"""Free text through the real Rasa model: FAQ answers, small talk, not understanding,
+talking to a person, marketing on/off by chat, and bad input of every kind."""
+
+import re
+from pathlib import Path
+
+import yaml
+from sqlmodel import select
+
+from nlu.dataset import load_dataset
+from nlu.faq import load_catalog
+from storage.models import MessageLog, OutboxMessage
+from tests.e2e.journeys import customer_of, onboarded
+from tests.fakebotapi import parse_html
+
+HELD_OUT = yaml.safe_load((Path(__file__).parents[1] / "nlu" / "heldout.yml").read_text(encoding="utf-8"))
+CATALOG = load_catalog()
+
+
+def normalized(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip().lower())
+
+
+async def test_every_faq_topic_answers_questions_worded_unlike_the_training_data(bot, api):
+    training = {normalized(e.plain_text) for e in load_dataset()}
+    anna = await onboarded(api)
+    for topic, phrases in HELD_OUT["faq"].items():
+        question = phrases[0]
+        assert normalized(question) not in training, f"{question!r} is training data"
+        await anna.send_text(question)
+        reply = await anna.next_message()
+        expected = parse_html(CATALOG.topics[topic].answer_for("de")).text
+        assert reply.text == expected, f"{topic}: {question!r} got {reply.text[:80]!r}"
+
+
+async def test_faq_answers_follow_the_language(bot, api):
+    john = api.new_user(first_name="John", language_code="en")
+    await john.send_text(HELD_OUT["faq"]["opening_hours"][1])
+    await john.next_message()  # welcome
+    await john.next_message()  # consent question
+    reply = await john.next_message()
+    assert reply.text == parse_html(CATALOG.topics["opening_hours"].answer_for("en")).text
+
+
+async def test_faq_menu_buttons_answer_without_nlu(bot, api):
+    anna = await onboarded(api)
+    menu = anna.messages[-1]
+    await anna.press("Häufige Fragen", message=menu)
+    topics = await anna.next_edit()
+    assert ["Öffnungszeiten"] == [b for row in topics.buttons for b in row if b == "Öffnungszeiten"]
+    await anna.press("Versand", message=menu)
+    assert (await anna.next_message()).text == parse_html(CATALOG.topics["shipping"].answer_for("de")).text
+
+
+async def test_small_talk_is_answered_naturally(bot, api):
+    anna = await onboarded(api)
+    await anna.send_text("Hallo ihr Lieben!")
+    assert (await anna.next_message()).text.startswith("Hallo Anna!")
+    await anna.send_text("Danke vielmals für die Hilfe!")
+    assert (await anna.next_message()).text.startswith("Gern geschehen!")
+    await anna.send_text("Okay, ich verabschiede mich dann mal")
+    assert (await anna.next_message()).text.startswith("Bis bald, Anna!")
+
+
+async def test_nonsense_gets_a_friendly_fallback_with_the_menu(bot, api, db):
+    anna = await onboarded(api)
+    for nonsense in ("asdkjh qwe zzz", "🍕🍕🍕", "Wie wird das Wetter morgen in Hamburg?"):
+        await anna.send_text(nonsense)
+        reply = await anna.next_message()
+        assert reply.text.startswith("Hm, da bin ich mir nicht sicher"), (nonsense, reply.text)
+        assert reply.buttons == [["❓ Häufige Fragen"], ["🙋 Mit dem Team sprechen"]]
+    with db.session() as session:
+        logged = session.exec(select(MessageLog).where(MessageLog.text == "asdkjh qwe zzz")).one()
+        assert logged.intent == "nlu_fallback"
+
+
+async def test_help_intent_explains_the_bot(bot, api):
+    anna = await onboarded(api)
+    await anna.send_text("was kannst du eigentlich alles?")
+    assert "So funktioniert's" in (await anna.next_message()).text
+
+
+async def test_human_handoff_tells_the_customer_and_alerts_staff_once(bot, api, staff, db):
+    anna = await onboarded(api, username="anna_k")
+    await anna.send_text("Ich möchte bitte mit einem Mitarbeiter sprechen <3")
+    assert (await anna.next_message()).text.startswith("Ich habe unserem Team Bescheid gesagt.")
+    notice = await staff.next_message()
+    assert "Anna (@anna_k) möchte mit jemandem aus dem Team sprechen." in notice.text
+    assert "Nachricht: Ich möchte bitte mit einem Mitarbeiter sprechen <3" in notice.text
+    await anna.send_text("Kann mich bitte jemand vom Team anrufen?")
+    assert (await anna.next_message()).text.startswith("Unser Team weiß schon Bescheid")
+    await staff.expect_no_message(within=1.5)
+    with db.session() as session:
+        (row,) = session.exec(select(OutboxMessage)).all()
+        assert row.status == "sent" and row.chat_id == staff.chat_id
+
+
+async def test_complaint_is_met_with_empathy_and_an_offer_to_reach_the_team(bot, api, staff):
+    anna = await onboarded(api)
+    await anna.send_text("Der Cappuccino heute war leider eiskalt und die Bedienung total unfreundlich")
+    reply = await anna.next_message()
+    assert reply.text.startswith("Oh nein, das tut mir wirklich leid!")
+    await anna.press("Ja, bitte melden", message=reply)
+    assert (await anna.next_message()).text.startswith("Ich habe unserem Team Bescheid gesagt.")
+    assert "möchte mit jemandem aus dem Team sprechen" in (await staff.next_message()).text
+
+
+async def test_opt_out_by_chat_needs_a_confirmation(bot, api, db):
+    anna = await onboarded(api)
+    await anna.send_text("Bitte schickt mir keine Werbung mehr")
+    question = await anna.next_message()
+    assert question.text == "Möchtest du wirklich keine Angebote und Neuigkeiten mehr von uns bekommen?"
+    assert customer_of(db, anna).marketing_consent  # nothing changed yet
+    await anna.press("Ja, abmelden", message=question)
+    assert (await anna.next_edit()).text.startswith("Erledigt")
+    assert not customer_of(db, anna).marketing_consent
+
+
+async def test_opt_in_by_chat_confirmed_with_a_typed_yes(bot, api, db):
+    ben = await onboarded(api, first_name="Ben", consent="Nein, danke")
+    await ben.send_text("Ich will doch wieder eure Angebote bekommen")
+    question = await ben.next_message()
+    assert question.text.startswith("Sollen wir dir wieder ab und zu Angebote")
+    await ben.send_text("ja gerne")
+    assert (await ben.next_message()).text.startswith("Schön! Ab jetzt bekommst du wieder")
+    assert customer_of(db, ben).marketing_consent
+
+
+async def test_a_typed_no_keeps_everything(bot, api, db):
+    anna = await onboarded(api)
+    await anna.send_text("keine Angebote mehr bitte")
+    await anna.next_message()
+    await anna.send_text("nee, doch nicht")
+    assert (await anna.next_message()).text == "Alles klar, dann bleibt alles, wie es ist."
+    assert customer_of(db, anna).marketing_consent
+
+
+async def test_forged_and_stale_buttons_change_nothing(bot, api, db):
+    anna = await onboarded(api)
+    before = customer_of(db, anna)
+    for forged in ("consent:maybe", "lang:fr", "faq:nonexistent_topic", "marketing:delete", "menu:admin",
+                   "x" * 64, "faq:../../etc", "handoff:42"):
+        await anna.press_forged(forged)
+        answer = await anna.next_callback_answer()
+        assert answer.get("text") in ("Dieser Knopf ist nicht mehr aktuell.",), (forged, answer)
+    after = customer_of(db, anna)
+    assert (after.language, after.marketing_consent) == (before.language, before.marketing_consent)
+    await anna.expect_no_message(within=0.5)
+
+
+async def test_huge_and_strange_text_is_handled(bot, api):
+    anna = await onboarded(api)
+    for text in ("Kaffee " * 585, "\u202e\u0000\u200b", "<b>fett</b> & <script>", "ä" * 4096, "?!"):
+        await anna.send_text(text)
+        reply = await anna.next_message()
+        assert reply.text  # an answer arrived, and it was valid Telegram HTML

@@ -1,0 +1,126 @@
+"""/start, marketing consent, the menu, /hilfe, /sprache, /stop and the registered commands."""
+
+from sqlmodel import select
+
+from domain.consent import consent_history
+from storage.models import ConsentWording, Customer
+from tests.e2e.journeys import customer_of, onboarded
+
+
+async def start_and_answer_consent(user, answer: str):
+    await user.send_command("/start")
+    welcome = await user.next_message()
+    question = await user.next_message()
+    shown = question.text  # the message object shows later edits too
+    await user.press(answer, message=question)
+    return welcome, question, shown
+
+
+async def test_start_greets_asks_consent_yes_and_shows_menu(bot, api, db):
+    anna = api.new_user(first_name="Anna", language_code="de")
+    welcome, question, shown = await start_and_answer_consent(anna, "Ja, gerne")
+    assert welcome.text.startswith("Hallo Anna!") and "Kaffeehaus Morgenrot" in welcome.text
+    assert question.buttons == [["Ja, gerne", "Nein, danke"]]
+    edit = await anna.next_edit()
+    assert edit.message_id == question.message_id and edit.text.endswith("✅ Ja, gerne") and not edit.buttons
+    assert (await anna.next_message()).text.startswith("Prima, danke!")
+    menu = await anna.next_message()
+    assert "Wobei kann ich helfen?" in menu.text
+    assert [row[0] for row in menu.buttons] == ["❓ Häufige Fragen", "🙋 Mit dem Team sprechen",
+                                                "🔔 Angebote & Neuigkeiten", "🌐 Sprache / Language"]
+    customer = customer_of(db, anna)
+    assert customer.marketing_consent and customer.first_name == "Anna"
+    with db.session() as session:
+        (record,) = consent_history(session, customer.id)
+        assert record.granted and record.source == "onboarding"
+        assert session.get(ConsentWording, record.wording_version).text == shown
+
+
+async def test_consent_no_means_no_marketing(bot, api, db):
+    ben = api.new_user(first_name="Ben")
+    await start_and_answer_consent(ben, "Nein, danke")
+    await ben.next_edit()
+    assert (await ben.next_message()).text.startswith("Alles klar, wir schicken dir keine Werbung")
+    customer = customer_of(db, ben)
+    assert customer.consent_asked and not customer.marketing_consent
+
+
+async def test_second_start_duplicates_nothing(bot, api, db):
+    anna = await onboarded(api)
+    await anna.send_command("/start")
+    back = await anna.next_message()
+    assert back.text == "Schön, dass du wieder da bist, Anna! 😊"
+    assert "Wobei kann ich helfen?" in (await anna.next_message()).text
+    with db.session() as session:
+        assert len(session.exec(select(Customer)).all()) == 1
+        assert len(consent_history(session, customer_of(db, anna).id)) == 1
+
+
+async def test_double_tap_on_consent_records_once(bot, api, db):
+    anna = api.new_user(first_name="Anna")
+    _, question, _ = await start_and_answer_consent(anna, "Ja, gerne")
+    await anna.next_edit()
+    await anna.press("Ja, gerne", message=question, stale_ok=True)
+    assert (await anna.next_callback_answer())  # first press
+    answer = await anna.next_callback_answer()
+    assert answer.get("text") == "Schon erledigt 👍"
+    with db.session() as session:
+        assert len(consent_history(session, customer_of(db, anna).id)) == 1
+
+
+async def test_names_with_markup_are_escaped(bot, api):
+    eve = api.new_user(first_name="<b>Eve</b> & Co")
+    await eve.send_command("/start")
+    welcome = await eve.next_message()  # the fake rejects invalid HTML, so arriving proves escaping
+    assert welcome.text.startswith("Hallo <b>Eve</b> & Co!")
+
+
+async def test_stop_ends_marketing_and_the_bot_keeps_answering(bot, api, db):
+    anna = await onboarded(api)
+    await anna.send_command("/stop")
+    assert (await anna.next_message()).text.startswith("Erledigt – du bekommst keine Angebote")
+    assert not customer_of(db, anna).marketing_consent
+    await anna.send_command("/stop")
+    assert (await anna.next_message()).text.startswith("Du bekommst bereits keine Angebote")
+    await anna.send_command("/hilfe")
+    assert "So funktioniert's" in (await anna.next_message()).text
+
+
+async def test_language_switch_to_english_and_back(bot, api, db):
+    anna = api.new_user(first_name="Anna")
+    await anna.send_command("/sprache")
+    chooser = await anna.next_message()
+    assert chooser.buttons == [["🇩🇪 Deutsch", "🇬🇧 English"]]
+    await anna.press("English", message=chooser)
+    assert (await anna.next_edit()).text == "Great, I'll write to you in English from now on."
+    assert (await anna.next_message()).text.startswith("How can I help?")
+    assert customer_of(db, anna).language == "en"
+    await anna.send_command("/help")
+    assert "How it works" in (await anna.next_message()).text
+    await anna.next_message()
+    await anna.send_command("/language")
+    await anna.press("Deutsch", message=await anna.next_message())
+    assert (await anna.next_edit()).text == "Alles klar, ich schreibe dir ab jetzt auf Deutsch."
+
+
+async def test_english_app_users_are_greeted_in_english(bot, api):
+    john = api.new_user(first_name="John", language_code="en")
+    await john.send_command("/start")
+    assert (await john.next_message()).text.startswith("Hi John!")
+    assert (await john.next_message()).buttons == [["Yes, please", "No, thanks"]]
+
+
+async def test_commands_are_registered_per_language(bot, api):
+    names = lambda language: [c["command"] for c in api.commands(language_code=language)]
+    assert names("de") == ["start", "hilfe", "sprache", "stop"]
+    assert names("en") == ["start", "help", "language", "stop"]
+    assert names("") == names("de")
+
+
+async def test_unknown_commands_and_pictures_get_a_friendly_answer(bot, api):
+    anna = api.new_user(first_name="Anna")
+    await anna.send_command("/gibtsnicht")
+    assert "So funktioniert's" in (await anna.next_message()).text
+    await anna.next_message()
+    await anna.send_photo(b"\x89PNG fake", caption=None)
+    assert "Bilder, Sticker und Sprachnachrichten" in (await anna.next_message()).text
