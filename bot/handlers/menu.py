@@ -41,6 +41,8 @@ async def stop_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command we do not have: say so and show the help."""
+    visitor = await identify(update, context)
+    await say(context, visitor, "errors.unknown_command")
     await help_command(update, context)
 
 

@@ -54,13 +54,18 @@ class BotProcess:
         self._reader: asyncio.Task | None = None
 
     async def start(self, timeout: float = 60) -> "BotProcess":
-        polls_before = self.api.polls_started
+        """Start the bot; ready means it polls, or in webhook mode that it set its webhook."""
+        polls_before, calls_before = self.api.polls_started, self.api.mark()
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", cwd=REPO, env=self.env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )
         self._reader = asyncio.create_task(self._read_output())
-        polling = asyncio.ensure_future(self.api.wait_until_polling(timeout, after=polls_before))
+        if "TELEGRAM_WEBHOOK_URL" in self.env:
+            ready = self.api.wait_for_call("setWebhook", since=calls_before, timeout=timeout)
+        else:
+            ready = self.api.wait_until_polling(timeout, after=polls_before)
+        polling = asyncio.ensure_future(ready)
         exited = asyncio.ensure_future(self.process.wait())
         done, _ = await asyncio.wait({polling, exited}, return_when=asyncio.FIRST_COMPLETED)
         if exited in done:

@@ -120,6 +120,7 @@ async def test_commands_are_registered_per_language(bot, api):
 async def test_unknown_commands_and_pictures_get_a_friendly_answer(bot, api):
     anna = api.new_user(first_name="Anna")
     await anna.send_command("/gibtsnicht")
+    assert (await anna.next_message()).text.startswith("Diesen Befehl kenne ich leider nicht.")
     assert "So funktioniert's" in (await anna.next_message()).text
     await anna.next_message()
     await anna.send_photo(b"\x89PNG fake", caption=None)

@@ -36,6 +36,7 @@ from .formatting import TextOptions
 from .methods import BotApiMethods
 from .models import ApiCall
 from .params import read_request
+from .webhooks import WebhookDeliverer
 from .state import BotState
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
@@ -80,6 +81,7 @@ class FakeBotApi:
         self.polls_started = 0  # getUpdates calls begun (a long poll completes much later)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        self.webhook_delivery: WebhookDeliverer | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> FakeBotApi:
@@ -96,7 +98,16 @@ class FakeBotApi:
         self._port = self._runner.addresses[0][1]
         return self
 
+    def route_webhooks_to(self, origin: str) -> WebhookDeliverer:
+        """Deliver updates to a webhook the bot sets, at ``origin`` (e.g. its local listener
+        ``http://127.0.0.1:8443``) instead of the public HTTPS host it registers."""
+        self.webhook_delivery = WebhookDeliverer(self.state, origin)
+        self.webhook_delivery.start()
+        return self.webhook_delivery
+
     async def stop(self) -> None:
+        if self.webhook_delivery is not None:
+            await self.webhook_delivery.stop()
         self.methods.shutdown()  # releases pending long polls
         if self._runner is not None:
             await self._runner.cleanup()
