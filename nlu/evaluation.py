@@ -3,7 +3,10 @@ through the bot's own client against a real Rasa server, and report per-label pr
 recall and F1, macro-F1 and the most frequent confusions.
 
 Labels are the intents, with the retrieval intent resolved to its topic (``faq/shipping``).
-Macro-F1 averages over the labels of the held-out set; a fallback prediction counts as a miss.
+Macro-F1 averages over the shop's labels (every intent and FAQ topic); a fallback prediction
+for one of them counts as a miss. The off-topic examples (``out_of_scope``, which the bot
+treats as ``nlu_fallback``) are scored in their own row but left out of the average: they
+measure how well nonsense is refused, not how well customers are understood.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from nlu.client import NluClient, canonical_intent
+from nlu.client import FALLBACK_INTENT, NluClient, canonical_intent
 from nlu.dataset import Example, load_dataset, stratified_split
 from nlu.paths import REPORTS_DIR
 from nlu.server import RasaServer
@@ -39,8 +42,16 @@ class Evaluation:
     total: int
 
     @property
+    def shop_scores(self) -> list[LabelScore]:
+        return [s for s in self.scores if s.label != FALLBACK_INTENT]
+
+    @property
     def macro_f1(self) -> float:
-        return sum(s.f1 for s in self.scores) / len(self.scores)
+        return sum(s.f1 for s in self.shop_scores) / len(self.shop_scores)
+
+    @property
+    def off_topic(self) -> LabelScore | None:
+        return next((s for s in self.scores if s.label == FALLBACK_INTENT), None)
 
 
 def score(pairs: list[tuple[str, str]]) -> Evaluation:
@@ -84,15 +95,21 @@ def render_report(evaluation: Evaluation) -> str:
         "the model is trained on 80 % of the examples of every intent and FAQ topic and "
         f"tested on the other 20 % ({evaluation.total} examples).",
         "",
-        f"**Macro-F1: {evaluation.macro_f1:.3f}**, accuracy {evaluation.accuracy:.3f}",
+        f"**Macro-F1 over the {len(evaluation.shop_scores)} intents and FAQ topics: {evaluation.macro_f1:.3f}**, "
+        f"accuracy over all test examples {evaluation.accuracy:.3f}",
         "",
         "| label | precision | recall | F1 | support |",
         "|---|---:|---:|---:|---:|",
     ]
     lines += [
         f"| {s.label} | {s.precision:.2f} | {s.recall:.2f} | {s.f1:.2f} | {s.support} |"
-        for s in evaluation.scores
+        for s in evaluation.shop_scores
     ]
+    if evaluation.off_topic:
+        s = evaluation.off_topic
+        lines += ["", "Off-topic messages (`out_of_scope`, answered like `nlu_fallback`; not in the macro average):", "",
+                  "| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|",
+                  f"| nlu_fallback | {s.precision:.2f} | {s.recall:.2f} | {s.f1:.2f} | {s.support} |"]
     lines += ["", "## Top confusions (expected → predicted)", ""]
     lines += [f"- {e} → {p}: {n}" for e, p, n in evaluation.confusions] or ["- none"]
     return "\n".join(lines) + "\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
@@ -98,7 +100,7 @@ async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     language = query.data.removeprefix(keyboards.LANGUAGE_PREFIX)
     visitor = await identify(update, context)
     await s.db(customers.choose_language, visitor.customer_id, language)
-    visitor = await identify(update, context)
+    visitor = replace(visitor, voice=s.voice(language))
     await query.answer()
     await _edit(update, s.texts.render("language.changed", visitor.voice))
     await show_menu(context, visitor)

@@ -35,7 +35,7 @@ async def test_bot_keeps_working_while_the_nlu_server_is_down(bots, api, nlu_mod
             assert reply.text.startswith("Freie Texte kann ich gerade leider nicht verstehen")
             assert reply.buttons[0] == ["❓ Häufige Fragen"]
         await anna.press("Häufige Fragen", message=reply)  # buttons still work
-        await anna.press("Öffnungszeiten", message=await anna.next_edit())
+        await anna.press("Öffnungszeiten", message=(await anna.next_edit()).message)
         assert (await anna.next_message()).text == OPENING_HOURS
         await anna.send_command("/hilfe")  # and commands
         assert "So funktioniert's" in (await anna.next_message()).text

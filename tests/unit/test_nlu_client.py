@@ -44,3 +44,14 @@ def test_scores():
     assert round(by_label["b"].precision, 3) == 0.667 and by_label["b"].recall == 1.0
     assert evaluation.confusions == [("a", "b", 1)]
     assert evaluation.accuracy == 0.75
+
+
+def test_off_topic_is_scored_but_not_averaged():
+    evaluation = score([("a", "a"), ("nlu_fallback", "a"), ("nlu_fallback", "nlu_fallback")])
+    assert [s.label for s in evaluation.shop_scores] == ["a"]
+    assert evaluation.macro_f1 == 2 * 0.5 * 1.0 / 1.5  # "a": precision 1/2, recall 1
+    assert evaluation.off_topic.recall == 0.5
+
+
+def test_out_of_scope_reaches_the_bot_as_fallback():
+    assert parse_response({"intent": {"name": "out_of_scope", "confidence": 0.9}}).intent == "nlu_fallback"
