@@ -8,11 +8,12 @@ overridden from the environment by the caller.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class ConfigError(ValueError):
@@ -57,11 +58,52 @@ class TextsSection(_Section):
     override_dir: Path | None = Field(None, **_example("texts"))
 
 
+class TierConfig(_Section):
+    name: str = Field(min_length=1, max_length=30, **_example("Silber"))
+    threshold: int = Field(ge=0, **_example(250))
+    multiplier: Decimal = Field(Decimal(1), ge=1, le=10, **_example(1.25))
+
+
+class RewardConfig(_Section):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$", **_example("kaffee"))
+    name: str = Field(min_length=1, max_length=60, **_example("Ein Kaffee nach Wahl"))
+    name_en: str | None = Field(None, max_length=60, **_example("A coffee of your choice"))
+    cost: int = Field(gt=0, **_example(100))
+    valid_days: int = Field(30, ge=1, le=365, **_example(30))
+
+
+class LoyaltySection(_Section):
+    points_per_euro: Decimal = Field(Decimal(1), ge=0, le=100, **_example(1))
+    points_per_purchase: int = Field(0, ge=0, le=1000, **_example(0))
+    rounding: Literal["down", "nearest", "up"] = Field("down", **_example("down"))
+    tier_window_months: int = Field(12, ge=1, le=60, **_example(12))
+    tiers: tuple[TierConfig, ...] = Field((TierConfig(name="Bronze", threshold=0),), min_length=1)
+    expiry_months: int | None = Field(24, ge=1, le=120, **_example(24))
+    expiry_warning_days: int = Field(30, ge=1, le=180, **_example(30))
+    rewards: tuple[RewardConfig, ...] = ()
+    referral_bonus: int = Field(0, ge=0, le=10000, **_example(50))
+    receipt_valid_minutes: int = Field(60, ge=1, le=60 * 24 * 14, **_example(60))
+    max_purchase_amount: Decimal = Field(Decimal(1000), gt=0, **_example(1000))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "LoyaltySection":
+        if self.points_per_euro == 0 and self.points_per_purchase == 0:
+            raise ValueError("points_per_euro and points_per_purchase are both 0, so nobody earns points")
+        thresholds = [t.threshold for t in self.tiers]
+        if thresholds[0] != 0 or thresholds != sorted(set(thresholds)):
+            raise ValueError("tiers must start at threshold 0 and rise, e.g. Bronze 0, Silber 250, Gold 600")
+        keys = [r.key for r in self.rewards]
+        if len(keys) != len(set(keys)):
+            raise ValueError("every reward needs its own key")
+        return self
+
+
 class ShopConfig(_Section):
     shop: ShopSection
     staff: StaffSection = StaffSection()
     nlu: NluSection = NluSection()
     texts: TextsSection = TextsSection()
+    loyalty: LoyaltySection = LoyaltySection()
 
     @property
     def formal(self) -> bool:
@@ -96,13 +138,13 @@ def load_config(path: Path) -> ShopConfig:
 
 def _describe(path: Path, problem: dict) -> str:
     loc = [str(part) for part in problem["loc"] if not isinstance(part, int)]
-    key = ".".join(loc)
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in problem["loc"]).lstrip(".")
     message = problem["msg"].removeprefix("Value error, ")
     if problem["type"] == "extra_forbidden":
         message = "unknown key (check the spelling)"
     elif problem["type"] == "missing":
         message = "is required"
-    elif "input" in problem and problem["type"] != "missing":
+    elif "input" in problem and not isinstance(problem["input"], (dict, list, tuple)):
         message = f"{message} (got {problem['input']!r})"
     example = _example_for(loc)
     hint = f" Example: {loc[-1]}: {yaml.safe_dump(example, default_flow_style=True).strip().removesuffix('...').strip()}" if example is not None else ""
@@ -117,6 +159,8 @@ def _example_for(loc: list[str]) -> Any:
             return None
         field = model.model_fields[part]
         annotation = field.annotation
+        if get_origin(annotation) in (tuple, list):  # a list of sections: look into its items
+            annotation = get_args(annotation)[0]
         model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
     extra = field.json_schema_extra if field else None
     return extra.get("example") if isinstance(extra, dict) else None

@@ -72,7 +72,22 @@ def parse_response(payload: dict) -> ParseResult:
         for e in payload.get("entities") or []
         if "entity" in e
     )
+    entities = _merge_adjacent(entities, payload.get("text") or "")
     return ParseResult(name, float(intent.get("confidence") or 0.0), entities, faq_topic, faq_confidence)
+
+
+def _merge_adjacent(entities: tuple[Entity, ...], text: str) -> tuple[Entity, ...]:
+    """DIET may tag "3. Mai" as two entities, "3" and "Mai"; join neighbours of one type that
+    only punctuation or spaces separate, taking the value from the original text."""
+    merged: list[Entity] = []
+    for entity in sorted(entities, key=lambda e: e.start):
+        previous = merged[-1] if merged else None
+        gap = text[previous.end:entity.start] if previous else None
+        if previous and previous.type == entity.type and gap is not None and len(gap) <= 3 and not gap.strip(" .,/-"):
+            merged[-1] = Entity(entity.type, text[previous.start:entity.end], previous.start, entity.end)
+        else:
+            merged.append(entity)
+    return tuple(merged)
 
 
 class NluClient:

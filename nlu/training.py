@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import re
 import shutil
 import subprocess
 import tempfile
@@ -49,7 +50,18 @@ def ensure_model(examples: list[Example] | None = None, name: str = "nlu", progr
         with _exclusive(model.with_suffix(".lock")):
             if not model.exists():  # another process may have trained it meanwhile
                 _train(project, model, len(examples), progress)
+                _prune(name, keep=model)
     return model
+
+
+def _prune(name: str, keep: Path, keep_count: int = 3) -> None:
+    """Keep the newest few models of a kind (about 90 MB each); an older checkout may still use one."""
+    own_kind = re.compile(rf"^{re.escape(name)}-[0-9a-f]{{20}}\.tar\.gz$")
+    models = sorted((m for m in models_dir().iterdir() if own_kind.match(m.name)),
+                    key=lambda m: m.stat().st_mtime, reverse=True)
+    for old in [m for m in models if m != keep][keep_count - 1:]:
+        old.unlink(missing_ok=True)
+        old.with_suffix(".lock").unlink(missing_ok=True)
 
 
 def _train(project: Path, model: Path, example_count: int, progress) -> None:

@@ -55,3 +55,14 @@ def test_off_topic_is_scored_but_not_averaged():
 
 def test_out_of_scope_reaches_the_bot_as_fallback():
     assert parse_response({"intent": {"name": "out_of_scope", "confidence": 0.9}}).intent == "nlu_fallback"
+
+
+def test_a_date_tagged_in_pieces_is_joined_from_the_original_text():
+    result = parse_response({
+        "text": "Mein Geburtstag ist am 3. Mai, und am 4.",
+        "intent": {"name": "set_birthday", "confidence": 0.99},
+        "entities": [{"entity": "date", "value": "3", "start": 23, "end": 24},
+                     {"entity": "date", "value": "Mai", "start": 26, "end": 29},
+                     {"entity": "date", "value": "4", "start": 38, "end": 39}],
+    })
+    assert [e.value for e in result.entities] == ["3. Mai", "4"]
