@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
 from storage.models import Customer, TelegramAccount
 
 SUPPORTED_LANGUAGES = ("de", "en")
+# "Last seen" serves win-back and reports, where minutes do not matter; not refreshing it on
+# every message keeps a chatting customer's updates read-only.
+LAST_SEEN_RESOLUTION = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,9 @@ def register(session: Session, profile: TelegramProfile, now: datetime) -> Regis
         account.username = profile.username
         account.language_code = profile.language_code
         account.unreachable_since = None  # they wrote to us, so they can be reached
-        customer.last_seen_at = now
-        session.add_all([account, customer])
+        if now - customer.last_seen_at >= LAST_SEEN_RESOLUTION:
+            customer.last_seen_at = now
+        session.add_all([account, customer])  # written only if something changed
         return Registration(customer, account, is_new=False)
     customer = Customer(
         first_name=_clean_name(profile.first_name) or "Kunde",
