@@ -125,6 +125,10 @@ class Texts:
     def _format(value: Any, language: str) -> str:
         if isinstance(value, Html):
             return str(value)
+        if isinstance(value, dict) and "money_cents" in value:  # see domain.outbox.money_param
+            return html.escape(formatting.money(Decimal(value["money_cents"]) / 100, language))
+        if isinstance(value, dict) and "date" in value:
+            return formatting.long_date(date.fromisoformat(value["date"]), language)
         if isinstance(value, bool) or value is None:
             return html.escape(str(value or ""))
         if isinstance(value, (int, float, Decimal)):

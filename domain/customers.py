@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
+from domain import codes
 from storage.models import Customer, TelegramAccount
 
 SUPPORTED_LANGUAGES = ("de", "en")
@@ -55,6 +57,7 @@ def register(session: Session, profile: TelegramProfile, now: datetime) -> Regis
         session.add_all([account, customer])  # written only if something changed
         return Registration(customer, account, is_new=False)
     customer = Customer(
+        code=unused_customer_code(session),
         first_name=_clean_name(profile.first_name) or "Kunde",
         last_name=_clean_name(profile.last_name),
         created_at=now,
@@ -72,6 +75,30 @@ def register(session: Session, profile: TelegramProfile, now: datetime) -> Regis
     session.add(account)
     session.flush()
     return Registration(customer, account, is_new=True)
+
+
+def unused_customer_code(session: Session) -> str:
+    while True:  # a collision is a one-in-a-billion event; just draw again
+        code = codes.new_code(codes.CUSTOMER_CODE_LENGTH)
+        if session.exec(select(Customer.id).where(Customer.code == code)).first() is None:
+            return code
+
+
+def find_by_code(session: Session, code: str) -> Customer | None:
+    return session.exec(select(Customer).where(Customer.code == code)).first()
+
+
+def find_by_username(session: Session, username: str) -> Customer | None:
+    account = session.exec(
+        select(TelegramAccount).where(func.lower(TelegramAccount.username) == username.lower().lstrip("@"))
+    ).first()
+    return session.get(Customer, account.customer_id) if account else None
+
+
+def chat_of(session: Session, customer_id: int) -> TelegramAccount | None:
+    """The customer's Telegram account, if they have one and it can be reached."""
+    account = session.exec(select(TelegramAccount).where(TelegramAccount.customer_id == customer_id)).first()
+    return account if account is not None and account.unreachable_since is None else None
 
 
 def _clean_name(name: str | None) -> str | None:

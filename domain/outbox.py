@@ -9,7 +9,7 @@ message twice; the status makes a restart resume exactly the rows that were not 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,16 @@ from storage.models import OutboxMessage
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 SERVICE, STAFF, MARKETING = "service", "staff", "marketing"
 MAX_ATTEMPTS = 8
+
+
+def money_param(cents: int) -> dict[str, int]:
+    """A money amount as a message parameter (rendered "4,50 €" in the recipient's locale)."""
+    return {"money_cents": int(cents)}
+
+
+def date_param(day: date) -> dict[str, str]:
+    """A date as a message parameter (rendered "3. Mai 2026" in the recipient's locale)."""
+    return {"date": day.isoformat()}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,12 @@ from storage.types import UTCDateTime
 
 
 class Customer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("code", name="uq_customer_code"),
+                      UniqueConstraint("external_ref", name="uq_customer_external_ref"))
+
     id: int | None = Field(default=None, primary_key=True)
+    # Short code for the counter and the loyalty card (no 0/O or 1/I); see domain.codes.
+    code: str | None = Field(default=None, max_length=12)
     first_name: str = Field(max_length=128)
     last_name: str | None = Field(default=None, max_length=128)
     # Chosen with /sprache; None means "follow the Telegram app language".
@@ -25,6 +30,16 @@ class Customer(SQLModel, table=True):
     consent_asked: bool = Field(default=False)
     created_at: datetime = Field(sa_type=UTCDateTime)
     last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    # Normalized E.164 (+4915112345678); imported customers link their Telegram by it.
+    phone: str | None = Field(default=None, max_length=20, index=True)
+    # The shop's own customer number from an import, so importing twice changes nothing.
+    external_ref: str | None = Field(default=None, max_length=64)
+    birthday_day: int | None = None
+    birthday_month: int | None = None
+    birthday_year: int | None = None
+    referred_by_id: int | None = Field(default=None, foreign_key="customer.id")
+    # Bumped by every change of the points: the UPDATE is the lock that serializes them.
+    points_version: int = Field(default=0)
 
 
 class TelegramAccount(SQLModel, table=True):
@@ -122,3 +137,71 @@ class MessageLog(SQLModel, table=True):
     intent: str | None = Field(default=None, max_length=64)
     confidence: float | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Purchase(SQLModel, table=True):
+    """A purchase booked at the counter, from a receipt QR code or from an import."""
+
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_purchase_idempotency_key"),
+                      Index("ix_purchase_customer", "customer_id", "created_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200)
+    customer_id: int = Field(foreign_key="customer.id")
+    amount_cents: int
+    category: str | None = Field(default=None, max_length=40)
+    source: str = Field(max_length=16)  # counter | receipt | import
+    booked_by: int | None = Field(default=None, sa_type=BigInteger)  # staff Telegram user id
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    # A reversal (/storno) books a correction in the ledger and notes it here.
+    reversed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reversal_reason: str | None = Field(default=None, max_length=200)
+
+
+class PointsEntry(SQLModel, table=True):
+    """The append-only points ledger: a balance is the sum of a customer's entries."""
+
+    __tablename__ = "points_entry"
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_points_entry_idempotency_key"),
+                      Index("ix_points_entry_customer", "customer_id", "id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200)
+    customer_id: int = Field(foreign_key="customer.id")
+    amount: int  # signed
+    reason: str = Field(max_length=16)  # purchase | reward | referral | goodwill | expiry | correction | import
+    purchase_id: int | None = Field(default=None, foreign_key="purchase.id")
+    redemption_id: int | None = Field(default=None, foreign_key="redemption.id")
+    # When these points count for the tier (a purchase, and its reversal, at purchase time).
+    tier_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Redemption(SQLModel, table=True):
+    """A reward the customer bought with points: a one-time code staff mark as used."""
+
+    __table_args__ = (UniqueConstraint("code", name="uq_redemption_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=12)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    reward_key: str = Field(max_length=32)
+    reward_name: str = Field(max_length=60)
+    cost: int
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_by: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class UsedReceipt(SQLModel, table=True):
+    """Receipt tokens already scanned: a token credits once, whoever scans it."""
+
+    __tablename__ = "used_receipt"
+
+    nonce: str = Field(primary_key=True, max_length=32)
+    customer_id: int = Field(foreign_key="customer.id")
+    purchase_id: int | None = Field(default=None, foreign_key="purchase.id")
+    used_at: datetime = Field(sa_type=UTCDateTime)

@@ -3,15 +3,19 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
 
 from storage.db import Store, schema_is_current
 from storage.models import Customer, TelegramAccount
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
 TABLES = {"customer", "telegram_account", "consent_wording", "consent_record", "conversation_state",
-          "outbox_message", "message_log", "alembic_version"}
+          "outbox_message", "message_log", "purchase", "points_entry", "redemption", "used_receipt",
+          "alembic_version"}
 
 
 def test_migrations_create_every_table_and_are_idempotent(store):
@@ -19,6 +23,13 @@ def test_migrations_create_every_table_and_are_idempotent(store):
     assert schema_is_current(store.engine)
     store.migrate()  # a second start must not fail or change anything
     assert schema_is_current(store.engine)
+
+
+def test_migrations_match_the_models(store):
+    """A model change without its migration would break only on a customer's database."""
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert differences == []
 
 
 def test_fresh_database_is_not_current(database_url):

@@ -1,0 +1,158 @@
+"""Booking purchases and reversing them; the customer hears about both through the outbox.
+
+A purchase is booked once per idempotency key (the staff member's Telegram message, the
+receipt token, the import row): a redelivered update or a second scan returns the first
+booking instead of crediting again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from domain import customers, ledger, loyalty, outbox, referrals
+from domain.config import LoyaltySection
+from domain.outbox import MessageSpec
+from storage.models import Customer, PointsEntry, Purchase
+
+COUNTER, RECEIPT, IMPORT = "counter", "receipt", "import"
+
+
+@dataclass(frozen=True)
+class Booking:
+    purchase: Purchase
+    customer: Customer
+    points: int
+    balance: int
+    tier: ledger.TierStatus
+    upgraded: bool
+    duplicate: bool  # this key was booked before; nothing changed now
+
+
+def cents(amount: Decimal) -> int:
+    return int((Decimal(amount) * 100).to_integral_value())
+
+
+def book_purchase(
+    session: Session, customer_id: int, amount: Decimal, rules: LoyaltySection, now: datetime, key: str,
+    source: str, category: str | None = None, booked_by: int | None = None,
+) -> Booking:
+    """Credit the points for one purchase, once per key, and queue the customer's messages."""
+    version = ledger.lock(session, customer_id)
+    customer = session.get(Customer, customer_id)
+    existing = session.exec(select(Purchase).where(Purchase.idempotency_key == key)).first()
+    if existing is not None:
+        return _booking(session, existing, customer, rules, now, points=_points_of(session, existing),
+                        upgraded=False, duplicate=True)
+    ledger.settle_expiry(session, customer_id, version, now)
+    before = ledger.tier_status(session, customer_id, rules, now)
+    points = loyalty.points_for_purchase(amount, rules, before.tier)
+    purchase = Purchase(idempotency_key=key, customer_id=customer_id, amount_cents=cents(amount),
+                        category=category, source=source, booked_by=booked_by, created_at=now)
+    session.add(purchase)
+    session.flush()
+    ledger.add_entry(session, customer_id, points, ledger.PURCHASE, f"purchase:{purchase.id}", now,
+                     purchase_id=purchase.id, tier_at=now, expires_at=loyalty.expiry_of(now, rules))
+    referrals.credit_first_purchase(session, customer, rules, now)
+    after = ledger.tier_status(session, customer_id, rules, now)
+    booking = _booking(session, purchase, customer, rules, now, points=points,
+                       upgraded=after.tier.threshold > before.tier.threshold, duplicate=False)
+    _notify_booking(session, booking, now)
+    return booking
+
+
+def _points_of(session: Session, purchase: Purchase) -> int:
+    return session.exec(
+        select(PointsEntry.amount).where(PointsEntry.idempotency_key == f"purchase:{purchase.id}")
+    ).first() or 0
+
+
+def _booking(session, purchase, customer, rules, now, *, points, upgraded, duplicate) -> Booking:
+    return Booking(purchase=purchase, customer=customer, points=points,
+                   balance=ledger.balance(session, customer.id),
+                   tier=ledger.tier_status(session, customer.id, rules, now),
+                   upgraded=upgraded, duplicate=duplicate)
+
+
+def _notify_booking(session: Session, booking: Booking, now: datetime) -> None:
+    account = customers.chat_of(session, booking.customer.id)
+    if account is None:  # imported customers without Telegram, or unreachable ones
+        return
+    params = {"points": booking.points, "amount": outbox.money_param(booking.purchase.amount_cents),
+              "balance": booking.balance, "tier": booking.tier.tier.name}
+    if booking.tier.next_tier is not None:
+        template = "loyalty.credited"
+        params |= {"missing": booking.tier.missing_for_next, "next_tier": booking.tier.next_tier.name}
+    else:
+        template = "loyalty.credited_top_tier"
+    key = f"purchase:{booking.purchase.id}"
+    outbox.enqueue(session, f"{key}:credited", account.chat_id, MessageSpec(template, params),
+                   outbox.SERVICE, now, customer_id=booking.customer.id)
+    if booking.upgraded:
+        outbox.enqueue(session, f"{key}:upgrade", account.chat_id,
+                       MessageSpec("loyalty.tier_upgrade", {"tier": booking.tier.tier.name,
+                                                            "multiplier": float(booking.tier.tier.multiplier)}),
+                       outbox.SERVICE, now, customer_id=booking.customer.id)
+
+
+class ReversalError(ValueError):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # unknown_purchase | already_reversed
+
+
+@dataclass(frozen=True)
+class Reversal:
+    purchase: Purchase
+    customer: Customer
+    points: int
+    balance: int
+
+
+def reverse_purchase(session: Session, purchase_id: int, reason: str, now: datetime,
+                     rules: LoyaltySection) -> Reversal:
+    """/storno: take back the points of a purchase (a correction entry; nothing is deleted).
+
+    The balance may go below zero when the points were already spent: that is the truth
+    about the account, and the next purchases make up for it.
+    """
+    purchase = session.get(Purchase, purchase_id)
+    if purchase is None:
+        raise ReversalError("unknown_purchase")
+    version = ledger.lock(session, purchase.customer_id)
+    session.refresh(purchase)
+    if purchase.reversed_at is not None:
+        raise ReversalError("already_reversed")
+    ledger.settle_expiry(session, purchase.customer_id, version, now)
+    points = _points_of(session, purchase)
+    ledger.add_entry(session, purchase.customer_id, -points, ledger.CORRECTION, f"storno:{purchase.id}", now,
+                     purchase_id=purchase.id, tier_at=purchase.created_at, note=reason[:200])
+    purchase.reversed_at, purchase.reversal_reason = now, reason[:200]
+    session.add(purchase)
+    customer = session.get(Customer, purchase.customer_id)
+    result = Reversal(purchase, customer, points, ledger.balance(session, customer.id))
+    account = customers.chat_of(session, customer.id)
+    if account is not None:
+        outbox.enqueue(session, f"storno:{purchase.id}", account.chat_id, MessageSpec("loyalty.reversed", {
+            "amount": outbox.money_param(purchase.amount_cents), "date": outbox.date_param(purchase.created_at.date()),
+            "points": points, "balance": result.balance, "reason": reason[:200],
+        }), outbox.SERVICE, now, customer_id=customer.id)
+    return result
+
+
+@dataclass(frozen=True)
+class PurchaseView:
+    id: int
+    created_at: datetime
+    amount_cents: int
+    category: str | None
+    reversed: bool
+
+
+def last_purchases(session: Session, customer_id: int, limit: int = 5) -> list[PurchaseView]:
+    rows = session.exec(select(Purchase).where(Purchase.customer_id == customer_id)
+                        .order_by(Purchase.created_at.desc(), Purchase.id.desc()).limit(limit)).all()
+    return [PurchaseView(p.id, p.created_at, p.amount_cents, p.category, p.reversed_at is not None) for p in rows]

@@ -1,0 +1,109 @@
+"""Rewards: the catalog from config, buying a reward with points, and staff marking the
+one-time code as used at the counter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from domain import codes, ledger
+from domain.config import LoyaltySection, RewardConfig
+from storage.models import Customer, Redemption
+
+
+class RedeemError(ValueError):
+    def __init__(self, reason: str, **details):
+        super().__init__(reason)
+        self.reason = reason  # unknown_reward | not_enough_points | already_done
+        self.details = details
+
+
+def reward(rules: LoyaltySection, key: str) -> RewardConfig | None:
+    return next((r for r in rules.rewards if r.key == key), None)
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    redemption: Redemption
+    balance: int
+
+
+def redeem(session: Session, customer_id: int, reward_key: str, request_id: str, rules: LoyaltySection,
+           now: datetime) -> Redeemed:
+    """Deduct the reward's cost and issue a one-time code.
+
+    ``request_id`` names the customer's confirmation (one confirmation, one redemption): a
+    double tap or a redelivered update raises ``already_done`` instead of paying twice.
+    """
+    chosen = reward(rules, reward_key)
+    if chosen is None:
+        raise RedeemError("unknown_reward")
+    version = ledger.lock(session, customer_id)
+    key = f"reward:{customer_id}:{request_id}"
+    if ledger.entry_exists(session, key):
+        raise RedeemError("already_done")
+    ledger.settle_expiry(session, customer_id, version, now)
+    available = ledger.balance(session, customer_id)
+    if available < chosen.cost:
+        raise RedeemError("not_enough_points", balance=available, cost=chosen.cost, missing=chosen.cost - available)
+    redemption = Redemption(code=_unused_code(session), customer_id=customer_id, reward_key=chosen.key,
+                            reward_name=chosen.name, cost=chosen.cost, created_at=now,
+                            expires_at=now + timedelta(days=chosen.valid_days))
+    session.add(redemption)
+    session.flush()
+    ledger.add_entry(session, customer_id, -chosen.cost, ledger.REWARD, key, now,
+                     redemption_id=redemption.id, note=chosen.name)
+    return Redeemed(redemption, available - chosen.cost)
+
+
+def _unused_code(session: Session) -> str:
+    while True:
+        code = codes.new_code(codes.REWARD_CODE_LENGTH)
+        if session.exec(select(Redemption.id).where(Redemption.code == code)).first() is None:
+            return code
+
+
+class UseError(ValueError):
+    def __init__(self, reason: str, redemption: Redemption | None = None):
+        super().__init__(reason)
+        self.reason = reason  # invalid_code | unknown_code | already_used | expired
+        self.redemption = redemption
+
+
+@dataclass(frozen=True)
+class UsedCode:
+    redemption: Redemption
+    customer_name: str
+    customer_code: str | None
+
+
+def mark_used(session: Session, typed_code: str, staff_user_id: int, now: datetime) -> UsedCode:
+    """/einloesen: a code is good for one use, before it expires."""
+    code = codes.normalize(typed_code, codes.REWARD_CODE_LENGTH)
+    if code is None:
+        raise UseError("invalid_code")
+    redemption = session.exec(select(Redemption).where(Redemption.code == code)).first()
+    if redemption is None:
+        raise UseError("unknown_code")
+    if redemption.used_at is None and redemption.expires_at <= now:
+        raise UseError("expired", redemption)
+    # Conditional UPDATE: of two staff members typing the same code at once, one wins.
+    claimed = session.execute(
+        update(Redemption).where(Redemption.id == redemption.id, Redemption.used_at.is_(None))
+        .values(used_at=now, used_by=staff_user_id)
+    ).rowcount
+    session.refresh(redemption)
+    if not claimed:
+        raise UseError("already_used", redemption)
+    customer = session.get(Customer, redemption.customer_id)
+    return UsedCode(redemption, customer.first_name, customer.code)
+
+
+def open_redemptions(session: Session, customer_id: int, now: datetime) -> list[Redemption]:
+    return list(session.exec(
+        select(Redemption).where(Redemption.customer_id == customer_id, Redemption.used_at.is_(None),
+                                 Redemption.expires_at > now).order_by(Redemption.created_at)
+    ))
