@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     webhook_listen: str = Field("127.0.0.1", alias="TELEGRAM_WEBHOOK_LISTEN")
     webhook_port: int = Field(8443, alias="TELEGRAM_WEBHOOK_PORT")
     webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+    # Signs receipt QR codes; the till script and the bot must share it. Unset: no receipts.
+    receipt_secret: SecretStr | None = Field(None, alias="STAMMGAST_RECEIPT_SECRET")
 
     @field_validator("telegram_api_base_url")
     @classmethod
@@ -34,7 +36,7 @@ class Settings(BaseSettings):
         # Accept both the server root and PTB's style with "/bot" appended.
         return url.rstrip("/").removesuffix("/bot")
 
-    @field_validator("nlu_url", "admin_ids", "webhook_url", mode="before")
+    @field_validator("nlu_url", "admin_ids", "webhook_url", "receipt_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value):
         return value or None
@@ -60,6 +62,9 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError("STAMMGAST_ADMIN_IDS must be comma-separated Telegram user ids, "
                              "e.g. STAMMGAST_ADMIN_IDS=123456789,987654321") from None
+
+    def receipt_key(self) -> str | None:
+        return self.receipt_secret.get_secret_value() if self.receipt_secret else None
 
     def token(self) -> str | None:
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None

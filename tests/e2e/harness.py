@@ -17,6 +17,7 @@ from tests.fakebotapi import DEFAULT_TOKEN, FakeBotApi
 REPO = Path(__file__).resolve().parents[2]
 STAFF_CHAT_ID = -1001234567890
 ADMIN_ID = 900001
+RECEIPT_SECRET = "e2e-receipt-secret"
 
 
 def bot_environment(api: FakeBotApi, database_url: str, nlu_url: str | None, **extra: str) -> dict[str, str]:
@@ -30,6 +31,7 @@ def bot_environment(api: FakeBotApi, database_url: str, nlu_url: str | None, **e
         "STAMMGAST_CONFIG": str(REPO / "config.yml"),
         "STAMMGAST_STAFF_CHAT_ID": str(STAFF_CHAT_ID),
         "STAMMGAST_ADMIN_IDS": str(ADMIN_ID),
+        "STAMMGAST_RECEIPT_SECRET": RECEIPT_SECRET,
     }
     for passthrough in ("STAMMGAST_CACHE_DIR", "XDG_CACHE_HOME", "STAMMGAST_RASA_VENV"):
         if passthrough in os.environ:
