@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("nlu_latency", "e2e_latency")
+BENCHMARKS = ("nlu_latency", "e2e_latency", "loyalty")
 
 
 def main(names: list[str]) -> int:

@@ -1,7 +1,10 @@
 """Command line of the bot.
 
-    python -m bot run       start the bot (long polling; webhook when TELEGRAM_WEBHOOK_URL is set)
-    python -m bot doctor    check config, database, NLU server and token; say what to fix
+    python -m bot run                      start the bot (long polling; webhook when TELEGRAM_WEBHOOK_URL is set)
+    python -m bot doctor                   check config, database, NLU server and token; say what to fix
+    python -m bot receipt 12,50 [--png F]  a one-time receipt QR code (link on stdout, image to F)
+    python -m bot import-customers FILE.csv [--dry-run]
+    python -m bot import-purchases FILE.csv [--dry-run]
 
 Settings come from the environment (TELEGRAM_BOT_TOKEN, DATABASE_URL, NLU_URL, ...) and the
 shop's config.yml (STAMMGAST_CONFIG); see the README.
@@ -13,6 +16,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -48,7 +52,7 @@ def run_bot(settings: Settings) -> int:
     if not token:
         raise StartupError("TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather and run: "
                            "TELEGRAM_BOT_TOKEN=123456:ABC... python -m bot run")
-    configure_logging(secrets=[token])
+    configure_logging(secrets=[token, settings.receipt_key()])
     config = load_shop_config(settings)
     texts = Texts(config.shop.name, config.texts.override_dir)
     faq = load_catalog()
@@ -64,11 +68,55 @@ def run_bot(settings: Settings) -> int:
     return 0
 
 
+def print_receipt(settings: Settings, amount_text: str, png_path: str | None) -> int:
+    """For a till script: print the deep link of a one-time receipt token (and save its QR code)."""
+    from domain import receipts
+    from domain.clock import SystemClock
+    from domain.parsing import InputError, parse_amount
+
+    try:
+        config = load_shop_config(settings)
+        amount = parse_amount(amount_text, maximum=config.loyalty.max_purchase_amount)
+    except ConfigError as error:
+        print(f"error: invalid configuration\n{error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except InputError as error:
+        print(f"error: {amount_text!r} is not an amount we can book ({error.reason}); "
+              f"write it like 12,50 (at most {config.loyalty.max_purchase_amount} €)", file=sys.stderr)
+        return EXIT_CONFIG
+    if not settings.receipt_key():
+        print("error: STAMMGAST_RECEIPT_SECRET is not set; set the same secret as for the bot", file=sys.stderr)
+        return EXIT_CONFIG
+    username = settings.bot_username or asyncio.run(_ask_bot_username(settings))
+    token = receipts.issue(settings.receipt_key(), amount, SystemClock().now(), config.loyalty.receipt_valid_minutes)
+    link = f"https://t.me/{username}?start={receipts.PAYLOAD_PREFIX}{token}"
+    if png_path:
+        from bot.qr import png
+
+        Path(png_path).write_bytes(png(link))
+    print(link)
+    return 0
+
+
+async def _ask_bot_username(settings: Settings) -> str:
+    from telegram import Bot
+
+    if not settings.token():
+        raise StartupError("set TELEGRAM_BOT_USERNAME (or TELEGRAM_BOT_TOKEN, to ask Telegram for it)")
+    async with Bot(settings.token(), base_url=settings.bot_api_url) as bot:
+        return bot.username
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["run", "doctor"])
+    parser.add_argument("command", choices=["run", "doctor", "receipt", "import-customers", "import-purchases"])
+    parser.add_argument("argument", nargs="?", help="the amount (receipt) or the CSV file (imports)")
+    parser.add_argument("--png", help="receipt: write the QR code image to this file")
+    parser.add_argument("--dry-run", action="store_true", help="imports: only show what would happen")
     args = parser.parse_args(argv)
+    if args.command != "run" and args.command != "doctor" and not args.argument:
+        parser.error(f"{args.command} needs an argument; see --help")
     try:
         settings = Settings()
     except ValidationError as error:
@@ -79,7 +127,13 @@ def main(argv: list[str] | None = None) -> int:
         from bot.doctor import diagnose
 
         return asyncio.run(diagnose(settings))
+    if args.command.startswith("import-"):
+        from bot.cli_import import main as import_main
+
+        return import_main(args.command.removeprefix("import-"), args.argument, args.dry_run)
     try:
+        if args.command == "receipt":
+            return print_receipt(settings, args.argument, args.png)
         return run_bot(settings)
     except (ConfigError, TextsError) as error:
         print(f"error: invalid configuration\n{error}", file=sys.stderr)

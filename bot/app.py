@@ -7,13 +7,14 @@ import asyncio
 import logging
 from pathlib import Path
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, MessageHandler, filters)
 
 from bot import keyboards
 from bot.dispatcher import OutboxDispatcher
-from bot.handlers import conversation, menu, onboarding, system
+from bot.handlers import conversation, counter, imports, linking, loyalty, menu, onboarding, system
 from bot.ordering import PerChatUpdateProcessor
 from bot.services import Services
 from bot.texts import Voice
@@ -25,17 +26,37 @@ log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE
 
 
-def handlers() -> list:
+def handlers(staff_chat_id: int | None = None) -> list:
     """Who answers what, top to bottom; the first matching handler wins."""
+    # Counter commands work privately and in the staff group; bot.staff checks who may use them.
+    counter_chats = PRIVATE | filters.Chat(staff_chat_id) if staff_chat_id is not None else PRIVATE
     return [
         CommandHandler("start", onboarding.start, filters=PRIVATE),
         CommandHandler(["hilfe", "help"], menu.help_command, filters=PRIVATE),
         CommandHandler(["sprache", "language"], menu.language_command, filters=PRIVATE),
         CommandHandler("stop", menu.stop_command, filters=PRIVATE),
+        CommandHandler(["karte", "card"], loyalty.card_command, filters=PRIVATE),
+        CommandHandler(["punkte", "points"], loyalty.points_command, filters=PRIVATE),
+        CommandHandler(["praemien", "rewards"], loyalty.rewards_command, filters=PRIVATE),
+        CommandHandler(["empfehlen", "invite"], loyalty.referral_command, filters=PRIVATE),
+        CommandHandler(["geburtstag", "birthday"], loyalty.birthday_command, filters=PRIVATE),
+        CommandHandler(["verbinden", "link"], linking.link_command, filters=PRIVATE),
+        CommandHandler("kauf", counter.purchase_command, filters=counter_chats),
+        CommandHandler("storno", counter.reversal_command, filters=counter_chats),
+        CommandHandler("beleg", counter.receipt_command, filters=counter_chats),
+        CommandHandler("kunde", counter.customer_command, filters=counter_chats),
+        CommandHandler("einloesen", counter.redeem_code_command, filters=counter_chats),
         MessageHandler(PRIVATE & filters.COMMAND, menu.unknown_command),
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT, conversation.on_text),
+        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.CONTACT, linking.on_contact),
+        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.Document.ALL, imports.on_document),
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & ~filters.TEXT, conversation.on_other_content),
         CallbackQueryHandler(onboarding.consent_answer, pattern=r"^consent:(yes|no)$"),
+        CallbackQueryHandler(loyalty.loyalty_button, pattern=r"^loyalty:(points|rewards|card)$"),
+        CallbackQueryHandler(loyalty.reward_button, pattern=r"^reward:[a-z][a-z0-9_]{0,30}$"),
+        CallbackQueryHandler(loyalty.redeem_button, pattern=r"^redeem:([0-9a-f]{12}|cancel)$"),
+        CallbackQueryHandler(loyalty.birthday_button, pattern=r"^bday:(yes|no)$"),
+        CallbackQueryHandler(imports.confirm_button, pattern=r"^import:(yes|no)$"),
         CallbackQueryHandler(menu.menu_button, pattern=r"^menu:(main|faq|marketing|language)$"),
         CallbackQueryHandler(menu.faq_button, pattern=r"^faq:[a-z][a-z0-9_]{0,39}$"),
         CallbackQueryHandler(menu.language_button, pattern=r"^lang:(de|en)$"),
@@ -46,11 +67,28 @@ def handlers() -> list:
     ]
 
 
+COMMANDS = {  # text key: (German name, English name)
+    "commands.start": ("start", "start"),
+    "commands.points": ("punkte", "points"),
+    "commands.card": ("karte", "card"),
+    "commands.rewards": ("praemien", "rewards"),
+    "commands.invite": ("empfehlen", "invite"),
+    "commands.birthday": ("geburtstag", "birthday"),
+    "commands.help": ("hilfe", "help"),
+    "commands.language": ("sprache", "language"),
+    "commands.stop": ("stop", "stop"),
+}
+STAFF_COMMANDS = ("kauf", "storno", "beleg", "kunde", "einloesen")
+
+
 def command_list(services: Services, language: str) -> list[BotCommand]:
     voice = Voice(language, services.config.formal and language == "de")
-    names = {"de": ("start", "hilfe", "sprache", "stop"), "en": ("start", "help", "language", "stop")}[language]
-    keys = ("commands.start", "commands.help", "commands.language", "commands.stop")
-    return [BotCommand(name, services.texts.plain(key, voice)) for name, key in zip(names, keys)]
+    index = 0 if language == "de" else 1
+    return [BotCommand(names[index], services.texts.plain(key, voice)) for key, names in COMMANDS.items()]
+
+
+def staff_command_list(services: Services) -> list[BotCommand]:
+    return [BotCommand(name, services.texts.plain(f"commands.{name}", services.staff_voice)) for name in STAFF_COMMANDS]
 
 
 class Runtime:
@@ -68,6 +106,8 @@ class Runtime:
         await application.bot.set_my_commands(command_list(s, s.config.shop.language))
         for language in ("de", "en"):
             await application.bot.set_my_commands(command_list(s, language), language_code=language)
+        if s.config.staff.staff_chat_id is not None:
+            await self._offer_staff_commands(application, s.config.staff.staff_chat_id)
         self.dispatcher = OutboxDispatcher(s, application.bot)
         self.dispatcher.start()
         if s.settings.nlu_url:
@@ -76,6 +116,13 @@ class Runtime:
             # Rasa needs ~20 s to load; the bot answers meanwhile (free text gets the fallback).
             self._nlu_start = asyncio.create_task(self._start_bundled_nlu(), name="nlu-start")
         log.info("bot started", extra={"bot": application.bot.username})
+
+    async def _offer_staff_commands(self, application: Application, staff_chat_id: int) -> None:
+        try:
+            await application.bot.set_my_commands(staff_command_list(self.services),
+                                                  scope=BotCommandScopeChat(staff_chat_id))
+        except TelegramError as error:  # e.g. the bot is not in the group yet: not fatal
+            log.warning("could not set the staff group's commands", extra={"error": str(error)})
 
     async def _start_bundled_nlu(self) -> None:
         self.rasa = RasaServer(self.bundled_model)
@@ -113,7 +160,7 @@ def build_application(services: Services, bundled_model: Path | None) -> Applica
         .build()
     )
     application.bot_data["services"] = services
-    application.add_handlers(handlers())
+    application.add_handlers(handlers(services.config.staff.staff_chat_id))
     application.add_error_handler(system.on_error)
     return application
 

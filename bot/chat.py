@@ -66,10 +66,15 @@ async def send_html(bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup
 async def say(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, key: str,
               keyboard: InlineKeyboardMarkup | None = None, **params) -> Message:
     s: Services = services(context)
-    text = s.texts.render(key, visitor.voice, name=visitor.first_name, **params)
+    text = s.texts.render(key, visitor.voice, **{"name": visitor.first_name, **params})
     return await send_html(context.bot, visitor.chat_id, text, keyboard)
 
 
 async def say_html(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, html_text: str,
                    keyboard: InlineKeyboardMarkup | None = None) -> Message:
     return await send_html(context.bot, visitor.chat_id, html_text, keyboard)
+
+
+def deep_link(context: ContextTypes.DEFAULT_TYPE, payload: str) -> str:
+    """A t.me link that opens the bot with /start <payload> (at most 64 characters)."""
+    return f"https://t.me/{context.bot.username}?start={payload}"

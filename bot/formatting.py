@@ -31,6 +31,16 @@ def day_month(day: date, language: str) -> str:
     return format_date(day, "d. MMMM" if language == "de" else "d MMMM", locale=_locale(language))
 
 
+def short_date(day: date, language: str) -> str:
+    """"03.05.2026" / "3 May 2026" for lists."""
+    return format_date(day, "dd.MM.yyyy" if language == "de" else "d MMM yyyy", locale=_locale(language))
+
+
+def time_of_day(moment, language: str) -> str:
+    """"14:30" in both languages (24-hour clock, as shops in Germany print it)."""
+    return moment.strftime("%H:%M")
+
+
 def long_date(day: date, language: str) -> str:
     """"3. Mai 2026" / "3 May 2026"."""
     return format_date(day, "long", locale=_locale(language))

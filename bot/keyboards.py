@@ -17,6 +17,10 @@ MENU_MAIN, MENU_FAQ, MENU_MARKETING, MENU_LANGUAGE = "menu:main", "menu:faq", "m
 HANDOFF = "handoff"
 MARKETING_ON, MARKETING_OFF, MARKETING_KEEP = "marketing:on", "marketing:off", "marketing:keep"
 FAQ_PREFIX = "faq:"
+POINTS, REWARDS, CARD = "loyalty:points", "loyalty:rewards", "loyalty:card"
+REWARD_PREFIX = "reward:"  # + reward key from config
+REDEEM_PREFIX, REDEEM_CANCEL = "redeem:", "redeem:cancel"  # + the confirmation's nonce
+BIRTHDAY_YES, BIRTHDAY_NO = "bday:yes", "bday:no"
 LANGUAGE_PREFIX = "lang:"
 
 
@@ -27,6 +31,7 @@ def _button(texts: Texts, voice: Voice, key: str, data: str) -> InlineKeyboardBu
 def main_menu(texts: Texts, voice: Voice) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([
         [_button(texts, voice, "menu.faq_button", MENU_FAQ)],
+        [_button(texts, voice, "loyalty.points_button", POINTS), _button(texts, voice, "loyalty.rewards_button", REWARDS)],
         [_button(texts, voice, "menu.human_button", HANDOFF)],
         [_button(texts, voice, "menu.marketing_button", MENU_MARKETING)],
         [_button(texts, voice, "menu.language_button", MENU_LANGUAGE)],

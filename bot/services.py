@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from telegram.ext import ContextTypes
 
@@ -43,6 +44,10 @@ class Services:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def local(self, moment: datetime) -> datetime:
+        """A stored (UTC) time in the shop's time zone, for showing it to people."""
+        return moment.astimezone(ZoneInfo(self.config.shop.timezone))
 
     @property
     def staff_voice(self) -> Voice:

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     webhook_port: int = Field(8443, alias="TELEGRAM_WEBHOOK_PORT")
     webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
     # Signs receipt QR codes; the till script and the bot must share it. Unset: no receipts.
+    # Only for `python -m bot receipt` (the deep link names the bot); asked from Telegram if unset.
+    bot_username: str | None = Field(None, alias="TELEGRAM_BOT_USERNAME")
     receipt_secret: SecretStr | None = Field(None, alias="STAMMGAST_RECEIPT_SECRET")
 
     @field_validator("telegram_api_base_url")

@@ -41,3 +41,12 @@ def clear_step(session: Session, customer_id: int) -> None:
     state = session.get(ConversationState, customer_id)
     if state is not None:
         session.delete(state)
+
+
+def take_step(session: Session, customer_id: int, name: str, now: datetime) -> Step | None:
+    """The open step if it is ``name``, cleared in the same transaction (a second tap finds none)."""
+    step = current_step(session, customer_id, now)
+    if step is None or step.name != name:
+        return None
+    clear_step(session, customer_id)
+    return step

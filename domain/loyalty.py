@@ -29,12 +29,16 @@ def points_for_purchase(amount: Decimal, rules: LoyaltySection, tier: TierConfig
 
 def tier_for(earned_in_window: int, rules: LoyaltySection) -> TierConfig:
     """The highest tier whose threshold the customer reached."""
-    return [t for t in rules.tiers if t.threshold <= earned_in_window][-1]
+    # Fix: a window sum below 0 (a correction counted without its purchase) raised IndexError;
+    # the first tier (threshold 0) is the floor.
+    reached = [t for t in rules.tiers if t.threshold <= earned_in_window]
+    return reached[-1] if reached else rules.tiers[0]
 
 
 def next_tier(earned_in_window: int, rules: LoyaltySection) -> tuple[TierConfig, int] | None:
     """The next tier and the points still missing for it, or None at the top."""
-    higher = [t for t in rules.tiers if t.threshold > earned_in_window]
+    # Fix: skip the first tier; everybody is in it, so it is never the next one (below 0 it was).
+    higher = [t for t in rules.tiers[1:] if t.threshold > earned_in_window]
     return (higher[0], higher[0].threshold - earned_in_window) if higher else None
 
 
@@ -62,7 +66,12 @@ def remaining_lots(entries: list[tuple[datetime, int, datetime | None]]) -> list
 
     ``entries`` are (created_at, signed amount, expires_at) of a customer's ledger.
     """
-    lots = sorted(((at, amount, expires) for at, amount, expires in entries if amount > 0), key=lambda e: e[0])
+    # Fix: deduct from the points that expire first (never-expiring ones last), then the oldest.
+    # Sorting by earned time alone let an expiry entry eat older points that never expire (a
+    # referral bonus) and leave the expired ones, which were then booked as expired again.
+    # With one expiry period for all points this is the same as "oldest first".
+    lots = sorted(((at, amount, expires) for at, amount, expires in entries if amount > 0),
+                  key=lambda e: (e[2] is None, e[2] or e[0], e[0]))
     to_deduct = -sum(amount for _, amount, _ in entries if amount < 0)
     result = []
     for earned_at, amount, expires_at in lots:

@@ -26,7 +26,7 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from domain import purchases
+from domain import ledger, purchases
 from domain.config import LoyaltySection
 from storage.models import UsedReceipt
 
@@ -67,6 +67,8 @@ def _secret(secret: str | None) -> bytes:
 
 def issue(secret: str | None, amount: Decimal, now: datetime, valid_minutes: int) -> str:
     """The token (without the ``r_`` prefix) for a purchase of ``amount``."""
+    if not Decimal(amount).is_finite():  # fix: Infinity raised OverflowError, not ValueError
+        raise ValueError("amount out of range")
     amount_cents = purchases.cents(amount)
     if not 0 < amount_cents <= MAX_AMOUNT_CENTS:
         raise ValueError("amount out of range")
@@ -78,7 +80,7 @@ def issue(secret: str | None, amount: Decimal, now: datetime, valid_minutes: int
 def verify(secret: str | None, token: str, now: datetime) -> Receipt:
     """Check form, signature and expiry; raises ``ReceiptError``."""
     key = _secret(secret)
-    if not _TOKEN.match(token or ""):
+    if not _TOKEN.fullmatch(token or ""):  # fix: match() let "$" accept a trailing newline
         raise ReceiptError("malformed")
     try:
         raw = base64.urlsafe_b64decode(token)
@@ -99,6 +101,10 @@ def verify(secret: str | None, token: str, now: datetime) -> Receipt:
 def redeem(session: Session, customer_id: int, receipt: Receipt, rules: LoyaltySection,
            now: datetime) -> purchases.Booking:
     """Book the receipt's purchase for the customer who scanned it first; once per token."""
+    # Fix: take the customer's lock first. On SQLite a SAVEPOINT opened before any other write
+    # starts the transaction itself, and releasing it committed the marker at once, so a
+    # booking that failed afterwards left the receipt spent without any points.
+    ledger.lock(session, customer_id)
     used = session.get(UsedReceipt, receipt.nonce)
     if used is not None:
         raise ReceiptError("already_yours" if used.customer_id == customer_id else "already_used")

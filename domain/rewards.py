@@ -67,10 +67,14 @@ def _unused_code(session: Session) -> str:
 
 
 class UseError(ValueError):
+    """Why a code cannot be used; carries plain values (the transaction is rolled back)."""
+
     def __init__(self, reason: str, redemption: Redemption | None = None):
         super().__init__(reason)
         self.reason = reason  # invalid_code | unknown_code | already_used | expired
-        self.redemption = redemption
+        self.reward_name = redemption.reward_name if redemption else None
+        self.used_at = redemption.used_at if redemption else None
+        self.expires_at = redemption.expires_at if redemption else None
 
 
 @dataclass(frozen=True)

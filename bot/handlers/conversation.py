@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards
 from bot.chat import Visitor, identify, say
-from bot.handlers import menu
+from bot.handlers import loyalty, menu
 from bot.handlers.onboarding import welcome
 from bot.services import Services, services
 from domain import conversation
@@ -22,8 +22,7 @@ log = logging.getLogger(__name__)
 SMALLTALK = {"greet": "smalltalk.greet", "goodbye": "smalltalk.goodbye", "thanks": "smalltalk.thanks",
              "affirm": "smalltalk.affirm", "deny": "smalltalk.deny"}
 # Features that arrive with later releases; until then the customer is offered a person.
-NOT_YET = {"check_points", "rewards_catalog", "redeem_reward", "feedback", "set_birthday",
-           "export_data", "delete_data"}
+NOT_YET = {"feedback", "export_data", "delete_data"}
 
 
 async def understand(s: Services, text: str) -> ParseResult | None:
@@ -42,6 +41,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = update.effective_message.text or ""
     if visitor.is_new:
         await welcome(update, context, visitor)
+    step = await s.db(conversation.current_step, visitor.customer_id, s.now())
+    if step and step.name == loyalty.BIRTHDAY_ASK_STEP and loyalty.looks_like_a_date(s, text):
+        await loyalty.propose_birthday(context, visitor, text)  # the answer to /geburtstag
+        return
     result = await understand(s, text)
     await s.db(log_inbound, visitor.customer_id, visitor.chat_id, "text", text, s.now(),
                result.label if result else None, result.confidence if result else None)
@@ -70,6 +73,12 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Vis
         await menu.ask_marketing_change(context, visitor, granted=intent == "opt_in")
     elif intent == "complaint":
         await say(context, visitor, "understanding.complaint", keyboards.offer_handoff(s.texts, visitor.voice))
+    elif intent == "check_points":
+        await loyalty.show_points(context, visitor)
+    elif intent in ("rewards_catalog", "redeem_reward"):
+        await loyalty.show_rewards(context, visitor)
+    elif intent == "set_birthday":
+        await loyalty.propose_birthday(context, visitor, result.entity("date") or text)
     elif intent in NOT_YET:
         await say(context, visitor, "understanding.not_yet", keyboards.offer_handoff(s.texts, visitor.voice))
     else:

@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards
 from bot.chat import Visitor, identify, say
+from bot.handlers import linking, loyalty
 from bot.services import services
 from domain.consent import Wording, record_marketing_consent
 
@@ -20,10 +21,18 @@ log = logging.getLogger(__name__)
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet by first name; new customers are asked for marketing consent, known ones get the menu."""
     visitor = await identify(update, context)
-    if context.args:
-        # Deep links (referrals, receipts) arrive here; unknown payloads are a plain /start.
-        log.info("start payload ignored", extra={"payload": context.args[0][:64]})
-    await welcome(update, context, visitor)
+    payload = (context.args or [""])[0]
+    action = await loyalty.start_payload_action(update, context, payload) if payload else None
+    if action is None:
+        if payload:  # unknown deep links are a plain /start
+            log.info("start payload ignored", extra={"payload": payload[:64]})
+        await welcome(update, context, visitor)
+        return
+    if not visitor.consent_asked:
+        await say(context, visitor, "welcome.new")
+    await action(visitor)
+    if not visitor.consent_asked:
+        await ask_consent(context, visitor)
 
 
 async def welcome(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
@@ -63,3 +72,4 @@ async def consent_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.edit_message_text(f"{html.escape(query.message.text)}\n\n<b>{choice}</b>", parse_mode=ParseMode.HTML)
     await say(context, visitor, "consent.granted" if granted else "consent.declined")
     await show_menu(context, visitor)
+    await linking.offer_linking(context, visitor)

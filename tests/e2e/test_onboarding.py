@@ -4,6 +4,7 @@ from sqlmodel import select
 
 from domain.consent import consent_history
 from storage.models import ConsentWording, Customer
+from tests.e2e.harness import STAFF_CHAT_ID
 from tests.e2e.journeys import customer_of, onboarded
 
 
@@ -26,8 +27,8 @@ async def test_start_greets_asks_consent_yes_and_shows_menu(bot, api, db):
     assert (await anna.next_message()).text.startswith("Prima, danke!")
     menu = await anna.next_message()
     assert "Wobei kann ich helfen?" in menu.text
-    assert [row[0] for row in menu.buttons] == ["❓ Häufige Fragen", "🙋 Mit dem Team sprechen",
-                                                "🔔 Angebote & Neuigkeiten", "🌐 Sprache / Language"]
+    assert menu.buttons == [["❓ Häufige Fragen"], ["⭐ Meine Punkte", "🎁 Prämien ansehen"],
+                            ["🙋 Mit dem Team sprechen"], ["🔔 Angebote & Neuigkeiten"], ["🌐 Sprache / Language"]]
     customer = customer_of(db, anna)
     assert customer.marketing_consent and customer.first_name == "Anna"
     with db.session() as session:
@@ -112,9 +113,12 @@ async def test_english_app_users_are_greeted_in_english(bot, api):
 
 async def test_commands_are_registered_per_language(bot, api):
     names = lambda language: [c["command"] for c in api.commands(language_code=language)]
-    assert names("de") == ["start", "hilfe", "sprache", "stop"]
-    assert names("en") == ["start", "help", "language", "stop"]
+    assert names("de") == ["start", "punkte", "karte", "praemien", "empfehlen", "geburtstag", "hilfe", "sprache", "stop"]
+    assert names("en") == ["start", "points", "card", "rewards", "invite", "birthday", "help", "language", "stop"]
     assert names("") == names("de")
+    # The counter commands are offered in the staff group only.
+    staff_scope = {"type": "chat", "chat_id": STAFF_CHAT_ID}
+    assert [c["command"] for c in api.commands(scope=staff_scope)] == ["kauf", "storno", "beleg", "kunde", "einloesen"]
 
 
 async def test_unknown_commands_and_pictures_get_a_friendly_answer(bot, api):

@@ -746,6 +746,19 @@ class FakeGroup(_ChatDriver):
             raise RuntimeError(f"{self!r} was deleted")
         return user.record
 
+    def add_member(self, user: FakeUser) -> None:
+        """Put ``user`` into the group without posting (getChatMember then says "member").
+
+        No update reaches the bot, as in a group where the bot cannot see join messages.
+        """
+        self.chat.members[user.id] = self._member(user)
+        self.state.changed()
+
+    def remove_member(self, user: FakeUser) -> None:
+        """Take ``user`` out of the group silently (getChatMember then says "left")."""
+        self.chat.members.pop(user.id, None)
+        self.state.changed()
+
     async def send_text(self, user: FakeUser, text: str) -> dict[str, Any]:
         return self._post(self._member(user), MessageContent("text", text=user_text(text)))
 

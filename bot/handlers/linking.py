@@ -1,0 +1,47 @@
+"""Imported customers connect their Telegram account by sharing their own phone number."""
+
+from __future__ import annotations
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.ext import ContextTypes
+
+from bot.chat import Visitor, identify, say
+from bot.services import services
+from domain import ledger, linking
+
+
+async def offer_linking(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
+    """After onboarding: if the shop imported customers who are not linked yet, offer the contact button."""
+    s = services(context)
+    if not await s.db(linking.imported_waiting):
+        return
+    button = KeyboardButton(s.texts.plain("linking.share_button", visitor.voice), request_contact=True)
+    keyboard = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    await say(context, visitor, "linking.offer", keyboard)
+
+
+async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/verbinden: the contact button again, for customers who skipped it."""
+    visitor = await identify(update, context)
+    s = services(context)
+    button = KeyboardButton(s.texts.plain("linking.share_button", visitor.voice), request_contact=True)
+    await say(context, visitor, "linking.offer", ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True))
+
+
+async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A shared contact: accepted only when it is the sender's own number."""
+    visitor = await identify(update, context)
+    s = services(context)
+    contact = update.effective_message.contact
+    done = ReplyKeyboardRemove()
+    if contact.user_id != update.effective_user.id:
+        await say(context, visitor, "linking.not_own", done)
+        return
+    outcome, customer = await s.db(linking.link_by_phone, update.effective_user.id, contact.phone_number)
+    if outcome == "linked":
+        balance = await s.db(ledger.balance, customer.id)
+        await say(context, visitor, "linking.linked", done, balance=balance)
+    elif outcome == "already_linked":
+        await say(context, visitor, "linking.already_linked", done)
+    else:
+        await say(context, visitor, "linking.not_found", done)

@@ -1,0 +1,79 @@
+"""Imported customers (paper card, till system) link their Telegram account by sharing their
+own phone number: the imported customer takes over the Telegram account, and whatever the
+fresh chat customer already had (consent, conversation, points) moves over to them.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from domain import ledger
+from storage.models import (ConsentRecord, ConversationState, Customer, MessageLog, OutboxMessage, PointsEntry,
+                            Purchase, Redemption, TelegramAccount, UsedReceipt)
+
+# Every table whose rows belong to a customer; a merge moves them all.
+_OWNED = (ConsentRecord, MessageLog, OutboxMessage, PointsEntry, Purchase, Redemption, UsedReceipt)
+
+
+def normalize_phone(text: str, region: str = "DE") -> str | None:
+    """"0151 1234567", "+49 151 1234567", "4915112345678" -> "+4915112345678"; None if invalid."""
+    raw = (text or "").strip()
+    if raw and raw[0].isdigit() and not raw.startswith("0"):
+        raw = "+" + raw  # Telegram clients send the own number without "+"
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def imported_waiting(session: Session) -> bool:
+    """Are there imported customers who have not linked Telegram yet? (Then we offer linking.)"""
+    linked = select(TelegramAccount.customer_id)
+    return session.exec(
+        select(Customer.id).where(Customer.external_ref.is_not(None), Customer.id.not_in(linked)).limit(1)
+    ).first() is not None
+
+
+def link_by_phone(session: Session, telegram_user_id: int, phone_text: str) -> tuple[str, Customer | None]:
+    """Returns (outcome, customer): ``linked``, ``already_linked``, ``not_found`` or ``invalid``."""
+    account = session.get(TelegramAccount, telegram_user_id)
+    current = session.get(Customer, account.customer_id)
+    if current.external_ref is not None:
+        return "already_linked", current
+    phone = normalize_phone(phone_text)
+    if phone is None:
+        return "invalid", None
+    linked = select(TelegramAccount.customer_id)
+    target = session.exec(
+        select(Customer).where(Customer.phone == phone, Customer.external_ref.is_not(None), Customer.id.not_in(linked))
+        .order_by(Customer.id).limit(1)
+    ).first()
+    if target is None:
+        return "not_found", None
+    _merge(session, source=current, target=target, account=account)
+    return "linked", target
+
+
+def _merge(session: Session, source: Customer, target: Customer, account: TelegramAccount) -> None:
+    for customer_id in sorted((source.id, target.id)):  # same lock order everywhere: no deadlock
+        ledger.lock(session, customer_id)
+    for table in _OWNED:
+        session.execute(update(table).where(table.customer_id == source.id).values(customer_id=target.id))
+    session.execute(update(Customer).where(Customer.referred_by_id == source.id).values(referred_by_id=target.id))
+    state = session.get(ConversationState, source.id)
+    if state is not None:
+        session.delete(state)
+    target.marketing_consent, target.consent_asked = source.marketing_consent, source.consent_asked
+    target.language = target.language or source.language
+    target.referred_by_id = target.referred_by_id or source.referred_by_id
+    target.last_seen_at = max(target.last_seen_at, source.last_seen_at)
+    account.customer_id = target.id
+    session.add_all([target, account])
+    session.flush()
+    session.delete(source)
+    session.flush()
