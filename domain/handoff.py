@@ -44,7 +44,7 @@ def request_human(
     params = {
         "name": " ".join(filter(None, [customer.first_name, customer.last_name])),
         "username": f" (@{account.username})" if account and account.username else "",
-        "customer_id": str(customer.id),
+        "code": customer.code or str(customer.id),
     }
     if text:
         params["message"] = text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")

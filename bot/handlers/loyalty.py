@@ -311,11 +311,15 @@ async def propose_birthday(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
         await s.db(conversation.set_step, visitor.customer_id, BIRTHDAY_ASK_STEP, s.now())
         await say(context, visitor, f"birthday.errors.{error.reason}")
         return
-    data = {"day": found.day, "month": found.month, "year": found.year}
+    # The nonce ties the buttons to this question: "yes" under an older one confirms nothing.
+    nonce = secrets.token_hex(6)
+    data = {"day": found.day, "month": found.month, "year": found.year, "nonce": nonce}
     await s.db(conversation.set_step, visitor.customer_id, BIRTHDAY_CONFIRM_STEP, s.now(), data)
     keyboard = InlineKeyboardMarkup([[
-        InlineKeyboardButton(s.texts.plain("birthday.confirm_yes", visitor.voice), callback_data=keyboards.BIRTHDAY_YES),
-        InlineKeyboardButton(s.texts.plain("birthday.confirm_no", visitor.voice), callback_data=keyboards.BIRTHDAY_NO),
+        InlineKeyboardButton(s.texts.plain("birthday.confirm_yes", visitor.voice),
+                             callback_data=f"{keyboards.BIRTHDAY_YES}:{nonce}"),
+        InlineKeyboardButton(s.texts.plain("birthday.confirm_no", visitor.voice),
+                             callback_data=f"{keyboards.BIRTHDAY_NO}:{nonce}"),
     ]])
     await say(context, visitor, "birthday.confirm", keyboard,
               date=_birthday_text(found.day, found.month, found.year, visitor.voice.language))
@@ -325,8 +329,9 @@ async def birthday_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.callback_query
     s = services(context)
     visitor = await identify(update, context)
-    agreed = query.data == keyboards.BIRTHDAY_YES
-    saved = await s.db(_settle_birthday, visitor.customer_id, agreed, s)
+    answer, nonce = query.data.rsplit(":", 1)
+    agreed = answer == keyboards.BIRTHDAY_YES
+    saved = await s.db(_settle_birthday, visitor.customer_id, agreed, nonce, s)
     if saved is None:
         await query.answer(s.texts.plain("errors.done_button", visitor.voice))
         return
@@ -336,10 +341,11 @@ async def birthday_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await say(context, visitor, "birthday.saved" if agreed else "birthday.not_saved")
 
 
-def _settle_birthday(session, customer_id: int, agreed: bool, s: Services) -> bool | None:
-    step = conversation.take_step(session, customer_id, BIRTHDAY_CONFIRM_STEP, s.now())
-    if step is None:
-        return None
+def _settle_birthday(session, customer_id: int, agreed: bool, nonce: str, s: Services) -> bool | None:
+    step = conversation.current_step(session, customer_id, s.now())
+    if step is None or step.name != BIRTHDAY_CONFIRM_STEP or step.data.get("nonce") != nonce:
+        return None  # a double tap, an older question or forged data
+    conversation.clear_step(session, customer_id)
     if not agreed:
         conversation.set_step(session, customer_id, BIRTHDAY_ASK_STEP, s.now())
         return False
