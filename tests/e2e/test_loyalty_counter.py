@@ -2,7 +2,9 @@
 bad input), tier upgrades, reversals, receipt QR codes, points, the card, rewards and their
 redemption - through the fake Bot API, the real bot and its database."""
 
+import asyncio
 import re
+import sys
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,7 +13,7 @@ from sqlmodel import func, select
 from domain import ledger, receipts
 from domain.clock import SystemClock
 from storage.models import PointsEntry, Purchase, Redemption
-from tests.e2e.harness import RECEIPT_SECRET
+from tests.e2e.harness import RECEIPT_SECRET, REPO, bot_environment
 from tests.e2e.journeys import customer_of, onboarded
 
 
@@ -227,3 +229,30 @@ async def test_cancelling_a_redemption_keeps_the_points(bot, api, staff, db):
     await anna.press_forged(confirm_data, message=question)  # the old "yes" after cancelling
     assert (await anna.next_callback_answer())["text"] == "Schon erledigt 👍"
     assert balance_of(db, anna) == 41
+
+
+async def run_cli(env: dict[str, str], *arguments: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *arguments, cwd=REPO, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_the_till_script_prints_a_receipt_link_and_qr_code(bot, api, staff, db, database_url, tmp_path):
+    env = bot_environment(api, database_url, None)  # asks the (fake) Bot API for the bot's name
+    code, out, err = await run_cli(env, "receipt", "5,60", "--png", str(tmp_path / "beleg.png"))
+    assert code == 0, err
+    link = out.strip()
+    assert re.fullmatch(r"https://t\.me/morgenrot_bot\?start=r_[A-Za-z0-9_-]{36}", link)
+    assert (tmp_path / "beleg.png").read_bytes().startswith(b"\x89PNG")
+    anna = await onboarded(api)
+    await anna.send_command("/start", link.split("start=")[1])
+    assert (await anna.next_message()).text.startswith("🧾 Beleg gescannt")
+    assert (await anna.next_message()).text.startswith("🎉 +5 Punkte")
+    for amount, complaint in (("fünf", "is not an amount"), ("4000", "at most 1000")):
+        code, out, err = await run_cli(env, "receipt", amount)
+        assert code == 2 and complaint in err and not out
+    code, out, err = await run_cli({**env, "STAMMGAST_RECEIPT_SECRET": ""}, "receipt", "5")
+    assert code == 2 and "STAMMGAST_RECEIPT_SECRET is not set" in err
