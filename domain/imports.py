@@ -537,7 +537,10 @@ def read_purchases(data: bytes, tz: tzinfo, now: datetime) -> ParsedFile:
                       table.headers)
 
 
-# --- looking up what is there, in batches ----------------------------------------------------------
+# --- looking up what is there ------------------------------------------------------------------
+# One query per table and import, whatever the number of rows: a lookup per row, or IN lists
+# of a few hundred keys, get slow on PostgreSQL once the driver prepares the statement (a
+# generic plan compares every row with every key).
 
 
 def _chunks(items: list, size: int = _BATCH) -> Iterator[list]:
@@ -545,27 +548,23 @@ def _chunks(items: list, size: int = _BATCH) -> Iterator[list]:
         yield items[start:start + size]
 
 
-def customer_ids_by_number(session: Session, numbers: Iterable[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(sorted(set(numbers))):
-        rows = session.exec(select(Customer.external_ref, Customer.id).where(Customer.external_ref.in_(chunk)))
-        found.update({ref: customer_id for ref, customer_id in rows})
-    return found
+def customer_ids_by_number(session: Session) -> dict[str, int]:
+    """Every customer with a customer number of the shop (that is, every imported one)."""
+    rows = session.exec(select(Customer.external_ref, Customer.id).where(Customer.external_ref.is_not(None)))
+    return {ref: customer_id for ref, customer_id in rows}
 
 
-def _existing(session: Session, column, keys: Iterable[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(sorted(set(keys))):
-        found.update(session.exec(select(column).where(column.in_(chunk))).all())
-    return found
+def imported_purchase_keys(session: Session) -> set[str]:
+    """Idempotency keys of imported purchases (only imports make ``import:`` keys)."""
+    return set(session.exec(select(Purchase.idempotency_key).where(Purchase.source == purchases.IMPORT)).all())
 
 
 def _unused_customer_codes(session: Session, count: int) -> list[str]:
-    """Like customers.unused_customer_code, for many customers with one lookup per batch."""
+    """Like customers.unused_customer_code, for many customers at once."""
+    taken = set(session.exec(select(Customer.code).where(Customer.code.is_not(None))).all())
     chosen: set[str] = set()
     while len(chosen) < count:
-        candidates = {codes.new_code(codes.CUSTOMER_CODE_LENGTH) for _ in range(count - len(chosen))} - chosen
-        chosen |= candidates - _existing(session, Customer.code, candidates)
+        chosen |= {codes.new_code(codes.CUSTOMER_CODE_LENGTH) for _ in range(count - len(chosen))} - taken
     return sorted(chosen)
 
 
@@ -587,7 +586,7 @@ class CustomerPlan:
 
 
 def plan_customers(session: Session, parsed: ParsedFile) -> CustomerPlan:
-    known = customer_ids_by_number(session, (record.number for record in parsed.records))
+    known = customer_ids_by_number(session)
     new = tuple(record for record in parsed.records if record.number not in known)
     return CustomerPlan(parsed, new, len(parsed.records) - len(new))
 
@@ -610,37 +609,39 @@ class PurchasePlan:
 
 
 def plan_purchases(session: Session, parsed: ParsedFile, rules: LoyaltySection) -> PurchasePlan:
-    ids = customer_ids_by_number(session, (record.number for record in parsed.records))
+    ids = customer_ids_by_number(session)
     column = parsed.headers.get("customer_number", "kundennummer")
     unknown = [RowProblem(r.line, column, "unknown_customer", _short(r.number))
                for r in parsed.records if r.number not in ids]
     known = [record for record in parsed.records if record.number in ids]
-    booked = _existing(session, Purchase.idempotency_key, (record.key for record in known))
+    booked = imported_purchase_keys(session)
     new = tuple(record for record in known if record.key not in booked)
     # Imported history earns as in the first tier: which tier the customer had then is unknown.
     points = tuple(loyalty.points_for_purchase(record.amount, rules, rules.tiers[0]) for record in new)
-    return PurchasePlan(parsed, ids, new, len(known) - len(new), points, _sorted([*parsed.problems, *unknown]))
+    wanted = {record.number for record in known}
+    return PurchasePlan(parsed, {number: ids[number] for number in wanted}, new, len(known) - len(new), points,
+                        _sorted([*parsed.problems, *unknown]))
 
 
 # --- writing -------------------------------------------------------------------------------------
 
 
 def _lock_customers(session: Session, customer_ids: Iterable[int]) -> None:
-    """``ledger.lock`` for many customers at once (one statement per batch, not per customer):
-    the row locks are taken in id order, then every points version is bumped."""
-    ids = sorted(set(customer_ids))
-    for chunk in _chunks(ids):
-        session.exec(select(Customer.id).where(Customer.id.in_(chunk)).order_by(Customer.id).with_for_update()).all()
-        session.execute(update(Customer).where(Customer.id.in_(chunk))
-                        .values(points_version=Customer.points_version + 1))
+    """``ledger.lock`` for many customers, one statement per batch instead of per customer:
+    the rows are locked in id order, then every points version is bumped. (The id range
+    keeps each batch an index range scan.)"""
+    for chunk in _chunks(sorted(set(customer_ids))):
+        in_chunk = (Customer.id.between(chunk[0], chunk[-1]), Customer.id.in_(chunk))
+        session.exec(select(Customer.id).where(*in_chunk).order_by(Customer.id).with_for_update()).all()
+        session.execute(update(Customer).where(*in_chunk).values(points_version=Customer.points_version + 1))
 
 
 def _append_entries(session: Session, entries: list[dict[str, Any]]) -> None:
-    """``ledger.add_entry`` for many entries: each idempotency key is booked once."""
+    """Ledger entries in batches. Their idempotency keys name customers or purchases created
+    in this transaction, so none can be booked yet (the unique key would refuse it anyway,
+    and the whole import would roll back)."""
     assert all(entry["reason"] in ledger.REASONS for entry in entries)
-    booked = _existing(session, PointsEntry.idempotency_key, (entry["idempotency_key"] for entry in entries))
-    fresh = [entry for entry in entries if entry["idempotency_key"] not in booked]
-    for chunk in _chunks(fresh, 2000):
+    for chunk in _chunks(entries, 2000):
         session.execute(insert(PointsEntry), chunk)
 
 

@@ -1,8 +1,12 @@
-"""The same bot on PostgreSQL: a customer's journey and a restart in the middle of it."""
+"""The same bot on PostgreSQL: a customer's journey and a restart in the middle of it, and
+the loyalty program."""
+
+import re
 
 import pytest
 from sqlmodel import select
 
+from domain import ledger
 from storage.models import OutboxMessage
 from tests.conftest import _reset_postgres
 from tests.e2e.journeys import customer_of, onboarded
@@ -32,3 +36,25 @@ async def test_journey_and_restart_on_postgres(bots, api, staff, db):
     assert not customer_of(db, anna).marketing_consent
     with db.session() as session:
         assert [r.status for r in session.exec(select(OutboxMessage))] == ["sent"]
+
+
+async def test_loyalty_on_postgres(bots, api, staff, db):
+    """Booking, redeeming and the staff code check on PostgreSQL, through the real bot."""
+    await bots()
+    anna = await onboarded(api)
+    barista = api.new_user(first_name="Bea")
+    code = customer_of(db, anna).code
+    await staff.send_command(barista, "/kauf", f"{code} 42,90")
+    assert "+42 Punkte, Kontostand 42" in (await staff.next_message()).text
+    assert (await anna.next_message()).text.startswith("🎉 +42 Punkte")
+    await anna.send_command("/praemien")
+    await anna.press("Ein Kaffee nach Wahl", message=await anna.next_message())
+    await anna.next_callback_answer()
+    await anna.press("Ja, einlösen", message=await anna.next_message())
+    await anna.next_callback_answer()
+    reward = await anna.next_message()
+    reward_code = re.search(r"Dein Code: ([A-Z0-9]{4}-[A-Z0-9]{4})", reward.caption).group(1)
+    await staff.send_command(barista, "/einloesen", reward_code)
+    assert (await staff.next_message()).text.startswith("✅ Eingelöst: Ein Kaffee nach Wahl für Anna")
+    with db.session() as session:
+        assert ledger.balance(session, customer_of(db, anna).id) == 2
