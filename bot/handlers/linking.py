@@ -12,20 +12,19 @@ from domain import ledger, linking
 
 async def offer_linking(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
     """After onboarding: if the shop imported customers who are not linked yet, offer the contact button."""
-    s = services(context)
-    if not await s.db(linking.imported_waiting):
-        return
-    button = KeyboardButton(s.texts.plain("linking.share_button", visitor.voice), request_contact=True)
-    keyboard = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
-    await say(context, visitor, "linking.offer", keyboard)
+    if await services(context).db(linking.imported_waiting):
+        await _offer(context, visitor)
 
 
 async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/verbinden: the contact button again, for customers who skipped it."""
-    visitor = await identify(update, context)
-    s = services(context)
-    button = KeyboardButton(s.texts.plain("linking.share_button", visitor.voice), request_contact=True)
-    await say(context, visitor, "linking.offer", ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True))
+    await _offer(context, await identify(update, context))
+
+
+async def _offer(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
+    button = KeyboardButton(services(context).texts.plain("linking.share_button", visitor.voice), request_contact=True)
+    keyboard = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    await say(context, visitor, "linking.offer", keyboard)
 
 
 async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
