@@ -45,8 +45,8 @@ def book_purchase(
     customer = session.get(Customer, customer_id)
     existing = session.exec(select(Purchase).where(Purchase.idempotency_key == key)).first()
     if existing is not None:
-        return _booking(session, existing, customer, rules, now, points=_points_of(session, existing),
-                        upgraded=False, duplicate=True)
+        return _booking(session, existing, customer, ledger.tier_status(session, customer_id, rules, now),
+                        points=_points_of(session, existing), upgraded=False, duplicate=True)
     ledger.settle_expiry(session, customer_id, version, now)
     before = ledger.tier_status(session, customer_id, rules, now)
     points = loyalty.points_for_purchase(amount, rules, before.tier)
@@ -58,7 +58,7 @@ def book_purchase(
                      purchase_id=purchase.id, tier_at=now, expires_at=loyalty.expiry_of(now, rules))
     referrals.credit_first_purchase(session, customer, rules, now)
     after = ledger.tier_status(session, customer_id, rules, now)
-    booking = _booking(session, purchase, customer, rules, now, points=points,
+    booking = _booking(session, purchase, customer, after, points=points,
                        upgraded=after.tier.threshold > before.tier.threshold, duplicate=False)
     _notify_booking(session, booking, now)
     return booking
@@ -70,11 +70,9 @@ def _points_of(session: Session, purchase: Purchase) -> int:
     ).first() or 0
 
 
-def _booking(session, purchase, customer, rules, now, *, points, upgraded, duplicate) -> Booking:
-    return Booking(purchase=purchase, customer=customer, points=points,
-                   balance=ledger.balance(session, customer.id),
-                   tier=ledger.tier_status(session, customer.id, rules, now),
-                   upgraded=upgraded, duplicate=duplicate)
+def _booking(session, purchase, customer, tier: ledger.TierStatus, *, points, upgraded, duplicate) -> Booking:
+    return Booking(purchase=purchase, customer=customer, points=points, balance=ledger.balance(session, customer.id),
+                   tier=tier, upgraded=upgraded, duplicate=duplicate)
 
 
 def _notify_booking(session: Session, booking: Booking, now: datetime) -> None:

@@ -23,6 +23,10 @@ def default_database_url() -> str:
 
 
 def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:
+    # The sqlite3 module would open transactions only before writes, and not before a
+    # SAVEPOINT, whose RELEASE then commits on its own. We begin every transaction ourselves
+    # (see _begin_immediate), so transactions and savepoints behave as on PostgreSQL.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets the dispatcher read while a handler writes; foreign keys are off by default.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -32,6 +36,13 @@ def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _begin_immediate(connection) -> None:
+    # SQLite has one writer at a time. Taking the write lock when the transaction begins (and
+    # waiting up to busy_timeout for it) means a transaction that reads and then writes can
+    # never fail halfway because another one wrote in between (SQLITE_BUSY_SNAPSHOT).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_db_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -39,6 +50,7 @@ def create_db_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _enable_sqlite_pragmas)
+        event.listen(engine, "begin", _begin_immediate)
         return engine
     if parsed.drivername == "postgresql":  # plain postgresql:// means psycopg 3 here
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)

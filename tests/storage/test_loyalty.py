@@ -97,15 +97,10 @@ def redeem_error(store, customer_id, reward_key, request_id, now=NOW, rules=RULE
 
 
 def use_error(store, typed, now=NOW) -> rewards.UseError:
-    """The refusal, caught inside the session: its redemption (an ORM row) is readable only
-    until the session ends, so the bot reads it there too."""
-    with store.session() as session:
-        with pytest.raises(rewards.UseError) as caught:
+    with pytest.raises(rewards.UseError) as caught:
+        with store.session() as session:
             rewards.mark_used(session, typed, 7, now)
-        if caught.value.redemption is not None:
-            session.refresh(caught.value.redemption)
-            session.expunge(caught.value.redemption)
-    return caught.value
+    return caught.value  # plain values, readable after the rollback
 
 
 # --- booking ----------------------------------------------------------------------------------
@@ -403,7 +398,9 @@ def test_a_code_is_used_once(store):
     assert (used.customer_name, used.customer_code) == ("Anna", customer_code)
     assert used.redemption.used_at == later and used.redemption.used_by == 77
     again = use_error(store, code, later + DAY)
-    assert again.reason == "already_used" and again.redemption.used_at == later and again.redemption.used_by == 77
+    assert (again.reason, again.used_at, again.reward_name) == ("already_used", later, "Ein Kaffee")
+    with store.session() as session:
+        assert session.exec(select(Redemption.used_by).where(Redemption.code == code)).one() == 77
     with store.session() as session:
         assert rewards.open_redemptions(session, anna, later) == []
 
@@ -412,7 +409,8 @@ def test_an_expired_code_cannot_be_used(store):
     anna = plain_customer(store)
     book(store, anna, "100.00", "k1")
     redemption = redeem(store, anna, "kaffee", "r1").redemption
-    assert use_error(store, redemption.code, redemption.expires_at).reason == "expired"
+    expired = use_error(store, redemption.code, redemption.expires_at)
+    assert (expired.reason, expired.expires_at, expired.used_at) == ("expired", redemption.expires_at, None)
     assert use_error(store, redemption.code, redemption.expires_at + DAY).reason == "expired"
     with store.session() as session:
         assert session.get(Redemption, redemption.id).used_at is None
@@ -425,7 +423,8 @@ def test_invalid_codes(store, typed):
 
 
 def test_unknown_code(store):
-    assert use_error(store, "ABCD-EFGH").reason == "unknown_code"
+    error = use_error(store, "ABCD-EFGH")
+    assert (error.reason, error.reward_name, error.used_at) == ("unknown_code", None, None)
 
 
 # --- receipts ---------------------------------------------------------------------------------
