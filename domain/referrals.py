@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session, func, select
 
-from domain import customers, ledger, outbox
+from domain import customers, ledger, loyalty, outbox
 from domain.config import LoyaltySection
 from domain.outbox import MessageSpec
 from storage.models import Customer, Purchase
@@ -49,13 +49,14 @@ def credit_first_purchase(session: Session, customer: Customer, rules: LoyaltySe
     """Called under the customer's lock right after a purchase was booked."""
     if customer.referred_by_id is None or rules.referral_bonus <= 0 or _purchase_count(session, customer.id) != 1:
         return False
-    bonus = rules.referral_bonus
-    new_entry = ledger.add_entry(session, customer.id, bonus, ledger.REFERRAL, f"referral:{customer.id}:new", now)
+    bonus, expires_at = rules.referral_bonus, loyalty.expiry_of(now, rules)  # bonus points expire like any
+    new_entry = ledger.add_entry(session, customer.id, bonus, ledger.REFERRAL, f"referral:{customer.id}:new", now,
+                                 expires_at=expires_at)
     if new_entry is None:
         return False
     ledger.lock(session, customer.referred_by_id)
     ledger.add_entry(session, customer.referred_by_id, bonus, ledger.REFERRAL, f"referral:{customer.id}:referrer",
-                     now, note=customer.first_name[:200])
+                     now, note=customer.first_name[:200], expires_at=expires_at)
     for who, template, params in (
         (customer.id, "referral.bonus_new", {"points": bonus}),
         (customer.referred_by_id, "referral.bonus_referrer", {"points": bonus, "friend": customer.first_name}),

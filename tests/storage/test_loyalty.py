@@ -612,18 +612,18 @@ def test_expired_points_cannot_be_redeemed(store):
     assert len([e for e in entries(store, anna) if e.reason == "expiry"]) == 1
 
 
-def test_a_referral_bonus_is_not_used_up_by_an_expiry(store):
-    """The referrer's bonus (no expiry date) is older than their own purchase points: when
-    those expire, the expiry takes them, the bonus stays, and nothing is booked twice."""
+def test_a_referral_bonus_expires_like_other_points_and_only_once(store):
+    """The referrer's bonus expires ``expiry_months`` after it was earned, before the points
+    of a later purchase; each expiry is booked once."""
     rita = plain_customer(store, "Rita")
     fritz = telegram_customer(store, 2, "Fritz")
     attach(store, fritz, code_of(store, rita))
-    book(store, fritz, "10.00", "f1")                       # Rita gets 50, no expiry date
-    book(store, rita, "100.00", "r1", now=NOW + DAY)        # 100, expire a day after Fritz's
-    later = NOW + DAY + EXPIRY + DAY
-    assert status(store, rita, later).balance == 50
-    assert status(store, rita, later + DAY).balance == 50
-    assert [e.amount for e in entries(store, rita) if e.reason == "expiry"] == [-100]
+    book(store, fritz, "10.00", "f1")                       # Rita gets 50 now
+    book(store, rita, "100.00", "r1", now=NOW + DAY)        # 100, expire a day after the bonus
+    assert status(store, rita, NOW + EXPIRY + DAY / 2).balance == 100   # the bonus is gone
+    assert status(store, rita, NOW + EXPIRY + DAY / 2).balance == 100   # and booked once
+    assert status(store, rita, NOW + DAY + EXPIRY + DAY).balance == 0
+    assert [e.amount for e in entries(store, rita) if e.reason == "expiry"] == [-50, -100]
 
 
 def test_account_status_shows_everything_for_punkte(store):
