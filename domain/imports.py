@@ -20,6 +20,7 @@ import csv
 import hashlib
 import io
 import re
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -43,7 +44,8 @@ MAX_POINTS = 1_000_000
 MAX_AMOUNT = Decimal(1_000_000)
 CUSTOMERS, PURCHASES = "customers", "purchases"
 KINDS = (CUSTOMERS, PURCHASES)
-_BATCH = 500  # values per IN (...) lookup; far below every database's parameter limit
+_BATCH = 500  # ids per IN (...) list
+_RANDOM = secrets.SystemRandom()  # customer codes must not be guessable (see domain.codes)
 
 
 # --- what can go wrong ------------------------------------------------------------------------
@@ -393,7 +395,8 @@ def parse_import_amount(text: str) -> Decimal:
     return amount
 
 
-def _short(value: str, limit: int = 40) -> str:
+def short(value: str, limit: int = 40) -> str:
+    """A value for a report: one line, at most ``limit`` characters."""
     value = " ".join(value.split())
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
@@ -406,7 +409,7 @@ class _RowReader:
         self.problems: list[RowProblem] = []
 
     def problem(self, field: str, reason: str, value: str = "") -> None:
-        self.problems.append(RowProblem(self.row.line, self.headers.get(field, field), reason, _short(value)))
+        self.problems.append(RowProblem(self.row.line, self.headers.get(field, field), reason, short(value)))
 
     def text(self, field: str, required: bool = False) -> str | None:
         value = " ".join(self.row.cells.get(field, "").split())
@@ -554,9 +557,10 @@ def customer_ids_by_number(session: Session) -> dict[str, int]:
     return {ref: customer_id for ref, customer_id in rows}
 
 
-def imported_purchase_keys(session: Session) -> set[str]:
-    """Idempotency keys of imported purchases (only imports make ``import:`` keys)."""
-    return set(session.exec(select(Purchase.idempotency_key).where(Purchase.source == purchases.IMPORT)).all())
+def imported_purchase_ids(session: Session) -> dict[str, int]:
+    """Imported purchases by idempotency key (only imports make ``import:`` keys)."""
+    rows = session.exec(select(Purchase.idempotency_key, Purchase.id).where(Purchase.source == purchases.IMPORT))
+    return {key: purchase_id for key, purchase_id in rows}
 
 
 def _unused_customer_codes(session: Session, count: int) -> list[str]:
@@ -564,7 +568,8 @@ def _unused_customer_codes(session: Session, count: int) -> list[str]:
     taken = set(session.exec(select(Customer.code).where(Customer.code.is_not(None))).all())
     chosen: set[str] = set()
     while len(chosen) < count:
-        chosen |= {codes.new_code(codes.CUSTOMER_CODE_LENGTH) for _ in range(count - len(chosen))} - taken
+        chosen |= {"".join(_RANDOM.choices(codes.ALPHABET, k=codes.CUSTOMER_CODE_LENGTH))
+                   for _ in range(count - len(chosen))} - taken
     return sorted(chosen)
 
 
@@ -611,10 +616,10 @@ class PurchasePlan:
 def plan_purchases(session: Session, parsed: ParsedFile, rules: LoyaltySection) -> PurchasePlan:
     ids = customer_ids_by_number(session)
     column = parsed.headers.get("customer_number", "kundennummer")
-    unknown = [RowProblem(r.line, column, "unknown_customer", _short(r.number))
+    unknown = [RowProblem(r.line, column, "unknown_customer", short(r.number))
                for r in parsed.records if r.number not in ids]
     known = [record for record in parsed.records if record.number in ids]
-    booked = imported_purchase_keys(session)
+    booked = imported_purchase_ids(session)
     new = tuple(record for record in known if record.key not in booked)
     # Imported history earns as in the first tier: which tier the customer had then is unknown.
     points = tuple(loyalty.points_for_purchase(record.amount, rules, rules.tiers[0]) for record in new)
@@ -641,8 +646,16 @@ def _append_entries(session: Session, entries: list[dict[str, Any]]) -> None:
     in this transaction, so none can be booked yet (the unique key would refuse it anyway,
     and the whole import would roll back)."""
     assert all(entry["reason"] in ledger.REASONS for entry in entries)
-    for chunk in _chunks(entries, 2000):
-        session.execute(insert(PointsEntry), chunk)
+    _insert(session, PointsEntry, entries)
+
+
+def _insert(session: Session, model, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows as plain SQL (no per-object work of the ORM). Asking for the new ids
+    here (RETURNING) would make PostgreSQL inserts several times slower; the callers look
+    them up afterwards with one query."""
+    table = model.__table__
+    for chunk in _chunks(rows, 2000):
+        session.execute(insert(table), chunk)
 
 
 def _create_customers(session: Session, records: tuple[CustomerRecord, ...], rules: LoyaltySection,
@@ -661,14 +674,13 @@ def _create_customers(session: Session, records: tuple[CustomerRecord, ...], rul
         "created_at": now, "last_seen_at": now, "marketing_consent": False, "consent_asked": False,
         "points_version": 0,
     } for r, code in zip(records, _unused_customer_codes(session, len(records)))]
-    ids: list[int] = []
-    for chunk in _chunks(rows, 2000):
-        ids.extend(session.scalars(insert(Customer).returning(Customer.id, sort_by_parameter_order=True), chunk).all())
+    _insert(session, Customer, rows)
+    ids = customer_ids_by_number(session)
     expires_at = loyalty.expiry_of(now, rules)
     _append_entries(session, [{
-        "idempotency_key": f"import:opening:{r.number}", "customer_id": customer_id, "amount": r.points,
+        "idempotency_key": f"import:opening:{r.number}", "customer_id": ids[r.number], "amount": r.points,
         "reason": ledger.IMPORT, "purchase_id": None, "tier_at": None, "expires_at": expires_at, "created_at": now,
-    } for r, customer_id in zip(records, ids) if r.points > 0])
+    } for r in records if r.points > 0])
 
 
 def _book_purchases(session: Session, plan: PurchasePlan, rules: LoyaltySection) -> None:
@@ -679,61 +691,84 @@ def _book_purchases(session: Session, plan: PurchasePlan, rules: LoyaltySection)
         "amount_cents": purchases.cents(r.amount), "category": r.category, "source": purchases.IMPORT,
         "booked_by": None, "created_at": r.at,
     } for r in plan.new]
-    ids: list[int] = []
-    for chunk in _chunks(rows, 2000):
-        ids.extend(session.scalars(insert(Purchase).returning(Purchase.id, sort_by_parameter_order=True), chunk).all())
+    _insert(session, Purchase, rows)
+    ids = imported_purchase_ids(session)
     _append_entries(session, [{
-        "idempotency_key": f"purchase:{purchase_id}", "customer_id": plan.customer_ids[r.number],
-        "amount": points, "reason": ledger.IMPORT, "purchase_id": purchase_id, "tier_at": r.at,
+        "idempotency_key": f"purchase:{ids[r.key]}", "customer_id": plan.customer_ids[r.number],
+        "amount": points, "reason": ledger.IMPORT, "purchase_id": ids[r.key], "tier_at": r.at,
         "expires_at": loyalty.expiry_of(r.at, rules), "created_at": r.at,
-    } for r, purchase_id, points in zip(plan.new, ids, plan.points)])
+    } for r, points in zip(plan.new, plan.points)])
 
 
 # --- use cases -----------------------------------------------------------------------------------
+# Every use case reads (and checks) the whole file before its first query: on SQLite a
+# transaction holds the database's write lock from its first statement on.
 
 
 def _local_today(now: datetime, tz: tzinfo) -> date:
     return now.astimezone(tz).date()
 
 
-def import_customers(session: Session, data: bytes, rules: LoyaltySection, tz: tzinfo, now: datetime,
-                     dry_run: bool = False) -> ImportReport:
-    """Create the customers of a customers file; a dry run (or a file with bad rows) writes nothing."""
-    plan = plan_customers(session, read_customers(data, _local_today(now, tz)))
-    if dry_run or plan.parsed.problems:
+def read_file(data: bytes, tz: tzinfo, now: datetime, kind: str | None = None) -> ParsedFile:
+    """Read a file of the given kind, or of the kind its header shows (``kind`` None)."""
+    if kind is None:
+        kind = detect_kind(data)
+        if kind is None:
+            raise FileError("unknown_kind", customers=expected_header(CUSTOMERS),
+                            purchases=expected_header(PURCHASES))
+    if kind == CUSTOMERS:
+        return read_customers(data, _local_today(now, tz))
+    return read_purchases(data, tz, now)
+
+
+def import_parsed(session: Session, parsed: ParsedFile, rules: LoyaltySection, now: datetime,
+                  dry_run: bool = False) -> ImportReport:
+    """Import a file read with ``read_file``; a dry run (or a file with bad rows) writes nothing."""
+    if parsed.kind == CUSTOMERS:
+        return _import_customers(session, parsed, rules, now, dry_run)
+    return _import_purchases(session, parsed, rules, dry_run)
+
+
+def _import_customers(session: Session, parsed: ParsedFile, rules: LoyaltySection, now: datetime,
+                      dry_run: bool) -> ImportReport:
+    plan = plan_customers(session, parsed)
+    if dry_run or parsed.problems:
         return plan.report(dry_run)
     _create_customers(session, plan.new, rules, now)
     return plan.report(dry_run=False)
 
 
-def import_purchases(session: Session, data: bytes, rules: LoyaltySection, tz: tzinfo, now: datetime,
-                     dry_run: bool = False) -> ImportReport:
-    """Book the purchases of a purchases file; a dry run (or a file with bad rows) writes nothing."""
-    parsed = read_purchases(data, tz, now)
+def _import_purchases(session: Session, parsed: ParsedFile, rules: LoyaltySection, dry_run: bool) -> ImportReport:
     plan = plan_purchases(session, parsed, rules)
     if dry_run or plan.problems:
         return plan.report(dry_run)
     _lock_customers(session, plan.customer_ids.values())
-    plan = plan_purchases(session, parsed, rules)  # again under the locks: a booking may have come between
-    if plan.problems:  # a customer was deleted meanwhile
+    # Again under the locks: the same file may have been imported meanwhile (a second tap, a
+    # second admin), or a customer deleted.
+    plan = plan_purchases(session, parsed, rules)
+    if plan.problems:
         session.rollback()
         return plan.report(dry_run=False)
     _book_purchases(session, plan, rules)
     return plan.report(dry_run=False)
 
 
-IMPORTERS = {CUSTOMERS: import_customers, PURCHASES: import_purchases}
-
-
 def run_import(session: Session, data: bytes, rules: LoyaltySection, tz: tzinfo, now: datetime,
                kind: str | None = None, dry_run: bool = False) -> ImportReport:
-    """Import a file of the given kind, or of the kind its header shows (``kind`` None)."""
-    if kind is None:
-        kind = detect_kind(data)
-        if kind is None:
-            raise FileError("unknown_kind", customers=expected_header(CUSTOMERS),
-                            purchases=expected_header(PURCHASES))
-    return IMPORTERS[kind](session, data, rules, tz, now, dry_run=dry_run)
+    """Read and import a file: customers or purchases as ``kind`` says, or as its header shows."""
+    return import_parsed(session, read_file(data, tz, now, kind), rules, now, dry_run)
+
+
+def import_customers(session: Session, data: bytes, rules: LoyaltySection, tz: tzinfo, now: datetime,
+                     dry_run: bool = False) -> ImportReport:
+    """Create the customers of a customers file (known customer numbers stay as they are)."""
+    return run_import(session, data, rules, tz, now, CUSTOMERS, dry_run)
+
+
+def import_purchases(session: Session, data: bytes, rules: LoyaltySection, tz: tzinfo, now: datetime,
+                     dry_run: bool = False) -> ImportReport:
+    """Book the purchases of a purchases file (purchases imported before are skipped)."""
+    return run_import(session, data, rules, tz, now, PURCHASES, dry_run)
 
 
 # --- an import waiting for the owner's confirmation (the bot's dry run, then "Importieren") -------
@@ -784,12 +819,13 @@ def confirm_pending(session: Session, customer_id: int, message_id: int | None, 
                     rules: LoyaltySection, tz: tzinfo, now: datetime) -> ImportReport | None:
     """The owner pressed "Importieren": import the file for real, in the same transaction that
     takes the waiting import (so a failed import can be confirmed again). None: already done."""
+    parsed = read_file(data, tz, now)  # before the first query (see "use cases" above)
     pending = claim_pending(session, customer_id, message_id, now)
     if pending is None:
         return None
-    if digest_of(data) != pending.digest:
+    if digest_of(data) != pending.digest or parsed.kind != pending.kind:
         raise FileError("changed")  # raising rolls the claim back
-    report = run_import(session, data, rules, tz, now, kind=pending.kind, dry_run=False)
+    report = import_parsed(session, parsed, rules, now)
     if not report.ok:
         session.rollback()  # nothing imported; the confirmation stays, the report says why
     return report
