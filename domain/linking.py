@@ -40,7 +40,8 @@ def imported_waiting(session: Session) -> bool:
 
 
 def link_by_phone(session: Session, telegram_user_id: int, phone_text: str) -> tuple[str, Customer | None]:
-    """Returns (outcome, customer): ``linked``, ``already_linked``, ``not_found`` or ``invalid``."""
+    """Returns (outcome, customer): ``linked``, ``already_linked``, ``not_found``, ``ambiguous``
+    or ``invalid``."""
     account = session.get(TelegramAccount, telegram_user_id)
     current = session.get(Customer, account.customer_id)
     if current.external_ref is not None:
@@ -49,12 +50,15 @@ def link_by_phone(session: Session, telegram_user_id: int, phone_text: str) -> t
     if phone is None:
         return "invalid", None
     linked = select(TelegramAccount.customer_id)
-    target = session.exec(
+    candidates = session.exec(
         select(Customer).where(Customer.phone == phone, Customer.external_ref.is_not(None), Customer.id.not_in(linked))
-        .order_by(Customer.id).limit(1)
-    ).first()
-    if target is None:
+        .order_by(Customer.id).limit(2)
+    ).all()
+    if not candidates:
         return "not_found", None
+    if len(candidates) > 1:  # a shared family number: staff must decide whose card it is
+        return "ambiguous", None
+    target = candidates[0]
     _merge(session, source=current, target=target, account=account)
     return "linked", target
 

@@ -40,7 +40,7 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if outcome == "linked":
         balance = await s.db(ledger.balance, customer.id)
         await say(context, visitor, "linking.linked", done, balance=balance)
-    elif outcome == "already_linked":
-        await say(context, visitor, "linking.already_linked", done)
+    elif outcome in ("already_linked", "ambiguous"):
+        await say(context, visitor, f"linking.{outcome}", done)
     else:
         await say(context, visitor, "linking.not_found", done)
