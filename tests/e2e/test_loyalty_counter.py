@@ -24,8 +24,9 @@ async def counter(staff, barista, command: str, arguments: str = ""):
 
 
 def balance_of(db, user) -> int:
+    customer_id = customer_of(db, user).id  # one session at a time (SQLite: each holds the write lock)
     with db.session() as session:
-        return ledger.balance(session, customer_of(db, user).id)
+        return ledger.balance(session, customer_id)
 
 
 def purchase_count(db) -> int:

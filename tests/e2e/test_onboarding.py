@@ -52,9 +52,10 @@ async def test_second_start_duplicates_nothing(bot, api, db):
     back = await anna.next_message()
     assert back.text == "Schön, dass du wieder da bist, Anna! 😊"
     assert "Wobei kann ich helfen?" in (await anna.next_message()).text
+    customer_id = customer_of(db, anna).id
     with db.session() as session:
         assert len(session.exec(select(Customer)).all()) == 1
-        assert len(consent_history(session, customer_of(db, anna).id)) == 1
+        assert len(consent_history(session, customer_id)) == 1
 
 
 async def test_double_tap_on_consent_records_once(bot, api, db):
@@ -65,8 +66,9 @@ async def test_double_tap_on_consent_records_once(bot, api, db):
     assert (await anna.next_callback_answer())  # first press
     answer = await anna.next_callback_answer()
     assert answer.get("text") == "Schon erledigt 👍"
+    customer_id = customer_of(db, anna).id
     with db.session() as session:
-        assert len(consent_history(session, customer_of(db, anna).id)) == 1
+        assert len(consent_history(session, customer_id)) == 1
 
 
 async def test_names_with_markup_are_escaped(bot, api):

@@ -56,5 +56,6 @@ async def test_loyalty_on_postgres(bots, api, staff, db):
     reward_code = re.search(r"Dein Code: ([A-Z0-9]{4}-[A-Z0-9]{4})", reward.caption).group(1)
     await staff.send_command(barista, "/einloesen", reward_code)
     assert (await staff.next_message()).text.startswith("✅ Eingelöst: Ein Kaffee nach Wahl für Anna")
+    customer_id = customer_of(db, anna).id
     with db.session() as session:
-        assert ledger.balance(session, customer_of(db, anna).id) == 2
+        assert ledger.balance(session, customer_id) == 2
