@@ -3,7 +3,7 @@ arriving there, through the real bot process, the real Rasa server and a SQLite 
 
 1. Shop traffic: 50 users write 10 messages each (500 in all); each user waits for the
    answer and "thinks" a random while (exponential, mean 2.5 s) before the next message, so
-   about 20 messages per second arrive in all - a very busy shop. Target p95 <= 150 ms on
+   some 12 messages per second arrive in all (measured) - a very busy shop. Target p95 <= 150 ms on
    the 2-core machine.
 2. Saturation: the same 50 users write without thinking; the latency then is mostly waiting
    in line, and the throughput is the most the machine answers.
