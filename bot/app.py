@@ -12,7 +12,6 @@ from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, MessageHandler, filters)
 
-from bot import keyboards
 from bot.dispatcher import OutboxDispatcher
 from bot.handlers import conversation, counter, imports, linking, loyalty, menu, onboarding, system
 from bot.ordering import PerChatUpdateProcessor

@@ -84,6 +84,16 @@ def unused_customer_code(session: Session) -> str:
             return code
 
 
+def get(session: Session, customer_id: int) -> Customer:
+    return session.get(Customer, customer_id)
+
+
+def set_birthday(session: Session, customer_id: int, day: int, month: int, year: int | None) -> None:
+    customer = session.get(Customer, customer_id)
+    customer.birthday_day, customer.birthday_month, customer.birthday_year = day, month, year
+    session.add(customer)
+
+
 def find_by_code(session: Session, code: str) -> Customer | None:
     return session.exec(select(Customer).where(Customer.code == code)).first()
 

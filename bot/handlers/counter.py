@@ -19,7 +19,6 @@ from bot.chat import deep_link, send_html
 from bot.services import Services, services
 from domain import codes, customers, ledger, purchases, receipts, rewards
 from domain.parsing import InputError, parse_amount
-from storage.models import Customer
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ def _money(s: Services, amount: Decimal | int) -> str:
     return formatting.money(value, s.staff_voice.language)
 
 
-async def _find_customer(update, context, who: str) -> Customer | None:
+async def _find_customer(update, context, who: str):
     """A customer by code or @username; answers the staff member when there is none."""
     s = services(context)
     if who.startswith("@"):
@@ -174,7 +173,7 @@ async def customer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await _show_customer(update, context, customer)
 
 
-async def _show_customer(update, context, customer: Customer) -> None:
+async def _show_customer(update, context, customer) -> None:
     s = services(context)
     voice, texts = s.staff_voice, s.texts
     status, recent, open_codes = await s.db(_customer_summary, customer.id, s)

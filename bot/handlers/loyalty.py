@@ -15,15 +15,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import formatting, keyboards, qr
-from bot import staff
+from bot import formatting, keyboards, qr, staff
 from bot.chat import Visitor, deep_link, identify, say, say_html
 from bot.handlers import counter
 from bot.services import Services, services
-from domain import codes, conversation, ledger, receipts, referrals, rewards
-from domain.customers import find_by_code
+from domain import codes, conversation, customers, ledger, receipts, referrals, rewards
 from domain.parsing import InputError, parse_day_of_year
-from storage.models import Customer
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +36,7 @@ async def card_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """/karte: the QR code (a deep link staff can scan) and the code as text."""
     s = services(context)
     visitor = await identify(update, context)
-    customer = await s.db(lambda session: session.get(Customer, visitor.customer_id))
+    customer = await s.db(customers.get, visitor.customer_id)
     caption = s.texts.render("card.caption", visitor.voice, code=customer.code)
     image = qr.png(deep_link(context, CARD_PAYLOAD_PREFIX + customer.code))
     await context.bot.send_photo(visitor.chat_id, image, caption=caption, parse_mode=ParseMode.HTML)
@@ -222,7 +219,7 @@ async def referral_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """/empfehlen: the customer's personal invitation link."""
     s = services(context)
     visitor = await identify(update, context)
-    customer = await s.db(lambda session: session.get(Customer, visitor.customer_id))
+    customer = await s.db(customers.get, visitor.customer_id)
     link = deep_link(context, referrals.payload_for(customer))
     bonus = s.config.loyalty.referral_bonus
     await say(context, visitor, "referral.invite" if bonus else "referral.invite_no_bonus", link=link, bonus=bonus)
@@ -261,7 +258,7 @@ async def _arrive_by_referral(context: ContextTypes.DEFAULT_TYPE, visitor: Visit
     code = codes.normalize(code_text, codes.CUSTOMER_CODE_LENGTH)
     outcome = "unknown_code" if code is None else await s.db(referrals.attach, visitor.customer_id, code, visitor.is_new)
     if outcome == "ok":
-        friend = await s.db(find_by_code, code)
+        friend = await s.db(customers.find_by_code, code)
         if s.config.loyalty.referral_bonus:
             await say(context, visitor, "referral.welcome", friend=friend.first_name, bonus=s.config.loyalty.referral_bonus)
     elif outcome in ("not_new", "already"):
@@ -284,9 +281,9 @@ async def birthday_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await say(context, visitor, "birthday.ask")
 
 
-def _ask_birthday(session, customer_id: int, s: Services) -> Customer:
+def _ask_birthday(session, customer_id: int, s: Services):
     conversation.set_step(session, customer_id, BIRTHDAY_ASK_STEP, s.now())
-    return session.get(Customer, customer_id)
+    return customers.get(session, customer_id)
 
 
 def _birthday_text(day: int, month: int, year: int | None, language: str) -> str:
@@ -349,10 +346,7 @@ def _settle_birthday(session, customer_id: int, agreed: bool, nonce: str, s: Ser
     if not agreed:
         conversation.set_step(session, customer_id, BIRTHDAY_ASK_STEP, s.now())
         return False
-    customer = session.get(Customer, customer_id)
-    customer.birthday_day, customer.birthday_month = step.data["day"], step.data["month"]
-    customer.birthday_year = step.data.get("year")
-    session.add(customer)
+    customers.set_birthday(session, customer_id, step.data["day"], step.data["month"], step.data.get("year"))
     return True
 
 
