@@ -103,8 +103,7 @@ async def show_rewards(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> 
     if not catalog:
         await say(context, visitor, "rewards.empty")
         return
-    balance = await s.db(lambda session: ledger.account_status(
-        session, visitor.customer_id, s.config.loyalty, s.now()).balance)
+    balance, open_codes = await s.db(_balance_and_open_codes, visitor.customer_id, s)
     voice, texts = visitor.voice, s.texts
     lines = [texts.render("rewards.catalog", voice, balance=balance), ""]
     buttons = []
@@ -118,7 +117,16 @@ async def show_rewards(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> 
             lines.append(texts.render("rewards.line_missing", voice, name=name, cost=item.cost,
                                       missing=item.cost - balance))
     lines += ["", texts.render("rewards.pick" if buttons else "rewards.none_affordable", voice)]
+    if open_codes:  # codes not used yet, in case the message with the code got lost
+        lines += ["", texts.render("rewards.open_codes_title", voice)]
+        lines += [texts.render("rewards.open_code_line", voice, name=r.reward_name, code=codes.grouped(r.code),
+                               valid_until=s.local(r.expires_at).date()) for r in open_codes]
     await say_html(context, visitor, "\n".join(lines), InlineKeyboardMarkup(buttons) if buttons else None)
+
+
+def _balance_and_open_codes(session, customer_id: int, s: Services):
+    status = ledger.account_status(session, customer_id, s.config.loyalty, s.now())
+    return status.balance, rewards.open_redemptions(session, customer_id, s.now())
 
 
 def reward_name(item, language: str) -> str:
