@@ -98,12 +98,23 @@ class LoyaltySection(_Section):
         return self
 
 
+class NpsSection(_Section):
+    # The question goes out this many days after a purchase, at send_hour in the shop's time zone.
+    delay_days: int = Field(3, ge=0, le=60, **_example(3))
+    send_hour: int = Field(10, ge=6, le=21, **_example(10))
+    # At most one survey per customer in this many days.
+    min_days_between: int = Field(90, ge=1, le=730, **_example(90))
+    review_url: str | None = Field(None, pattern=r"^https://", **_example("https://g.page/r/.../review"))
+    report_default_days: int = Field(90, ge=1, le=999, **_example(90))
+
+
 class ShopConfig(_Section):
     shop: ShopSection
     staff: StaffSection = StaffSection()
     nlu: NluSection = NluSection()
     texts: TextsSection = TextsSection()
     loyalty: LoyaltySection = LoyaltySection()
+    nps: NpsSection = NpsSection()
 
     @property
     def formal(self) -> bool:

@@ -205,3 +205,23 @@ class UsedReceipt(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id")
     purchase_id: int | None = Field(default=None, foreign_key="purchase.id")
     used_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Survey(SQLModel, table=True):
+    """One NPS question to one customer: scheduled after a purchase, asked through the
+    outbox, answered with a score and maybe a reason, whose topics are tagged."""
+
+    __table_args__ = (UniqueConstraint("purchase_id", name="uq_survey_purchase"),
+                      Index("ix_survey_customer", "customer_id", "due_at"),
+                      Index("ix_survey_answered", "answered_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    purchase_id: int | None = Field(default=None, foreign_key="purchase.id")
+    status: str = Field(max_length=16)  # scheduled | answered | done
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    score: int | None = None
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reason: str | None = Field(default=None, max_length=1000)
+    topics: list[str] = Field(default_factory=list, sa_type=JSON)

@@ -1,0 +1,125 @@
+"""NPS surveys on the database: scheduling after a purchase, recording the score and the
+reason, and the report. (The bot's buttons and texts come with the rest of the feedback
+feature; these use cases are what they will call.)
+
+A survey is scheduled at most once per purchase (a unique purchase id) and at most once per
+``min_days_between`` per customer, and only for customers who agreed to hear from the shop.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from domain import nps, topics
+from domain.config import NpsSection
+from storage.models import Customer, Survey
+
+SCHEDULED, ANSWERED, DONE = "scheduled", "answered", "done"
+
+
+def due_time(purchased_at: datetime, rules: NpsSection, timezone_name: str) -> datetime:
+    """``delay_days`` after the purchase, at ``send_hour`` local time (never at night)."""
+    zone = ZoneInfo(timezone_name)
+    day = (purchased_at.astimezone(zone) + timedelta(days=rules.delay_days)).date()
+    return datetime.combine(day, time(rules.send_hour), zone).astimezone(purchased_at.tzinfo)
+
+
+def schedule_after_purchase(session: Session, customer_id: int, purchase_id: int, purchased_at: datetime,
+                            rules: NpsSection, timezone_name: str, now: datetime) -> Survey | None:
+    """A survey for this purchase, unless the customer declined marketing, was asked recently,
+    or this purchase already has one. Returns the new survey or None."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or not customer.marketing_consent:
+        return None
+    due = due_time(purchased_at, rules, timezone_name)
+    recent = session.exec(
+        select(Survey.id).where(Survey.customer_id == customer_id,
+                                Survey.due_at > due - timedelta(days=rules.min_days_between))
+    ).first()
+    if recent is not None:
+        return None
+    survey = Survey(customer_id=customer_id, purchase_id=purchase_id, status=SCHEDULED, created_at=now, due_at=due)
+    try:
+        with session.begin_nested():  # the same purchase scheduled twice at once: one survey
+            session.add(survey)
+    except IntegrityError:
+        return None
+    return survey
+
+
+class SurveyError(ValueError):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # unknown_survey | already_answered | not_asked_yet | bad_score
+
+
+def _own_survey(session: Session, customer_id: int, survey_id: int) -> Survey:
+    """The survey if it is this customer's; forged ids of other customers' surveys look unknown."""
+    survey = session.get(Survey, survey_id)
+    if survey is None or survey.customer_id != customer_id:
+        raise SurveyError("unknown_survey")
+    return survey
+
+
+def record_score(session: Session, customer_id: int, survey_id: int, score: int, now: datetime) -> nps.Group:
+    """The first score counts; a second tap or a changed mind later raises ``already_answered``."""
+    if isinstance(score, bool) or not isinstance(score, int) or score not in nps.SCALE:
+        raise SurveyError("bad_score")
+    survey = _own_survey(session, customer_id, survey_id)
+    if survey.score is not None:
+        raise SurveyError("already_answered")
+    if survey.due_at > now:
+        raise SurveyError("not_asked_yet")
+    survey.score, survey.answered_at, survey.status = score, now, ANSWERED
+    session.add(survey)
+    return nps.classify(score)
+
+
+def record_reason(session: Session, customer_id: int, survey_id: int, text: str | None,
+                  lexicon: topics.Lexicon = topics.DEFAULT_LEXICON) -> tuple[str, ...]:
+    """The optional "why" (None: skipped). Returns the topics it was tagged with."""
+    survey = _own_survey(session, customer_id, survey_id)
+    if survey.score is None:
+        raise SurveyError("not_asked_yet")
+    if survey.status == DONE:
+        raise SurveyError("already_answered")
+    reason = " ".join((text or "").split())[:1000] or None
+    survey.reason = reason
+    survey.topics = list(topics.tag_topics(reason)) if reason else []
+    survey.status = DONE
+    session.add(survey)
+    return tuple(survey.topics)
+
+
+@dataclass(frozen=True)
+class Report:
+    summary: nps.Summary
+    trend: list[nps.TrendPoint]
+    top_topics: list[tuple[str, int]]
+
+
+def report(session: Session, period: nps.Period, timezone_name: str) -> Report:
+    """What /nps shows for a period: the score, its trend and the most frequent topics."""
+    rows = session.exec(
+        select(Survey.answered_at, Survey.score, Survey.topics)
+        .where(Survey.answered_at >= period.start, Survey.answered_at < period.end, Survey.score.is_not(None))
+    ).all()
+    scores = [score for _, score, _ in rows]
+    counted = Counter(topic for _, _, tagged in rows for topic in (tagged or []) if topic != topics.OTHER)
+    return Report(
+        summary=nps.summarize(scores),
+        trend=nps.trend([(at, score) for at, score, _ in rows], timezone_name, period.trend_by, period.start, period.end),
+        top_topics=counted.most_common(5),
+    )
+
+
+def customers_with_topic(session: Session, topic: str, since: datetime) -> list[int]:
+    """Who gave a reason with this topic (for "you said it, we changed it")."""
+    rows = session.exec(select(Survey.customer_id, Survey.topics).where(Survey.answered_at >= since)).all()
+    return sorted({customer_id for customer_id, tagged in rows if topic in (tagged or [])})
