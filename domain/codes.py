@@ -21,7 +21,10 @@ def new_code(length: int) -> str:
 
 def normalize(text: str, length: int) -> str | None:
     """"k7q-x2m" -> "K7QX2M"; None when it cannot be a code of that length."""
-    cleaned = _SEPARATORS.sub("", (text or "").strip()).upper()
+    cleaned = _SEPARATORS.sub("", (text or "").strip())
+    if not cleaned.isascii():  # "ß".upper() is "SS": a 5-letter typo must not become a valid code
+        return None
+    cleaned = cleaned.upper()
     if len(cleaned) != length or any(char not in ALPHABET for char in cleaned):
         return None
     return cleaned

@@ -41,6 +41,8 @@ def book_purchase(
     source: str, category: str | None = None, booked_by: int | None = None,
 ) -> Booking:
     """Credit the points for one purchase, once per key, and queue the customer's messages."""
+    if not 0 < Decimal(amount) <= rules.max_purchase_amount:
+        raise ValueError(f"purchase amount out of range: {amount}")  # the bot validates input first
     version = ledger.lock(session, customer_id)
     customer = session.get(Customer, customer_id)
     existing = session.exec(select(Purchase).where(Purchase.idempotency_key == key)).first()

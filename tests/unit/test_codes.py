@@ -69,3 +69,7 @@ def test_grouped_splits_eight_characters_and_keeps_six():
 
 def test_code_lengths_are_distinct_so_codes_cannot_be_confused():
     assert codes.CUSTOMER_CODE_LENGTH != codes.REWARD_CODE_LENGTH
+
+
+def test_non_ascii_letters_never_turn_into_a_valid_code():
+    assert codes.normalize("K7QXß", codes.CUSTOMER_CODE_LENGTH) is None
