@@ -13,7 +13,7 @@ from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler,
                           CommandHandler, MessageHandler, filters)
 
 from bot.dispatcher import OutboxDispatcher
-from bot.handlers import conversation, counter, imports, linking, loyalty, menu, onboarding, system
+from bot.handlers import conversation, counter, feedback, imports, linking, loyalty, menu, onboarding, system
 from bot.ordering import PerChatUpdateProcessor
 from bot.services import Services
 from bot.texts import Voice
@@ -40,6 +40,7 @@ def handlers(staff_chat_id: int | None = None) -> list:
         CommandHandler(["empfehlen", "invite"], loyalty.referral_command, filters=PRIVATE),
         CommandHandler(["geburtstag", "birthday"], loyalty.birthday_command, filters=PRIVATE),
         CommandHandler(["verbinden", "link"], linking.link_command, filters=PRIVATE),
+        CommandHandler("feedback", feedback.feedback_command, filters=PRIVATE),
         CommandHandler("kauf", counter.purchase_command, filters=counter_chats),
         CommandHandler("storno", counter.reversal_command, filters=counter_chats),
         CommandHandler("beleg", counter.receipt_command, filters=counter_chats),
@@ -73,6 +74,7 @@ COMMANDS = {  # text key: (German name, English name)
     "commands.rewards": ("praemien", "rewards"),
     "commands.invite": ("empfehlen", "invite"),
     "commands.birthday": ("geburtstag", "birthday"),
+    "commands.feedback": ("feedback", "feedback"),
     "commands.help": ("hilfe", "help"),
     "commands.language": ("sprache", "language"),
     "commands.stop": ("stop", "stop"),

@@ -225,3 +225,16 @@ class Survey(SQLModel, table=True):
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reason: str | None = Field(default=None, max_length=1000)
     topics: list[str] = Field(default_factory=list, sa_type=JSON)
+
+
+class Feedback(SQLModel, table=True):
+    """Praise and suggestions a customer sent with /feedback, tagged with topics."""
+
+    __table_args__ = (UniqueConstraint("request_ref", name="uq_feedback_request_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_ref: str = Field(max_length=64)  # the customer's message: stored once however often it arrives
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    text: str = Field(max_length=2000)
+    topics: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = Field(sa_type=UTCDateTime)

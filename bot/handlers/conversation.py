@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards
 from bot.chat import Visitor, identify, say
-from bot.handlers import loyalty, menu
+from bot.handlers import feedback, loyalty, menu
 from bot.handlers.onboarding import welcome
 from bot.services import Services, services
 from domain import conversation
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 SMALLTALK = {"greet": "smalltalk.greet", "goodbye": "smalltalk.goodbye", "thanks": "smalltalk.thanks",
              "affirm": "smalltalk.affirm", "deny": "smalltalk.deny"}
 # Features that arrive with later releases; until then the customer is offered a person.
-NOT_YET = {"feedback", "export_data", "delete_data"}
+NOT_YET = {"export_data", "delete_data"}
 
 
 async def understand(s: Services, text: str) -> ParseResult | None:
@@ -42,6 +42,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if visitor.is_new:
         await welcome(update, context, visitor)
     step = await s.db(conversation.current_step, visitor.customer_id, s.now())
+    if step and step.name == feedback.FEEDBACK_STEP:
+        await feedback.take(update, context, visitor, text)  # the answer to /feedback
+        return
     if step and step.name == loyalty.BIRTHDAY_ASK_STEP and loyalty.looks_like_a_date(s, text):
         await loyalty.propose_birthday(context, visitor, text)  # the answer to /geburtstag
         return
@@ -79,6 +82,8 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Vis
         await loyalty.show_rewards(context, visitor)
     elif intent == "set_birthday":
         await loyalty.propose_birthday(context, visitor, result.entity("date") or text)
+    elif intent == "feedback":
+        await feedback.on_feedback_intent(update, context, visitor, text)
     elif intent in NOT_YET:
         await say(context, visitor, "understanding.not_yet", keyboards.offer_handoff(s.texts, visitor.voice))
     else:

@@ -115,8 +115,10 @@ async def test_english_app_users_are_greeted_in_english(bot, api):
 
 async def test_commands_are_registered_per_language(bot, api):
     names = lambda language: [c["command"] for c in api.commands(language_code=language)]
-    assert names("de") == ["start", "punkte", "karte", "praemien", "empfehlen", "geburtstag", "hilfe", "sprache", "stop"]
-    assert names("en") == ["start", "points", "card", "rewards", "invite", "birthday", "help", "language", "stop"]
+    assert names("de") == ["start", "punkte", "karte", "praemien", "empfehlen", "geburtstag", "feedback", "hilfe",
+                            "sprache", "stop"]
+    assert names("en") == ["start", "points", "card", "rewards", "invite", "birthday", "feedback", "help", "language",
+                            "stop"]
     assert names("") == names("de")
     # The counter commands are offered in the staff group only.
     staff_scope = {"type": "chat", "chat_id": STAFF_CHAT_ID}

@@ -14,7 +14,7 @@ from storage.models import Customer, TelegramAccount
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
 TABLES = {"customer", "telegram_account", "consent_wording", "consent_record", "conversation_state",
-          "outbox_message", "message_log", "purchase", "points_entry", "redemption", "used_receipt", "survey",
+          "outbox_message", "message_log", "purchase", "points_entry", "redemption", "used_receipt", "survey", "feedback",
           "alembic_version"}
 
 

@@ -1,4 +1,5 @@
-"""NPS surveys: one question per customer and purchase, with score, reason and tagged topics.
+"""NPS surveys (one question per customer and purchase, with score, reason and tagged topics)
+and feedback (praise and suggestions).
 
 Revision ID: 0003
 Revises: 0002
@@ -17,6 +18,20 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('feedback',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_ref', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('topics', sa.JSON(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('request_ref', name='uq_feedback_request_ref')
+    )
+    with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feedback_customer_id'), ['customer_id'], unique=False)
+
     op.create_table('survey',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
@@ -45,3 +60,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_survey_answered')
 
     op.drop_table('survey')
+    with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feedback_customer_id'))
+
+    op.drop_table('feedback')
