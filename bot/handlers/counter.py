@@ -40,6 +40,7 @@ async def _staff_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> boo
 
 
 def _money(s: Services, amount: Decimal | int) -> str:
+    """Euros as Decimal, or cents as int (how purchases store them)."""
     value = Decimal(amount) / 100 if isinstance(amount, int) else amount
     return formatting.money(value, s.staff_voice.language)
 
