@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlmodel import select
 
-from domain import consent, customers, ledger, linking
-from domain.customers import TelegramProfile
+from domain import customers, ledger, linking
 from storage.models import ConsentRecord, Customer, TelegramAccount
+from tests.storage.people import onboarded_customer
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
 
@@ -37,11 +37,7 @@ def imported(store, ref: str, phone: str, points: int = 0) -> int:
 
 
 def chat_customer(store, user_id: int, consent_granted: bool = True) -> int:
-    with store.session() as session:
-        customer_id = customers.register(session, TelegramProfile(user_id, user_id, "Anna"), NOW).customer.id
-    with store.session() as session:
-        consent.record_marketing_consent(session, customer_id, consent_granted, "onboarding", NOW)
-    return customer_id
+    return onboarded_customer(store, user_id, NOW, consent_granted)
 
 
 def link(store, user_id: int, phone: str):

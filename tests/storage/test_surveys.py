@@ -5,10 +5,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain import consent, customers, nps, surveys
+from domain import nps, surveys
 from domain.config import NpsSection
-from domain.customers import TelegramProfile
 from storage.models import Purchase
+from tests.storage.people import onboarded_customer
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)  # a Monday afternoon
 RULES = NpsSection(delay_days=3, send_hour=10, min_days_between=90)
@@ -16,11 +16,7 @@ TZ = "Europe/Berlin"
 
 
 def customer(store, user_id: int, consent_granted: bool = True) -> int:
-    with store.session() as session:
-        customer_id = customers.register(session, TelegramProfile(user_id, user_id, "Anna"), NOW).customer.id
-    with store.session() as session:
-        consent.record_marketing_consent(session, customer_id, consent_granted, "onboarding", NOW)
-    return customer_id
+    return onboarded_customer(store, user_id, NOW, consent_granted)
 
 
 def purchase(store, customer_id: int, at: datetime = NOW) -> int:
