@@ -44,7 +44,7 @@ def run_bot(settings: Settings) -> int:
     from bot.app import build_application, run
     from bot.logging_setup import configure_logging
     from bot.services import Services
-    from domain.clock import SystemClock
+    from domain.clock import ShiftedClock, SystemClock
     from nlu.faq import load_catalog
     from storage.db import Store
 
@@ -63,7 +63,8 @@ def run_bot(settings: Settings) -> int:
         bundled_model = ensure_model(progress=lambda line: print(line, file=sys.stderr, flush=True))
     store = Store(settings.database_url)
     store.migrate()
-    services = Services(settings=settings, config=config, store=store, texts=texts, faq=faq, clock=SystemClock())
+    clock = ShiftedClock(settings.test_clock_file) if settings.test_clock_file else SystemClock()
+    services = Services(settings=settings, config=config, store=store, texts=texts, faq=faq, clock=clock)
     run(build_application(services, bundled_model), services)
     return 0
 

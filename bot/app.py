@@ -13,7 +13,8 @@ from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler,
                           CommandHandler, MessageHandler, filters)
 
 from bot.dispatcher import OutboxDispatcher
-from bot.handlers import conversation, counter, feedback, imports, linking, loyalty, menu, onboarding, system
+from bot.handlers import (conversation, counter, feedback, imports, linking, loyalty, menu, onboarding, surveys,
+                          system)
 from bot.ordering import PerChatUpdateProcessor
 from bot.services import Services
 from bot.texts import Voice
@@ -57,6 +58,9 @@ def handlers(staff_chat_id: int | None = None) -> list:
         CallbackQueryHandler(loyalty.redeem_button, pattern=r"^redeem:([0-9a-f]{12}|cancel)$"),
         CallbackQueryHandler(loyalty.birthday_button, pattern=r"^bday:(yes|no):[0-9a-f]{12}$"),
         CallbackQueryHandler(imports.confirm_button, pattern=r"^import:(yes|no)$"),
+        CallbackQueryHandler(surveys.score_button, pattern=surveys.SCORE_PATTERN),
+        CallbackQueryHandler(surveys.skip_button, pattern=surveys.SKIP_PATTERN),
+        CallbackQueryHandler(surveys.call_button, pattern=surveys.CALL_PATTERN),
         CallbackQueryHandler(menu.menu_button, pattern=r"^menu:(main|faq|marketing|language)$"),
         CallbackQueryHandler(menu.faq_button, pattern=r"^faq:[a-z][a-z0-9_]{0,39}$"),
         CallbackQueryHandler(menu.language_button, pattern=r"^lang:(de|en)$"),

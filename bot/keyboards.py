@@ -94,6 +94,6 @@ def from_spec(rows: tuple[tuple[Button, ...], ...], texts: Texts, voice: Voice) 
     if not rows:
         return None
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(texts.plain(b.label, voice), callback_data=b.callback, url=b.url) for b in row]
+        [InlineKeyboardButton(b.text or texts.plain(b.label, voice), callback_data=b.callback, url=b.url) for b in row]
         for row in rows
     ])

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # Signs receipt QR codes; the till script and the bot must share it. Unset: no receipts.
     # Only for `python -m bot receipt` (the deep link names the bot); asked from Telegram if unset.
     bot_username: str | None = Field(None, alias="TELEGRAM_BOT_USERNAME")
+    # Tests only: a file holding seconds by which the bot's clock runs ahead (see ShiftedClock).
+    test_clock_file: str | None = Field(None, alias="STAMMGAST_TEST_CLOCK_FILE")
     receipt_secret: SecretStr | None = Field(None, alias="STAMMGAST_RECEIPT_SECRET")
 
     @field_validator("telegram_api_base_url")

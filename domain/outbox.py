@@ -34,9 +34,10 @@ def date_param(day: date) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Button:
-    label: str  # a text key, rendered in the recipient's language
+    label: str  # a text key, rendered in the recipient's language ...
     callback: str | None = None
     url: str | None = None
+    text: str | None = None  # ... or a literal label such as "7"
 
 
 @dataclass(frozen=True)

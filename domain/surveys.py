@@ -16,11 +16,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from domain import nps, topics
+from domain import customers, nps, outbox, topics
 from domain.config import NpsSection
+from domain.outbox import Button, MessageSpec
 from storage.models import Customer, Survey
 
 SCHEDULED, ANSWERED, DONE = "scheduled", "answered", "done"
+CALLBACK_PREFIX = "nps:"
+# A typed "8" counts as the answer for a week after the question; later it is just a number.
+OPEN_FOR = timedelta(days=7)
 
 
 def due_time(purchased_at: datetime, rules: NpsSection, timezone_name: str) -> datetime:
@@ -35,7 +39,8 @@ def schedule_after_purchase(session: Session, customer_id: int, purchase_id: int
     """A survey for this purchase, unless the customer declined marketing, was asked recently,
     or this purchase already has one. Returns the new survey or None."""
     customer = session.get(Customer, customer_id)
-    if customer is None or not customer.marketing_consent:
+    account = customers.chat_of(session, customer_id)
+    if customer is None or not customer.marketing_consent or account is None:
         return None
     due = due_time(purchased_at, rules, timezone_name)
     recent = session.exec(
@@ -50,7 +55,26 @@ def schedule_after_purchase(session: Session, customer_id: int, purchase_id: int
             session.add(survey)
     except IntegrityError:
         return None
+    outbox.enqueue(session, f"survey:{survey.id}", account.chat_id, question(survey.id), outbox.SERVICE, now,
+                   customer_id=customer_id, not_before=due)
     return survey
+
+
+def question(survey_id: int) -> MessageSpec:
+    """The question with a 0-10 keyboard; the buttons name the survey and the score."""
+    rows = (tuple(range(0, 6)), tuple(range(6, 11)))
+    buttons = tuple(tuple(Button("", callback=f"{CALLBACK_PREFIX}{survey_id}:{n}", text=str(n)) for n in row)
+                    for row in rows)
+    return MessageSpec("nps.question", buttons=buttons)
+
+
+def open_survey(session: Session, customer_id: int, now: datetime) -> Survey | None:
+    """The survey that was asked (due) in the last week and not answered yet, if any."""
+    return session.exec(
+        select(Survey).where(Survey.customer_id == customer_id, Survey.score.is_(None), Survey.due_at <= now,
+                             Survey.due_at > now - OPEN_FOR)
+        .order_by(Survey.due_at.desc()).limit(1)
+    ).first()
 
 
 class SurveyError(ValueError):
@@ -79,6 +103,14 @@ def record_score(session: Session, customer_id: int, survey_id: int, score: int,
     survey.score, survey.answered_at, survey.status = score, now, ANSWERED
     session.add(survey)
     return nps.classify(score)
+
+
+def answered(session: Session, customer_id: int, survey_id: int) -> Survey | None:
+    """The customer's own survey once it has a score (None otherwise)."""
+    survey = session.get(Survey, survey_id)
+    if survey is None or survey.customer_id != customer_id or survey.score is None:
+        return None
+    return survey
 
 
 def record_reason(session: Session, customer_id: int, survey_id: int, text: str | None,

@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards
 from bot.chat import Visitor, identify, say
-from bot.handlers import feedback, loyalty, menu
+from bot.handlers import feedback, loyalty, menu, surveys
 from bot.handlers.onboarding import welcome
 from bot.services import Services, services
 from domain import conversation
@@ -42,6 +42,11 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if visitor.is_new:
         await welcome(update, context, visitor)
     step = await s.db(conversation.current_step, visitor.customer_id, s.now())
+    if step and step.name == surveys.REASON_STEP:
+        await surveys.take_reason(update, context, visitor, text, step)  # why they gave that score
+        return
+    if step is None and await surveys.answer_typed_score(context, visitor, text):
+        return
     if step and step.name == feedback.FEEDBACK_STEP:
         await feedback.take(update, context, visitor, text)  # the answer to /feedback
         return

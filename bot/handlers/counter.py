@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot import formatting, qr, staff
 from bot.chat import deep_link, send_html
 from bot.services import Services, services
-from domain import codes, customers, ledger, purchases, receipts, rewards
+from domain import codes, customers, ledger, purchases, receipts, rewards, surveys
 from domain.parsing import InputError, parse_amount
 
 log = logging.getLogger(__name__)
@@ -93,11 +93,29 @@ async def purchase_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if customer is None:
         return
     message = update.effective_message
-    booking = await s.db(purchases.book_purchase, customer.id, amount, s.config.loyalty, s.now(),
-                         key=f"telegram:{message.chat_id}:{message.message_id}", source=purchases.COUNTER,
-                         category=category, booked_by=update.effective_user.id)
+    booking = await s.db(book_and_follow_up, s, customer.id, amount, key=f"telegram:{message.chat_id}:{message.message_id}",
+                         source=purchases.COUNTER, category=category, booked_by=update.effective_user.id)
     s.outbox_changed()
     await _reply_booking(update, context, booking)
+
+
+def book_and_follow_up(session, s: Services, customer_id: int, amount: Decimal, **booking) -> purchases.Booking:
+    """Book a purchase and, in the same transaction, schedule its NPS survey."""
+    result = purchases.book_purchase(session, customer_id, amount, s.config.loyalty, s.now(), **booking)
+    _survey_after(session, s, result)
+    return result
+
+
+def _survey_after(session, s: Services, booking: purchases.Booking) -> None:
+    if not booking.duplicate:
+        surveys.schedule_after_purchase(session, booking.customer.id, booking.purchase.id, booking.purchase.created_at,
+                                        s.config.nps, s.config.shop.timezone, s.now())
+
+
+def redeem_receipt_and_follow_up(session, s: Services, customer_id: int, receipt: receipts.Receipt) -> purchases.Booking:
+    result = receipts.redeem(session, customer_id, receipt, s.config.loyalty, s.now())
+    _survey_after(session, s, result)
+    return result
 
 
 async def _reply_booking(update, context, booking: purchases.Booking) -> None:

@@ -251,7 +251,7 @@ async def _scan_receipt(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, to
     s = services(context)
     try:
         receipt = receipts.verify(s.settings.receipt_key(), token, s.now())
-        await s.db(receipts.redeem, visitor.customer_id, receipt, s.config.loyalty, s.now())
+        await s.db(counter.redeem_receipt_and_follow_up, s, visitor.customer_id, receipt)
     except receipts.ReceiptError as error:
         log.info("receipt refused", extra={"reason": error.reason})
         key = {"no_secret": "receipt.disabled", "malformed": "receipt.invalid", "forged": "receipt.invalid"}
