@@ -105,7 +105,6 @@ class NpsSection(_Section):
     # At most one survey per customer in this many days.
     min_days_between: int = Field(90, ge=1, le=730, **_example(90))
     review_url: str | None = Field(None, pattern=r"^https://", **_example("https://g.page/r/.../review"))
-    report_default_days: int = Field(90, ge=1, le=999, **_example(90))
 
 
 class ShopConfig(_Section):
