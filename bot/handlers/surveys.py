@@ -24,6 +24,8 @@ REASON_STEP = "awaiting_nps_reason"
 SCORE_PATTERN = r"^nps:\d{1,12}:(10|[0-9])$"
 SKIP_PATTERN = r"^nps:skip:\d{1,12}$"
 CALL_PATTERN = r"^nps:call:\d{1,12}:(yes|no)$"
+# "eine 8", "10!", "Ich gebe 7 Punkte": a typed score is short; longer texts are conversation.
+TYPED_SCORE_MAX_WORDS = 4
 
 
 async def score_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -47,6 +49,8 @@ async def score_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def answer_typed_score(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, text: str) -> bool:
     """A typed "eine 8" while a survey is open counts as the answer; True when it did."""
     s = services(context)
+    if "?" in text or len(text.split()) > TYPED_SCORE_MAX_WORDS:
+        return False  # "Habt ihr 2 Sorten Hafermilch?" is a question, not a score
     score = nps.parse_score(text)
     if score is None:
         return False

@@ -63,6 +63,11 @@ async def test_a_detractor_types_the_score_and_asks_to_be_called(bots, api, staf
     await carla.send_command("/punkte")
     await carla.press_forged(f"nps:{survey_id}:0", message=await carla.next_message())
     assert (await carla.next_callback_answer())["text"] == "Schon erledigt 👍"
+    await ben.send_text("Habt ihr 2 Sorten Hafermilch?")  # a number in a question is no score
+    await ben.next_message()
+    await ben.send_text("Ich nehme morgen 2 Stück Kuchen mit")
+    await ben.next_message()
+    assert surveys_of(db, ben)[0].score is None
     await ben.send_text("eine 4")
     assert (await ben.next_message()).text == "Danke, ich notiere eine 4."
     assert (await ben.next_message()).text.startswith("Das tut uns leid.")
