@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
 from domain import codes, conversation, ledger, loyalty, purchases
@@ -631,16 +631,6 @@ def plan_purchases(session: Session, parsed: ParsedFile, rules: LoyaltySection) 
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _lock_customers(session: Session, customer_ids: Iterable[int]) -> None:
-    """``ledger.lock`` for many customers, one statement per batch instead of per customer:
-    the rows are locked in id order, then every points version is bumped. (The id range
-    keeps each batch an index range scan.)"""
-    for chunk in _chunks(sorted(set(customer_ids))):
-        in_chunk = (Customer.id.between(chunk[0], chunk[-1]), Customer.id.in_(chunk))
-        session.exec(select(Customer.id).where(*in_chunk).order_by(Customer.id).with_for_update()).all()
-        session.execute(update(Customer).where(*in_chunk).values(points_version=Customer.points_version + 1))
-
-
 def _append_entries(session: Session, entries: list[dict[str, Any]]) -> None:
     """Ledger entries in batches. Their idempotency keys name customers or purchases created
     in this transaction, so none can be booked yet (the unique key would refuse it anyway,
@@ -685,7 +675,7 @@ def _create_customers(session: Session, records: tuple[CustomerRecord, ...], rul
 
 def _book_purchases(session: Session, plan: PurchasePlan, rules: LoyaltySection) -> None:
     """The purchases and their points, earned at the purchase date (so they count for the tier
-    and expire as if booked then). Call under ``_lock_customers``."""
+    and expire as if booked then). Call under ``ledger.lock_many``."""
     rows = [{
         "idempotency_key": r.key, "customer_id": plan.customer_ids[r.number],
         "amount_cents": purchases.cents(r.amount), "category": r.category, "source": purchases.IMPORT,
@@ -742,7 +732,7 @@ def _import_purchases(session: Session, parsed: ParsedFile, rules: LoyaltySectio
     plan = plan_purchases(session, parsed, rules)
     if dry_run or plan.problems:
         return plan.report(dry_run)
-    _lock_customers(session, plan.customer_ids.values())
+    ledger.lock_many(session, plan.customer_ids.values())
     # Again under the locks: the same file may have been imported meanwhile (a second tap, a
     # second admin), or a customer deleted.
     plan = plan_purchases(session, parsed, rules)

@@ -10,6 +10,7 @@ all customers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,11 +32,7 @@ class UnknownCustomer(LookupError):
 
 
 def lock(session: Session, customer_id: int) -> int:
-    """Serialize all point changes of one customer; returns the new points version.
-
-    Must be the first write of the transaction (SQLite upgrades a read snapshot to a write
-    lock only if nobody wrote in between).
-    """
+    """Serialize all point changes of one customer; returns the new points version."""
     result = session.execute(
         update(Customer).where(Customer.id == customer_id)
         .values(points_version=Customer.points_version + 1)
@@ -44,6 +41,21 @@ def lock(session: Session, customer_id: int) -> int:
     if result is None:
         raise UnknownCustomer(customer_id)
     return result[0]
+
+
+LOCK_BATCH = 500
+
+
+def lock_many(session: Session, customer_ids: Iterable[int]) -> None:
+    """``lock`` for many customers (imports, merges), a batch per statement. Rows are locked
+    in id order everywhere, so two transactions locking overlapping sets cannot deadlock."""
+    ordered = sorted(set(customer_ids))
+    for start in range(0, len(ordered), LOCK_BATCH):
+        chunk = ordered[start:start + LOCK_BATCH]
+        # The id range keeps each batch an index range scan.
+        in_chunk = (Customer.id.between(chunk[0], chunk[-1]), Customer.id.in_(chunk))
+        session.exec(select(Customer.id).where(*in_chunk).order_by(Customer.id).with_for_update()).all()
+        session.execute(update(Customer).where(*in_chunk).values(points_version=Customer.points_version + 1))
 
 
 def entry_exists(session: Session, key: str) -> bool:
@@ -144,10 +156,22 @@ def recent_entries(session: Session, customer_id: int, limit: int = 5) -> tuple[
     return tuple(EntryView(r.created_at, r.amount, r.reason, r.note) for r in rows)
 
 
+def settle_due_expiry(session: Session, customer_id: int, now: datetime) -> None:
+    """Book expired points if there are any; takes the customer's lock only then, so looking
+    at an account stays a read."""
+    if loyalty.expired_points(_lots(session, customer_id), now):
+        settle_expiry(session, customer_id, lock(session, customer_id), now)  # recounted under the lock
+
+
+def current_balance(session: Session, customer_id: int, now: datetime) -> int:
+    """The balance with due expiries booked: what the customer can spend now."""
+    settle_due_expiry(session, customer_id, now)
+    return balance(session, customer_id)
+
+
 def account_status(session: Session, customer_id: int, rules: LoyaltySection, now: datetime) -> AccountStatus:
     """Everything /punkte shows. Books due expiries first, so the balance shown is true."""
-    version = lock(session, customer_id)
-    settle_expiry(session, customer_id, version, now)
+    settle_due_expiry(session, customer_id, now)
     customer = session.get(Customer, customer_id)
     soon, first_date = loyalty.expiring_soon(
         _lots(session, customer_id), now, timedelta(days=rules.expiry_warning_days))

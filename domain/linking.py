@@ -64,8 +64,7 @@ def link_by_phone(session: Session, telegram_user_id: int, phone_text: str) -> t
 
 
 def _merge(session: Session, source: Customer, target: Customer, account: TelegramAccount) -> None:
-    for customer_id in sorted((source.id, target.id)):  # same lock order everywhere: no deadlock
-        ledger.lock(session, customer_id)
+    ledger.lock_many(session, (source.id, target.id))
     for table in _OWNED:
         session.execute(update(table).where(table.customer_id == source.id).values(customer_id=target.id))
     session.execute(update(Customer).where(Customer.referred_by_id == source.id).values(referred_by_id=target.id))

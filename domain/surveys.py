@@ -107,10 +107,11 @@ def record_score(session: Session, customer_id: int, survey_id: int, score: int,
 
 def answered(session: Session, customer_id: int, survey_id: int) -> Survey | None:
     """The customer's own survey once it has a score (None otherwise)."""
-    survey = session.get(Survey, survey_id)
-    if survey is None or survey.customer_id != customer_id or survey.score is None:
+    try:
+        survey = _own_survey(session, customer_id, survey_id)
+    except SurveyError:
         return None
-    return survey
+    return survey if survey.score is not None else None
 
 
 def record_reason(session: Session, customer_id: int, survey_id: int, text: str | None,

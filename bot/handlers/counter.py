@@ -18,6 +18,7 @@ from bot import formatting, qr, staff
 from bot.chat import deep_link, send_html
 from bot.services import Services, services
 from domain import codes, customers, ledger, purchases, receipts, rewards, surveys
+from domain.outbox import money_param
 from domain.parsing import InputError, parse_amount
 
 log = logging.getLogger(__name__)
@@ -37,12 +38,6 @@ async def _staff_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> boo
     if update.effective_chat.type == "private":
         await _reply(update, context, "counter.not_staff")
     return False
-
-
-def _money(s: Services, amount: Decimal | int) -> str:
-    """Euros as Decimal, or cents as int (how purchases store them)."""
-    value = Decimal(amount) / 100 if isinstance(amount, int) else amount
-    return formatting.money(value, s.staff_voice.language)
 
 
 async def _find_customer(update, context, who: str):
@@ -68,7 +63,7 @@ def _parse_amount(s: Services, text: str) -> Decimal:
 async def _amount_error(update, context, error: InputError) -> None:
     s = services(context)
     await _reply(update, context, f"counter.amount_errors.{error.reason}", value=error.value[:40],
-                 maximum=_money(s, s.config.loyalty.max_purchase_amount))
+                 maximum=money_param(purchases.cents(s.config.loyalty.max_purchase_amount)))
 
 
 async def purchase_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -119,11 +114,10 @@ def redeem_receipt_and_follow_up(session, s: Services, customer_id: int, receipt
 
 
 async def _reply_booking(update, context, booking: purchases.Booking) -> None:
-    s = services(context)
     if booking.duplicate:
         await _reply(update, context, "counter.booked_again", purchase=booking.purchase.id)
         return
-    await _reply(update, context, "counter.booked", amount=_money(s, booking.purchase.amount_cents),
+    await _reply(update, context, "counter.booked", amount=money_param(booking.purchase.amount_cents),
                  name=booking.customer.first_name, code=booking.customer.code, points=booking.points,
                  balance=booking.balance, tier=booking.tier.tier.name, purchase=booking.purchase.id)
     if booking.upgraded:
@@ -151,7 +145,7 @@ async def reversal_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     s.outbox_changed()
     await _reply(update, context, "counter.reversed", purchase=reversal.purchase.id,
-                 amount=_money(s, reversal.purchase.amount_cents), name=reversal.customer.first_name,
+                 amount=money_param(reversal.purchase.amount_cents), name=reversal.customer.first_name,
                  points=reversal.points, balance=reversal.balance)
 
 
@@ -175,7 +169,7 @@ async def receipt_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     token = receipts.issue(s.settings.receipt_key(), amount, now, s.config.loyalty.receipt_valid_minutes)
     link = deep_link(context, receipts.PAYLOAD_PREFIX + token)
     valid_until = s.local(receipts.verify(s.settings.receipt_key(), token, now).expires_at)
-    caption = s.texts.render("counter.receipt_caption", s.staff_voice, amount=_money(s, amount), link=link,
+    caption = s.texts.render("counter.receipt_caption", s.staff_voice, amount=money_param(purchases.cents(amount)), link=link,
                              valid_until=formatting.time_of_day(valid_until, s.staff_voice.language))
     await context.bot.send_photo(update.effective_chat.id, qr.png(link), caption=caption, parse_mode=ParseMode.HTML)
 
@@ -209,7 +203,7 @@ async def _show_customer(update, context, customer) -> None:
     for purchase in recent:
         key = "counter.customer_purchase_reversed" if purchase.reversed else "counter.customer_purchase_line"
         lines.append(texts.render(key, voice, date=formatting.short_date(s.local(purchase.created_at).date(), voice.language),
-                                  amount=_money(s, purchase.amount_cents), purchase=purchase.id,
+                                  amount=money_param(purchase.amount_cents), purchase=purchase.id,
                                   category=f" ({purchase.category})" if purchase.category else ""))
     if not recent:
         lines.append(texts.render("counter.customer_no_purchases", voice))

@@ -125,8 +125,7 @@ async def show_rewards(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> 
 
 
 def _balance_and_open_codes(session, customer_id: int, s: Services):
-    status = ledger.account_status(session, customer_id, s.config.loyalty, s.now())
-    return status.balance, rewards.open_redemptions(session, customer_id, s.now())
+    return ledger.current_balance(session, customer_id, s.now()), rewards.open_redemptions(session, customer_id, s.now())
 
 
 def reward_name(item, language: str) -> str:
@@ -158,7 +157,7 @@ async def reward_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 def _remember_redemption(session, customer_id: int, reward_key: str, nonce: str, s: Services) -> int:
     conversation.set_step(session, customer_id, REDEEM_STEP, s.now(), {"reward": reward_key, "nonce": nonce})
-    return ledger.balance(session, customer_id)
+    return ledger.current_balance(session, customer_id, s.now())
 
 
 async def redeem_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
