@@ -204,7 +204,7 @@ async def _show_customer(update, context, customer) -> None:
         key = "counter.customer_purchase_reversed" if purchase.reversed else "counter.customer_purchase_line"
         lines.append(texts.render(key, voice, date=formatting.short_date(s.local(purchase.created_at).date(), voice.language),
                                   amount=money_param(purchase.amount_cents), purchase=purchase.id,
-                                  category=f" ({purchase.category})" if purchase.category else ""))
+                                  category=f" · {purchase.category}" if purchase.category else ""))
     if not recent:
         lines.append(texts.render("counter.customer_no_purchases", voice))
     await send_html(context.bot, update.effective_chat.id, "\n".join(lines))
