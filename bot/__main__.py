@@ -54,7 +54,7 @@ def run_bot(settings: Settings) -> int:
                            "TELEGRAM_BOT_TOKEN=123456:ABC... python -m bot run")
     configure_logging(secrets=[token, settings.receipt_key()])
     config = load_shop_config(settings)
-    texts = Texts(config.shop.name, config.texts.override_dir)
+    texts = Texts(config.shop.name, config.texts.override_dir, config.shop.timezone)
     faq = load_catalog()
     bundled_model = None
     if not settings.nlu_url:

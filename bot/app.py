@@ -1,5 +1,5 @@
 """The PTB Application: every handler in one table, and the start-up and shutdown of what
-runs beside it (outbox dispatcher, NLU server or client)."""
+runs beside it (outbox dispatcher, ticket timers, NLU server or client)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler,
                           CommandHandler, MessageHandler, filters)
 
 from bot.dispatcher import OutboxDispatcher
-from bot.handlers import (conversation, counter, feedback, imports, linking, loyalty, menu, onboarding, surveys,
-                          system)
+from bot.timers import Timers
+from bot.handlers import (conversation, counter, feedback, imports, linking, loyalty, menu, onboarding, reports,
+                          surveys, system, tickets)
 from bot.ordering import PerChatUpdateProcessor
 from bot.services import Services
 from bot.texts import Voice
@@ -30,6 +31,9 @@ def handlers(staff_chat_id: int | None = None) -> list:
     """Who answers what, top to bottom; the first matching handler wins."""
     # Counter commands work privately and in the staff group; bot.staff checks who may use them.
     counter_chats = PRIVATE | filters.Chat(staff_chat_id) if staff_chat_id is not None else PRIVATE
+    # In the staff chat, replies to a ticket's messages go to the customer.
+    staff_chat_handlers = [MessageHandler(filters.Chat(staff_chat_id) & filters.UpdateType.MESSAGE & filters.TEXT
+                                          & ~filters.COMMAND, tickets.on_staff_message)] if staff_chat_id else []
     return [
         CommandHandler("start", onboarding.start, filters=PRIVATE),
         CommandHandler(["hilfe", "help"], menu.help_command, filters=PRIVATE),
@@ -42,12 +46,18 @@ def handlers(staff_chat_id: int | None = None) -> list:
         CommandHandler(["geburtstag", "birthday"], loyalty.birthday_command, filters=PRIVATE),
         CommandHandler(["verbinden", "link"], linking.link_command, filters=PRIVATE),
         CommandHandler("feedback", feedback.feedback_command, filters=PRIVATE),
+        CommandHandler(["beschwerde", "complaint"], tickets.complaint_command, filters=PRIVATE),
         CommandHandler("kauf", counter.purchase_command, filters=counter_chats),
         CommandHandler("storno", counter.reversal_command, filters=counter_chats),
         CommandHandler("beleg", counter.receipt_command, filters=counter_chats),
         CommandHandler("kunde", counter.customer_command, filters=counter_chats),
         CommandHandler("einloesen", counter.redeem_code_command, filters=counter_chats),
+        CommandHandler("tickets", tickets.tickets_command, filters=counter_chats),
+        CommandHandler("ticket", tickets.ticket_command, filters=counter_chats),
+        CommandHandler("nps", reports.nps_command, filters=counter_chats),
+        CommandHandler("loop", reports.loop_command, filters=counter_chats),
         MessageHandler(PRIVATE & filters.COMMAND, menu.unknown_command),
+        *staff_chat_handlers,
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT, conversation.on_text),
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.CONTACT, linking.on_contact),
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.Document.ALL, imports.on_document),
@@ -58,6 +68,10 @@ def handlers(staff_chat_id: int | None = None) -> list:
         CallbackQueryHandler(loyalty.redeem_button, pattern=r"^redeem:([0-9a-f]{12}|cancel)$"),
         CallbackQueryHandler(loyalty.birthday_button, pattern=r"^bday:(yes|no):[0-9a-f]{12}$"),
         CallbackQueryHandler(imports.confirm_button, pattern=r"^import:(yes|no)$"),
+        CallbackQueryHandler(reports.loop_button, pattern=reports.LOOP_PATTERN),
+        CallbackQueryHandler(tickets.staff_button, pattern=tickets.STAFF_PATTERN),
+        CallbackQueryHandler(tickets.goodwill_button, pattern=tickets.GOODWILL_PATTERN),
+        CallbackQueryHandler(tickets.follow_up_button, pattern=tickets.FOLLOW_UP_PATTERN),
         CallbackQueryHandler(surveys.score_button, pattern=surveys.SCORE_PATTERN),
         CallbackQueryHandler(surveys.skip_button, pattern=surveys.SKIP_PATTERN),
         CallbackQueryHandler(surveys.call_button, pattern=surveys.CALL_PATTERN),
@@ -79,11 +93,12 @@ COMMANDS = {  # text key: (German name, English name)
     "commands.invite": ("empfehlen", "invite"),
     "commands.birthday": ("geburtstag", "birthday"),
     "commands.feedback": ("feedback", "feedback"),
+    "commands.complaint": ("beschwerde", "complaint"),
     "commands.help": ("hilfe", "help"),
     "commands.language": ("sprache", "language"),
     "commands.stop": ("stop", "stop"),
 }
-STAFF_COMMANDS = ("kauf", "storno", "beleg", "kunde", "einloesen")
+STAFF_COMMANDS = ("kauf", "storno", "beleg", "kunde", "einloesen", "tickets", "ticket")
 
 
 def command_list(services: Services, language: str) -> list[BotCommand]:
@@ -104,6 +119,7 @@ class Runtime:
         self.bundled_model = bundled_model
         self.rasa: RasaServer | None = None
         self.dispatcher: OutboxDispatcher | None = None
+        self.timers: Timers | None = None
         self._nlu_start: asyncio.Task | None = None
 
     async def start(self, application: Application) -> None:
@@ -115,6 +131,8 @@ class Runtime:
             await self._offer_staff_commands(application, s.config.staff.staff_chat_id)
         self.dispatcher = OutboxDispatcher(s, application.bot)
         self.dispatcher.start()
+        self.timers = Timers(s)
+        self.timers.start()
         if s.settings.nlu_url:
             s.nlu = NluClient(s.settings.nlu_url, timeout=s.config.nlu.timeout_seconds)
         elif self.bundled_model is not None:
@@ -142,6 +160,8 @@ class Runtime:
         if self._nlu_start:
             self._nlu_start.cancel()
             await asyncio.gather(self._nlu_start, return_exceptions=True)
+        if self.timers:
+            self.timers.stop()
         if self.dispatcher:
             await self.dispatcher.stop()
         if self.services.nlu:

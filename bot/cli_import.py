@@ -40,7 +40,7 @@ def main(kind: str, path: str, dry_run: bool, out: TextIO | None = None, err: Te
     try:
         settings = Settings()
         config = load_shop_config(settings)
-        texts = Texts(config.shop.name, config.texts.override_dir)
+        texts = Texts(config.shop.name, config.texts.override_dir, config.shop.timezone)
     except ValidationError as error:
         problem = error.errors()[0]
         print(f"error: environment variable {problem['loc'][0]}: {problem['msg']}", file=err)

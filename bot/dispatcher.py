@@ -12,12 +12,14 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from telegram import ReplyParameters
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot import keyboards
 from bot.chat import send_html
 from bot.services import Services
-from domain import customers, outbox
+from domain import customers, outbox, tickets
 from domain.outbox import MessageSpec
 from storage.models import OutboxMessage
 
@@ -67,9 +69,8 @@ class OutboxDispatcher:
             await self._deliver(row)
         return len(rows)
 
-    async def _render(self, row: OutboxMessage) -> tuple[str, object]:
+    async def _render(self, row: OutboxMessage, spec: MessageSpec) -> tuple[str, object]:
         s = self.services
-        spec = MessageSpec.from_payload(row.payload)
         if row.category == outbox.STAFF or row.customer_id is None:
             voice = s.staff_voice
         else:
@@ -81,8 +82,7 @@ class OutboxDispatcher:
         s = self.services
         context = {"outbox_id": row.id, "chat_id": row.chat_id, "category": row.category}
         try:
-            text, keyboard = await self._render(row)
-            message = await send_html(self.bot, row.chat_id, text, keyboard)
+            message = await self._send(row)
         except RetryAfter as error:
             delay = error.retry_after if isinstance(error.retry_after, timedelta) else timedelta(seconds=error.retry_after)
             await s.db(outbox.mark_retry, row.id, f"429 retry after {delay}", s.now(), delay)
@@ -105,8 +105,23 @@ class OutboxDispatcher:
             await s.db(outbox.mark_sent, row.id, message.message_id, s.now())
             log.info("outbox message sent", extra=context)
 
+    async def _send(self, row: OutboxMessage):
+        spec = MessageSpec.from_payload(row.payload)
+        text, keyboard = await self._render(row, spec)
+        extra = {}
+        if spec.reply_to_key:  # keep a thread together (a ticket's messages under its alert)
+            reply_to = await self.services.db(outbox.sent_message_id, spec.reply_to_key)
+            if reply_to is not None:
+                extra["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
+        if spec.photo:
+            return await self.bot.send_photo(row.chat_id, spec.photo, caption=text or None,
+                                             parse_mode=ParseMode.HTML, reply_markup=keyboard, **extra)
+        return await send_html(self.bot, row.chat_id, text, keyboard, **extra)
+
     async def _give_up_on_chat(self, row: OutboxMessage, reason: str, context: dict) -> None:
         s = self.services
         await s.db(outbox.mark_failed, row.id, f"unreachable: {reason}")
         await s.db(customers.mark_unreachable, row.chat_id, s.now())
+        if await s.db(tickets.note_undeliverable, row.idempotency_key, s.ticket_rules, s.now()):
+            s.outbox_changed()  # the team hears of it in the ticket's thread
         log.info("outbox recipient unreachable", extra=context | {"reason": reason})

@@ -31,7 +31,7 @@ def check_config(settings: Settings) -> tuple[list[Finding], ShopConfig | None]:
 
     try:
         config = load_shop_config(settings)
-        Texts(config.shop.name, config.texts.override_dir)
+        Texts(config.shop.name, config.texts.override_dir, config.shop.timezone)
     except (ConfigError, TextsError) as error:
         first, *rest = str(error).splitlines()
         return [Finding("fail", "config", first + (f" (+{len(rest)} more)" if rest else ""))], None

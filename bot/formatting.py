@@ -4,10 +4,10 @@ messages at Telegram's 4096-character limit without breaking tags or entities.""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
 LOCALES = {"de": "de_DE", "en": "en_GB"}
@@ -39,6 +39,12 @@ def short_date(day: date, language: str) -> str:
 def time_of_day(moment, language: str) -> str:
     """"14:30" in both languages (24-hour clock, as shops in Germany print it)."""
     return moment.strftime("%H:%M")
+
+
+def weekday_time(moment: datetime, language: str) -> str:
+    """"Mo., 24.11., 09:20" / "Mon 24 Nov, 09:20" for deadlines within a few days."""
+    pattern = "EEE, dd.MM., HH:mm" if language == "de" else "EEE d MMM, HH:mm"
+    return format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=_locale(language))
 
 
 def long_date(day: date, language: str) -> str:

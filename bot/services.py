@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from telegram.ext import ContextTypes
 from bot.settings import Settings
 from bot.texts import Texts, Voice
 from domain.clock import Clock
+from domain import tickets
 from domain.config import ShopConfig
 from nlu.client import NluClient
 from nlu.faq import FaqCatalog
@@ -41,6 +43,10 @@ class Services:
                 return use_case(session, *args, **kwargs)
 
         return await asyncio.to_thread(unit_of_work)
+
+    @cached_property
+    def ticket_rules(self) -> tickets.Rules:
+        return tickets.rules_from(self.config)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -15,6 +15,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.chat import send_html
 from bot.services import services
 
 log = logging.getLogger(__name__)
@@ -58,3 +59,18 @@ async def _member_of_staff_chat(context: ContextTypes.DEFAULT_TYPE, user_id: int
         return False  # when in doubt, no staff rights (and no caching of the doubt)
     cache[user_id] = (answer, time.monotonic() + MEMBERSHIP_TTL)
     return answer
+
+
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, **params):
+    """A text for staff, in the shop's language, in the chat the update came from."""
+    s = services(context)
+    return await send_html(context.bot, update.effective_chat.id, s.texts.render(key, s.staff_voice, **params))
+
+
+async def staff_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True for staff; everyone else is told kindly (in private) or ignored (in other groups)."""
+    if await is_staff(update, context):
+        return True
+    if update.effective_chat.type == "private":
+        await answer(update, context, "counter.not_staff")
+    return False

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -84,8 +85,9 @@ class _LenientParams(dict):
 
 
 class Texts:
-    def __init__(self, shop_name: str, override_dir: Path | None = None):
+    def __init__(self, shop_name: str, override_dir: Path | None = None, timezone: str = "Europe/Berlin"):
         self.shop_name = shop_name
+        self.timezone = ZoneInfo(timezone)
         self._catalogs = {lang: _read(LOCALES_DIR / f"{lang}.yml") for lang in LANGUAGES}
         if override_dir is not None:
             for lang in LANGUAGES:
@@ -114,8 +116,21 @@ class Texts:
 
     def render(self, key: str, voice: Voice, **params: Any) -> str:
         values = _LenientParams(shop=html.escape(self.shop_name))
-        values.update({name: self._format(value, voice.language) for name, value in params.items()})
+        values.update({name: self._param(value, voice) for name, value in params.items()})
         return self.template(key, voice).format_map(values)
+
+    def _param(self, value: Any, voice: Voice) -> str:
+        """Parameters that need the voice or the shop's time zone, then the plain ones."""
+        if isinstance(value, dict) and "text_key" in value:  # see domain.outbox.text_param
+            return Html(self.render(value["text_key"], voice, **value.get("params", {})))
+        if isinstance(value, dict) and "text_keys" in value:
+            parts = [self._param(item, voice) if isinstance(item, dict) else self.render(item, voice)
+                     for item in value["text_keys"]]
+            return Html(value.get("separator", ", ").join(parts))
+        if isinstance(value, dict) and "moment" in value:  # see domain.outbox.moment_param
+            moment = datetime.fromisoformat(value["moment"]).astimezone(self.timezone)
+            return html.escape(formatting.weekday_time(moment, voice.language))
+        return self._format(value, voice.language)
 
     def plain(self, key: str, voice: Voice, **params: Any) -> str:
         """For places without HTML (button labels, command descriptions, alerts)."""

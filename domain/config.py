@@ -7,13 +7,16 @@ overridden from the environment by the caller.
 
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from domain.business_hours import BusinessHours, BusinessHoursError
 
 
 class ConfigError(ValueError):
@@ -107,6 +110,65 @@ class NpsSection(_Section):
     review_url: str | None = Field(None, pattern=r"^https://", **_example("https://g.page/r/.../review"))
 
 
+class ComplaintPriorityConfig(_Section):
+    # NPS scores 0..high_score_max make a complaint high priority (up to 6 they are a weak signal).
+    high_score_max: int = Field(3, ge=0, le=6, **_example(3))
+    # An earlier complaint of the same customer within this many days makes it high priority.
+    repeat_window_days: int = Field(30, ge=0, le=365, **_example(30))
+    vip_is_high: bool = Field(True, **_example(True))
+    # More words per reason, e.g. {"legal_threat": ["abmahnung*"]} (see domain/priority.py).
+    extra_keywords: dict[str, tuple[str, ...]] = Field(default_factory=dict,
+                                                       **_example({"legal_threat": ["abmahnung*"]}))
+
+    @field_validator("extra_keywords")
+    @classmethod
+    def _known_reasons(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        known = ("health_risk", "legal_threat", "fraud_accusation", "public_threat", "churn_threat", "refund_demand")
+        unknown = sorted(set(value) - set(known))
+        if unknown:
+            raise ValueError(f"unknown reason '{unknown[0]}'; use one of {', '.join(known)}")
+        return value
+
+
+class ComplaintsSection(_Section):
+    # When the team works: the first-response time counts only these hours.
+    business_hours: dict[str, str | list[str] | None] = Field(
+        default_factory=lambda: {"mo-fr": "08:00-18:00", "sa": "09:00-14:00"},
+        **_example({"mo-fr": "08:00-18:00", "sa": "09:00-14:00"}))
+    holidays: tuple[date, ...] = Field((), **_example(["2026-12-25", "2026-12-26"]))
+    first_response_minutes: int = Field(60, ge=5, le=7 * 24 * 60, **_example(60))
+    # The staff chat is reminded this many business minutes before the deadline.
+    reminder_minutes_before: int = Field(15, ge=0, le=24 * 60, **_example(15))
+    # Who hears of breaches and high priority tickets privately; empty: the admins.
+    escalate_to: tuple[int, ...] = Field((), **_example([123456789]))
+    # "Ist alles wieder gut?" goes out this many days after a ticket was resolved.
+    follow_up_days: int = Field(3, ge=1, le=60, **_example(3))
+    follow_up_hour: int = Field(11, ge=6, le=21, **_example(11))
+    goodwill_points: tuple[int, ...] = Field((25, 50, 100), min_length=1, max_length=6, **_example([25, 50, 100]))
+    priority: ComplaintPriorityConfig = ComplaintPriorityConfig()
+
+    @field_validator("business_hours")
+    @classmethod
+    def _valid_hours(cls, value: dict) -> dict:
+        try:
+            BusinessHours.parse(value)
+        except BusinessHoursError as error:
+            raise ValueError(str(error)) from None
+        if not any(BusinessHours.parse(value).week):
+            raise ValueError("the team needs some open time in the week")
+        return value
+
+    @field_validator("goodwill_points")
+    @classmethod
+    def _positive_points(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(points <= 0 or points > 10000 for points in value):
+            raise ValueError("goodwill points are between 1 and 10000")
+        return value
+
+    def hours(self, timezone_name: str) -> BusinessHours:
+        return BusinessHours.parse(self.business_hours, timezone_name, self.holidays)
+
+
 class ShopConfig(_Section):
     shop: ShopSection
     staff: StaffSection = StaffSection()
@@ -114,6 +176,7 @@ class ShopConfig(_Section):
     texts: TextsSection = TextsSection()
     loyalty: LoyaltySection = LoyaltySection()
     nps: NpsSection = NpsSection()
+    complaints: ComplaintsSection = ComplaintsSection()
 
     @property
     def formal(self) -> bool:

@@ -32,6 +32,21 @@ def date_param(day: date) -> dict[str, str]:
     return {"date": day.isoformat()}
 
 
+def moment_param(moment: datetime) -> dict[str, str]:
+    """A point in time (rendered "Mo., 24.11., 09:20" in the shop's time zone)."""
+    return {"moment": moment.isoformat()}
+
+
+def text_param(key: str, **params: Any) -> dict[str, Any]:
+    """Another text, rendered in the recipient's language (a topic's name, a status line)."""
+    return {"text_key": key, "params": params}
+
+
+def texts_param(items: list | tuple, separator: str = ", ") -> dict[str, Any]:
+    """Several texts (keys or ``text_param``s) joined, e.g. the reasons for a priority."""
+    return {"text_keys": list(items), "separator": separator}
+
+
 @dataclass(frozen=True)
 class Button:
     label: str  # a text key, rendered in the recipient's language ...
@@ -46,16 +61,22 @@ class MessageSpec:
     params: dict[str, Any] = field(default_factory=dict)
     text: str | None = None  # literal text, used when there is no template
     buttons: tuple[tuple[Button, ...], ...] = ()
+    photo: str | None = None  # a Telegram file id; the text becomes its caption
+    reply_to_key: str | None = None  # the outbox key of a sent message this one answers (a thread)
 
     def to_payload(self) -> dict[str, Any]:
         payload = asdict(self)
         payload["buttons"] = [[asdict(b) for b in row] for row in self.buttons]
+        for optional in ("photo", "reply_to_key"):  # most messages have neither
+            if payload[optional] is None:
+                del payload[optional]
         return payload
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> "MessageSpec":
         buttons = tuple(tuple(Button(**b) for b in row) for row in payload.get("buttons") or ())
-        return cls(payload.get("template"), dict(payload.get("params") or {}), payload.get("text"), buttons)
+        return cls(payload.get("template"), dict(payload.get("params") or {}), payload.get("text"), buttons,
+                   payload.get("photo"), payload.get("reply_to_key"))
 
 
 def enqueue(
@@ -127,6 +148,17 @@ def release_in_flight(session: Session) -> int:
         row.status = PENDING
         session.add(row)
     return len(rows)
+
+
+def sent_message_id(session: Session, key: str) -> int | None:
+    """The Telegram message id of the row with this key, once it was sent."""
+    return session.exec(select(OutboxMessage.telegram_message_id).where(OutboxMessage.idempotency_key == key)).first()
+
+
+def key_of_sent_message(session: Session, chat_id: int, message_id: int) -> str | None:
+    """Which row became this message (to see what a staff member replied to)."""
+    return session.exec(select(OutboxMessage.idempotency_key).where(
+        OutboxMessage.chat_id == chat_id, OutboxMessage.telegram_message_id == message_id)).first()
 
 
 def next_due_time(session: Session) -> datetime | None:

@@ -106,6 +106,7 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("idempotency_key", name="uq_outbox_idempotency_key"),
         Index("ix_outbox_due", "status", "not_before"),
+        Index("ix_outbox_sent_message", "chat_id", "telegram_message_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -238,3 +239,59 @@ class Feedback(SQLModel, table=True):
     text: str = Field(max_length=2000)
     topics: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Ticket(SQLModel, table=True):
+    """A complaint, a question for a person, or an NPS detractor's "please call me": one thread
+    between a customer and the team, with its SLA deadlines and follow-up stored here so a
+    restart re-arms them."""
+
+    __table_args__ = (UniqueConstraint("request_ref", name="uq_ticket_request_ref"),
+                      Index("ix_ticket_customer", "customer_id", "created_at"),
+                      Index("ix_ticket_status", "status", "response_due_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_ref: str = Field(max_length=64)  # what opened it: opened once however often it arrives
+    customer_id: int = Field(foreign_key="customer.id")
+    kind: str = Field(max_length=16)  # complaint | question | nps
+    status: str = Field(max_length=16)  # open | resolved | closed
+    category: str = Field(max_length=16)  # a topic key (domain.topics)
+    priority: str = Field(max_length=8)  # normal | high | urgent
+    priority_reasons: list[str] = Field(default_factory=list, sa_type=JSON)
+    text: str = Field(default="", max_length=2000)
+    order_ref: str | None = Field(default=None, max_length=40)
+    survey_id: int | None = Field(default=None, foreign_key="survey.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    # The outbox key of the current staff alert: the thread's messages reply to it.
+    alert_key: str = Field(max_length=64)
+    claimed_by_id: int | None = Field(default=None, sa_type=BigInteger)
+    claimed_by_name: str | None = Field(default=None, max_length=128)
+    # A staff member who pressed "Antworten": their next message in the staff chat is the reply.
+    replying_id: int | None = Field(default=None, sa_type=BigInteger)
+    replying_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The SLA: None once the customer got a first answer.
+    response_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminder_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    follow_up_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    follow_up_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    times_reopened: int = Field(default=0)
+    goodwill_points: int = Field(default=0)
+
+
+class TicketEvent(SQLModel, table=True):
+    """The history of a ticket (/ticket <n>): opened, claimed, messages both ways, goodwill,
+    reminders, escalation, resolved, follow-up answers."""
+
+    __tablename__ = "ticket_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    kind: str = Field(max_length=24)
+    actor: str | None = Field(default=None, max_length=128)  # a staff member's name; None: customer or bot
+    text: str | None = Field(default=None, max_length=2000)

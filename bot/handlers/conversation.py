@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards
 from bot.chat import Visitor, identify, say
-from bot.handlers import feedback, loyalty, menu, surveys
+from bot.handlers import feedback, loyalty, menu, surveys, tickets
 from bot.handlers.onboarding import welcome
 from bot.services import Services, services
 from domain import conversation
@@ -47,6 +47,11 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if step is None and await surveys.answer_typed_score(context, visitor, text):
         return
+    if step and step.name == tickets.DETAILS_STEP:
+        await tickets.take_details(update, context, visitor, text)  # what went wrong, after /beschwerde
+        return
+    if step and step.name == tickets.CHAT_STEP and await tickets.relay_if_open(update, context, visitor, text):
+        return  # the customer is talking with the team
     if step and step.name == feedback.FEEDBACK_STEP:
         await feedback.take(update, context, visitor, text)  # the answer to /feedback
         return
@@ -60,6 +65,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await say(context, visitor, "understanding.nlu_down", keyboards.main_menu(s.texts, visitor.voice))
         return
     if result.intent in ("affirm", "deny") and await _answer_pending_question(context, visitor, result.intent == "affirm"):
+        return
+    if await tickets.relay_if_open(update, context, visitor, text, intent=result.intent):
         return
     await route(update, context, visitor, result, text)
 
@@ -76,11 +83,11 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Vis
         await say(context, visitor, "help.text")
         await say(context, visitor, "menu.prompt", keyboards.main_menu(s.texts, visitor.voice))
     elif intent == "human_handoff":
-        await menu.hand_over(context, visitor, text, f"{visitor.chat_id}:{update.effective_message.message_id}")
+        await tickets.hand_over(context, visitor, text, f"{visitor.chat_id}:{update.effective_message.message_id}")
     elif intent in ("opt_out", "opt_in"):
         await menu.ask_marketing_change(context, visitor, granted=intent == "opt_in")
     elif intent == "complaint":
-        await say(context, visitor, "understanding.complaint", keyboards.offer_handoff(s.texts, visitor.voice))
+        await tickets.on_complaint_intent(update, context, visitor, text)
     elif intent == "check_points":
         await loyalty.show_points(context, visitor)
     elif intent in ("rewards_catalog", "redeem_reward"):
@@ -112,6 +119,16 @@ async def _answer_pending_question(context, visitor: Visitor, yes: bool) -> bool
 
 
 async def on_other_content(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Photos, stickers, voice messages ...: explain kindly what works."""
+    """A photo for a complaint or an open ticket goes to the team; for stickers, voice
+    messages and the like, explain kindly what works."""
+    s = services(context)
     visitor = await identify(update, context)
+    photo, caption = tickets.photo_of(update), update.effective_message.caption
+    if photo:
+        step = await s.db(conversation.current_step, visitor.customer_id, s.now())
+        if step and step.name == tickets.DETAILS_STEP:
+            await tickets.take_details(update, context, visitor, caption, photo)
+            return
+        if await tickets.relay_if_open(update, context, visitor, caption, photo):
+            return
     await say(context, visitor, "understanding.not_text")

@@ -26,20 +26,6 @@ log = logging.getLogger(__name__)
 MAX_CATEGORY = 40
 
 
-async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, **params) -> None:
-    s = services(context)
-    await send_html(context.bot, update.effective_chat.id, s.texts.render(key, s.staff_voice, **params))
-
-
-async def _staff_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """True for staff; everyone else is told kindly (in private) or ignored (in other groups)."""
-    if await staff.is_staff(update, context):
-        return True
-    if update.effective_chat.type == "private":
-        await _reply(update, context, "counter.not_staff")
-    return False
-
-
 async def _find_customer(update, context, who: str):
     """A customer by code or @username; answers the staff member when there is none."""
     s = services(context)
@@ -48,11 +34,11 @@ async def _find_customer(update, context, who: str):
     else:
         code = codes.normalize(who, codes.CUSTOMER_CODE_LENGTH)
         if code is None:
-            await _reply(update, context, "counter.bad_code", who=who[:40])
+            await staff.answer(update, context, "counter.bad_code", who=who[:40])
             return None
         customer = await s.db(customers.find_by_code, code)
     if customer is None:
-        await _reply(update, context, "counter.unknown_customer", who=who[:40])
+        await staff.answer(update, context, "counter.unknown_customer", who=who[:40])
     return customer
 
 
@@ -62,22 +48,22 @@ def _parse_amount(s: Services, text: str) -> Decimal:
 
 async def _amount_error(update, context, error: InputError) -> None:
     s = services(context)
-    await _reply(update, context, f"counter.amount_errors.{error.reason}", value=error.value[:40],
+    await staff.answer(update, context, f"counter.amount_errors.{error.reason}", value=error.value[:40],
                  maximum=money_param(purchases.cents(s.config.loyalty.max_purchase_amount)))
 
 
 async def purchase_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/kauf <code|@username> <amount> [category]"""
-    if not await _staff_only(update, context):
+    if not await staff.staff_only(update, context):
         return
     s = services(context)
     args = context.args or []
     if len(args) < 2:
-        await _reply(update, context, "counter.usage_purchase")
+        await staff.answer(update, context, "counter.usage_purchase")
         return
     category = " ".join(args[2:]).strip() or None
     if category and len(category) > MAX_CATEGORY:
-        await _reply(update, context, "counter.bad_category")
+        await staff.answer(update, context, "counter.bad_category")
         return
     try:
         amount = _parse_amount(s, args[1])
@@ -115,47 +101,47 @@ def redeem_receipt_and_follow_up(session, s: Services, customer_id: int, receipt
 
 async def _reply_booking(update, context, booking: purchases.Booking) -> None:
     if booking.duplicate:
-        await _reply(update, context, "counter.booked_again", purchase=booking.purchase.id)
+        await staff.answer(update, context, "counter.booked_again", purchase=booking.purchase.id)
         return
-    await _reply(update, context, "counter.booked", amount=money_param(booking.purchase.amount_cents),
+    await staff.answer(update, context, "counter.booked", amount=money_param(booking.purchase.amount_cents),
                  name=booking.customer.first_name, code=booking.customer.code, points=booking.points,
                  balance=booking.balance, tier=booking.tier.tier.name, purchase=booking.purchase.id)
     if booking.upgraded:
-        await _reply(update, context, "counter.tier_upgrade", name=booking.customer.first_name,
+        await staff.answer(update, context, "counter.tier_upgrade", name=booking.customer.first_name,
                      tier=booking.tier.tier.name)
 
 
 async def reversal_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/storno <purchase number> <reason>"""
-    if not await _staff_only(update, context):
+    if not await staff.staff_only(update, context):
         return
     s = services(context)
     args = context.args or []
     if len(args) < 2:
-        await _reply(update, context, "counter.usage_reversal")
+        await staff.answer(update, context, "counter.usage_reversal")
         return
     number = args[0].lstrip("#")
     if not number.isascii() or not number.isdigit() or len(number) > 12:
-        await _reply(update, context, "counter.reversal_errors.bad_number", value=args[0][:40])
+        await staff.answer(update, context, "counter.reversal_errors.bad_number", value=args[0][:40])
         return
     try:
         reversal = await s.db(purchases.reverse_purchase, int(number), " ".join(args[1:]), s.now(), s.config.loyalty)
     except purchases.ReversalError as error:
-        await _reply(update, context, f"counter.reversal_errors.{error.reason}", purchase=number)
+        await staff.answer(update, context, f"counter.reversal_errors.{error.reason}", purchase=number)
         return
     s.outbox_changed()
-    await _reply(update, context, "counter.reversed", purchase=reversal.purchase.id,
+    await staff.answer(update, context, "counter.reversed", purchase=reversal.purchase.id,
                  amount=money_param(reversal.purchase.amount_cents), name=reversal.customer.first_name,
                  points=reversal.points, balance=reversal.balance)
 
 
 async def receipt_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/beleg <amount>: a one-time QR code for the customer to scan."""
-    if not await _staff_only(update, context):
+    if not await staff.staff_only(update, context):
         return
     s = services(context)
     if not context.args:
-        await _reply(update, context, "counter.usage_receipt")
+        await staff.answer(update, context, "counter.usage_receipt")
         return
     try:
         amount = _parse_amount(s, context.args[0])
@@ -163,7 +149,7 @@ async def receipt_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await _amount_error(update, context, error)
         return
     if not s.settings.receipt_key():
-        await _reply(update, context, "counter.receipt_disabled")
+        await staff.answer(update, context, "counter.receipt_disabled")
         return
     now = s.now()
     token = receipts.issue(s.settings.receipt_key(), amount, now, s.config.loyalty.receipt_valid_minutes)
@@ -176,10 +162,10 @@ async def receipt_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def customer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/kunde <code|@username>: tier, balance and the last purchases."""
-    if not await _staff_only(update, context):
+    if not await staff.staff_only(update, context):
         return
     if not context.args:
-        await _reply(update, context, "counter.usage_customer")
+        await staff.answer(update, context, "counter.usage_customer")
         return
     customer = await _find_customer(update, context, context.args[0])
     if customer is not None:
@@ -221,25 +207,25 @@ async def card_scanned(update: Update, context: ContextTypes.DEFAULT_TYPE, code_
     customer = await _find_customer(update, context, code_text)
     if customer is not None:
         await _show_customer(update, context, customer)
-        await _reply(update, context, "counter.card_scanned", code=customer.code)
+        await staff.answer(update, context, "counter.card_scanned", code=customer.code)
 
 
 async def redeem_code_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/einloesen <reward code>"""
-    if not await _staff_only(update, context):
+    if not await staff.staff_only(update, context):
         return
     s = services(context)
     if not context.args:
-        await _reply(update, context, "counter.usage_redeem")
+        await staff.answer(update, context, "counter.usage_redeem")
         return
     typed = "".join(context.args)
     try:
         used = await s.db(rewards.mark_used, typed, update.effective_user.id, s.now())
     except rewards.UseError as error:
         when = error.used_at if error.reason == "already_used" else error.expires_at
-        await _reply(update, context, f"counter.redeem_errors.{error.reason}", value=typed[:40],
+        await staff.answer(update, context, f"counter.redeem_errors.{error.reason}", value=typed[:40],
                      date=formatting.short_date(s.local(when).date(), s.staff_voice.language) if when else "",
                      reward=error.reward_name or "")
         return
-    await _reply(update, context, "counter.redeemed", reward=used.redemption.reward_name, name=used.customer_name,
+    await staff.answer(update, context, "counter.redeemed", reward=used.redemption.reward_name, name=used.customer_name,
                  code=used.customer_code)

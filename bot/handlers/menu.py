@@ -1,4 +1,5 @@
-"""Commands and menu buttons: help, FAQ topics, language, marketing on/off, talking to a person."""
+"""Commands and menu buttons: help, FAQ topics, language, marketing on/off, talking to a person
+(which opens a ticket, see ``tickets``)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards
 from bot.chat import Visitor, identify, say, say_html
+from bot.handlers import tickets
 from bot.handlers.onboarding import show_menu
 from bot.services import services
 from domain import conversation, customers
 from domain.consent import Wording, record_marketing_consent
-from domain.handoff import Handoff, request_human
 
 MARKETING_STEP = "confirm_marketing"
 
@@ -112,22 +113,7 @@ async def handoff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     visitor = await identify(update, context)
     await query.answer()
     ref = f"{visitor.chat_id}:{query.message.message_id if query.message else query.id}"
-    await hand_over(context, visitor, None, ref)
-
-
-async def hand_over(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, message_text: str | None, ref: str) -> None:
-    s = services(context)
-    outcome = await s.db(request_human, visitor.customer_id, message_text, ref,
-                         s.config.staff.staff_chat_id, s.now())
-    if outcome is Handoff.REQUESTED:
-        s.outbox_changed()
-        await say(context, visitor, "handoff.requested")
-    elif outcome is Handoff.ALREADY_REQUESTED:
-        await say(context, visitor, "handoff.already_requested")
-    else:
-        contact = s.faq.get("contact")
-        await say_html(context, visitor, s.texts.render("handoff.no_staff_chat", visitor.voice) + "\n\n"
-                       + contact.answer_for(visitor.voice.language, visitor.voice.formal))
+    await tickets.hand_over(context, visitor, None, ref)
 
 
 async def marketing_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -14,9 +14,10 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.chat import Visitor, deep_link, identify, say
-from bot.handlers import menu
+from bot.handlers import tickets
 from bot.services import Services, services
 from domain import conversation, customers, nps, referrals, surveys
+from domain import tickets as domain_tickets
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,6 @@ async def call_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if answer == "no":
         await say(context, visitor, "nps.call_declined")
         return
-    note = s.texts.plain("nps.staff_note", s.staff_voice, score=survey.score, reason=survey.reason or "–")
-    await menu.hand_over(context, visitor, note, f"nps:{survey.id}")
+    await tickets.hand_over(context, visitor, survey.reason, f"nps:{survey.id}", kind=domain_tickets.NPS,
+                            score=survey.score, survey_id=survey.id)
 

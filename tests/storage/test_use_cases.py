@@ -1,5 +1,5 @@
 """The domain's use cases on a real database: registration, consent, conversation steps,
-the handoff notice and the outbox life cycle."""
+and the outbox life cycle."""
 
 import threading
 from datetime import datetime, timedelta, timezone
@@ -8,7 +8,6 @@ from sqlmodel import select
 
 from domain import consent, conversation, customers, outbox
 from domain.customers import TelegramProfile
-from domain.handoff import Handoff, request_human
 from domain.outbox import MessageSpec
 from storage.models import ConsentRecord, ConsentWording, Customer, OutboxMessage
 
@@ -79,24 +78,6 @@ def test_conversation_step_survives_sessions_and_expires(store):
         conversation.clear_step(session, customer_id)
     with store.session() as session:
         assert conversation.current_step(session, customer_id, NOW) is None
-
-
-def test_handoff_notice_is_queued_once_per_request_and_quiet_for_a_while(store):
-    customer_id = register(store).customer.id
-    with store.session() as session:
-        assert request_human(session, customer_id, "Hilfe <bitte>", "4242:10", -100, NOW) is Handoff.REQUESTED
-    with store.session() as session:
-        assert request_human(session, customer_id, "nochmal", "4242:11", -100, NOW) is Handoff.ALREADY_REQUESTED
-        assert request_human(session, customer_id, "x", "4242:12", None, NOW) is Handoff.NO_STAFF_CHAT
-    with store.session() as session:
-        rows = session.exec(select(OutboxMessage)).all()
-        assert len(rows) == 1
-        assert rows[0].chat_id == -100 and rows[0].category == outbox.STAFF
-        assert rows[0].payload["template"] == "staff.handoff_message"
-        assert rows[0].payload["params"]["message"] == "Hilfe <bitte>"  # escaped when rendered, not stored
-    later = NOW + timedelta(hours=1)
-    with store.session() as session:
-        assert request_human(session, customer_id, None, "4242:13", -100, later) is Handoff.REQUESTED
 
 
 def test_outbox_enqueue_is_idempotent(store):

@@ -25,8 +25,8 @@ def test_du_sie_and_english_differ(texts):
 
 
 def test_user_text_is_escaped(texts):
-    rendered = texts.render("staff.handoff_message", DU, name="<b>Eve</b> & Co", username="",
-                            customer_id="7", message='<script>alert("x")</script>')
+    rendered = texts.render("tickets.customer_message", DU, name="<b>Eve</b> & Co", number=7,
+                            text='<script>alert("x")</script>')
     assert "&lt;b&gt;Eve&lt;/b&gt; &amp; Co" in rendered
     assert "<script>" not in rendered and "&lt;script&gt;" in rendered
 
@@ -38,8 +38,7 @@ def test_shop_name_is_escaped():
 
 
 def test_safe_html_parameter_is_kept(texts):
-    assert "<i>x</i>" in texts.render("staff.handoff_message", DU, name="A", username="", customer_id="1",
-                                      message=Html("<i>x</i>"))
+    assert "<i>x</i>" in texts.render("tickets.customer_message", DU, name="A", number=1, text=Html("<i>x</i>"))
 
 
 def test_missing_placeholder_stays_visible_instead_of_crashing(texts):

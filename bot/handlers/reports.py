@@ -1,0 +1,275 @@
+"""The owner's reports: ``/nps [period]`` (score, answers, trend, top topics) and closing the
+loop with ``/loop <topic> <message>`` (preview, then "Senden" through the outbox).
+
+Only admins (bot.staff.is_admin) get anything; everyone else is told kindly and nothing is
+stored. Both work in the owner's private chat and in the staff group. In the group the
+owner is looked up without touching their private chat id (``identify`` would make the group
+their chat, and the outbox would then reach them there), and the shop's voice is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot import formatting
+from bot.chat import identify, profile_of, send_html
+from bot.services import Services, services
+from bot.staff import is_admin
+from bot.texts import LANGUAGES, Html, Texts, Voice
+from domain import customers, loop, nps, surveys
+from domain.customers import TelegramProfile
+
+log = logging.getLogger(__name__)
+
+LOOP_PATTERN = r"^loop:(send|cancel):[0-9a-f]{12}$"
+LOOP_SEND, LOOP_CANCEL = "loop:send:", "loop:cancel:"  # + the preview's nonce
+_COMMAND = re.compile(r"^\s*/\S*\s*(.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Owner:
+    customer_id: int
+    chat_id: int
+    voice: Voice
+
+
+def _refusal_voice(update: Update, s: Services) -> Voice:
+    language = customers.language_of_code(update.effective_user.language_code, s.config.shop.language)
+    return s.voice(language)
+
+
+async def _admin_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True for the shop's owners; anyone else hears who may do this, and nothing is stored."""
+    user = update.effective_user
+    if user is not None and not user.is_bot and is_admin(context, user.id):
+        return True
+    s = services(context)
+    voice = _refusal_voice(update, s)
+    if update.callback_query is not None:
+        await update.callback_query.answer(s.texts.plain("reports.not_admin", voice))
+    else:
+        await send_html(context.bot, update.effective_chat.id, s.texts.render("reports.not_admin", voice))
+    return False
+
+
+def _find_or_register(session, profile: TelegramProfile, now) -> int:
+    account = customers.find_account(session, profile.user_id)
+    return account.customer_id if account else customers.register(session, profile, now).customer.id
+
+
+async def _owner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Owner:
+    s = services(context)
+    chat = update.effective_chat
+    if chat.type == "private":
+        visitor = await identify(update, context)
+        return Owner(visitor.customer_id, visitor.chat_id, visitor.voice)
+    # A private chat's id is the user's id; that, not the group, is where the owner is reached.
+    profile = profile_of(update)
+    profile = TelegramProfile(profile.user_id, profile.user_id, profile.first_name, profile.last_name,
+                              profile.username, profile.language_code)
+    customer_id = await s.db(_find_or_register, profile, s.now())
+    return Owner(customer_id, chat.id, s.staff_voice)
+
+
+async def _say(context: ContextTypes.DEFAULT_TYPE, owner: Owner, key: str,
+               keyboard: InlineKeyboardMarkup | None = None, **params):
+    s = services(context)
+    return await send_html(context.bot, owner.chat_id, s.texts.render(key, owner.voice, **params), keyboard)
+
+
+def _arguments(update: Update) -> str:
+    """What follows the command, line breaks kept (context.args would lose them)."""
+    match = _COMMAND.match(update.effective_message.text or "")
+    return match.group(1) if match else ""
+
+
+# --- /nps --------------------------------------------------------------------------------------
+
+async def nps_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/nps [period]: the NPS report of the period (default: the last 90 days)."""
+    if not await _admin_only(update, context):
+        return
+    s = services(context)
+    owner = await _owner(update, context)
+    typed = " ".join(_arguments(update).split())
+    zone = ZoneInfo(s.config.shop.timezone)
+    try:
+        period = nps.parse_period(typed, s.now(), zone)
+    except nps.PeriodError as error:
+        log.info("nps period refused", extra={"reason": error.reason})
+        await _say(context, owner, f"reports.nps.period_errors.{error.reason}", value=typed[:40],
+                   max_days=nps.MAX_DAYS)
+        await _say(context, owner, "reports.nps.period_examples", days=nps.DEFAULT_DAYS)
+        return
+    report = await s.db(surveys.report, period, s.config.shop.timezone)
+    log.info("nps report", extra={"answers": report.summary.count, "period": period.kind})
+    await send_html(context.bot, owner.chat_id, report_text(s.texts, owner.voice, report, period, zone))
+
+
+def report_text(texts: Texts, voice: Voice, report: surveys.Report, period: nps.Period, zone: ZoneInfo) -> str:
+    """The report as Telegram HTML; a kind note instead when nobody answered in the period."""
+    first_day = period.start.astimezone(zone).date()
+    last_day = (period.end - timedelta(microseconds=1)).astimezone(zone).date()
+    if not report.summary.count:
+        return texts.render("reports.nps.no_answers", voice, start=first_day, end=last_day)
+    lines = [texts.render("reports.nps.title", voice, start=first_day, end=last_day), ""]
+    lines += _summary_lines(texts, voice, report.summary)
+    lines += ["", texts.render(f"reports.nps.trend_title_{period.trend_by}", voice)]
+    lines += [_trend_line(texts, voice, point, period.trend_by, _spans_years(report.trend))
+              for point in report.trend]
+    lines += [""] + _topic_lines(texts, voice, report.top_topics)
+    return "\n".join(lines)
+
+
+def signed(score: int) -> str:
+    """"+23", "0", "−12" (a real minus sign, as in the points history)."""
+    return f"+{score}" if score > 0 else f"−{abs(score)}" if score < 0 else "0"
+
+
+def _answers(texts: Texts, voice: Voice, count: int) -> str:
+    return texts.render("reports.nps.answers_one" if count == 1 else "reports.nps.answers", voice, count=count)
+
+
+def _summary_lines(texts: Texts, voice: Voice, summary: nps.Summary) -> list[str]:
+    score = texts.render("reports.nps.score", voice, nps=signed(summary.nps),
+                         answers=Html(_answers(texts, voice, summary.count)))
+    groups = ((nps.Group.PROMOTER, summary.promoters), (nps.Group.PASSIVE, summary.passives),
+              (nps.Group.DETRACTOR, summary.detractors))
+    return [score] + [texts.render(f"reports.nps.group_{group.value}", voice, count=count, share=summary.share(group))
+                      for group, count in groups]
+
+
+def _spans_years(trend: list[nps.TrendPoint]) -> bool:
+    return len({point.start.isocalendar()[0] for point in trend}) > 1
+
+
+def _trend_label(texts: Texts, voice: Voice, point: nps.TrendPoint, by: nps.TrendBy, with_year: bool) -> str:
+    if by == "month":
+        locale = formatting.LOCALES.get(voice.language, "de_DE")
+        return format_date(point.start, "LLLL yyyy", locale=locale)  # "Oktober 2026"
+    year, week, _ = point.start.isocalendar()
+    # Plain str(): a week or year number takes no thousands separator ("KW 1/2027", not "2.027").
+    return texts.render("reports.nps.week_of_year" if with_year else "reports.nps.week", voice,
+                        week=str(week), year=str(year))
+
+
+def _trend_line(texts: Texts, voice: Voice, point: nps.TrendPoint, by: nps.TrendBy, with_year: bool) -> str:
+    label = Html(_trend_label(texts, voice, point, by, with_year))
+    if not point.count:
+        return texts.render("reports.nps.trend_empty", voice, label=label)
+    return texts.render("reports.nps.trend_line", voice, label=label, nps=signed(point.nps),
+                        answers=Html(_answers(texts, voice, point.count)))
+
+
+def _topic_lines(texts: Texts, voice: Voice, top_topics: list[tuple[str, int]]) -> list[str]:
+    if not top_topics:
+        return [texts.render("reports.nps.no_topics", voice)]
+    lines = [texts.render("reports.nps.topics_title", voice)]
+    lines += [texts.render("reports.nps.topic_line", voice, topic=texts.plain(f"topics.{topic}", voice), count=count)
+              for topic, count in top_topics]
+    example = top_topics[0][0]
+    return lines + ["", texts.render("reports.nps.loop_hint", voice, topic=example)]
+
+
+# --- /loop -------------------------------------------------------------------------------------
+
+def topic_names(texts: Texts) -> dict[str, list[str]]:
+    """The labels owners know the topics by (their overrides of the locale files included)."""
+    return {topic: [texts.plain(f"topics.{topic}", Voice(language)) for language in LANGUAGES]
+            for topic in loop.LOOP_TOPICS}
+
+
+def topic_labels(texts: Texts) -> dict[str, dict[str, str]]:
+    """The topic labels per language, for the customers' messages."""
+    return {language: {topic: texts.plain(f"topics.{topic}", Voice(language)) for topic in loop.LOOP_TOPICS}
+            for language in LANGUAGES}
+
+
+def _topic_list(texts: Texts, voice: Voice) -> Html:
+    return Html("\n".join(texts.render("reports.loop.topic_item", voice, topic=topic,
+                                       label=texts.plain(f"topics.{topic}", voice)) for topic in loop.LOOP_TOPICS))
+
+
+async def loop_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/loop <topic> <message>: a preview with the number of recipients, then Senden/Abbrechen."""
+    if not await _admin_only(update, context):
+        return
+    s = services(context)
+    owner = await _owner(update, context)
+    try:
+        request = loop.parse_request(_arguments(update), topic_names(s.texts))
+    except loop.LoopError as error:
+        log.info("loop request refused", extra={"reason": error.reason})
+        await _say(context, owner, f"reports.loop.errors.{error.reason}", value=error.value, max=loop.MAX_CHARS)
+        await _say(context, owner, "reports.loop.usage", topics=_topic_list(s.texts, owner.voice))
+        return
+    count = await s.db(loop.count_recipients, request.topic, s.now())
+    label = s.texts.plain(f"topics.{request.topic}", owner.voice)
+    days = loop.WINDOW.days
+    if not count:
+        await _say(context, owner, "reports.loop.nobody", topic=label, days=days)
+        return
+    nonce = secrets.token_hex(6)
+    await s.db(loop.remember, owner.customer_id, loop.PendingLoop(nonce, request.topic, request.message), s.now())
+    await _say(context, owner, "reports.loop.preview", _confirm_keyboard(s.texts, owner.voice, nonce),
+               count=count, topic=label, days=days, message=Html(_customer_preview(s, request)))
+
+
+def _customer_preview(s: Services, request: loop.LoopRequest) -> str:
+    """The message as most customers will read it: the shop's language and du/Sie."""
+    voice = s.staff_voice
+    spec = loop.customer_message(s.texts.plain(f"topics.{request.topic}", voice), request.message)
+    return s.texts.render(spec.template, voice, **spec.params)
+
+
+def _confirm_keyboard(texts: Texts, voice: Voice, nonce: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(texts.plain("reports.loop.send_button", voice), callback_data=LOOP_SEND + nonce),
+        InlineKeyboardButton(texts.plain("reports.loop.cancel_button", voice), callback_data=LOOP_CANCEL + nonce),
+    ]])
+
+
+async def loop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Senden / Abbrechen under a preview: only the owner who asked, only once."""
+    if not await _admin_only(update, context):
+        return
+    s = services(context)
+    query = update.callback_query
+    owner = await _owner(update, context)
+    action, nonce = query.data.split(":")[1:]
+    if action == "cancel":
+        done = await s.db(loop.cancel, owner.customer_id, nonce, s.now())
+        outcome = s.texts.render("reports.loop.cancelled", owner.voice) if done else None
+    else:
+        sent = await s.db(loop.send, owner.customer_id, nonce, topic_labels(s.texts), s.config.shop.language, s.now())
+        outcome = None if sent is None else s.texts.render("reports.loop.sent", owner.voice, count=sent)
+        if sent is not None:
+            s.outbox_changed()
+            log.info("loop queued", extra={"recipients": sent})
+    if outcome is None:  # a second press, an expired preview or forged data
+        await query.answer(s.texts.plain("errors.done_button", owner.voice))
+        return
+    await query.answer()
+    await _replace_buttons_with(update, outcome)
+
+
+async def _replace_buttons_with(update: Update, note: str) -> None:
+    """The preview stays readable; the outcome goes under it and the buttons go away."""
+    message = update.callback_query.message
+    text = f"{message.text_html}\n\n{note}" if message is not None and message.text_html else note
+    try:
+        await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise

@@ -1,0 +1,607 @@
+"""Tickets: a complaint, a question for a person or an NPS detractor's "please get in touch",
+handled by the team in the staff chat and followed up a few days after it was solved.
+
+Service recovery in the data: the customer's words open a ticket (category and priority from
+the text), the staff chat gets an alert with buttons, replies go both ways through the outbox
+as one thread under the alert, and the first answer is due within the SLA's business minutes.
+Deadlines, reminders, escalations and follow-ups are stored on the ticket; ``process_timers``
+acts on the due ones, so a restart re-arms everything by reading the table.
+
+Every message a use case wants sent is an outbox row whose key starts with ``ticket:<id>:``;
+that is also how a staff member's Telegram reply to any of them finds its ticket.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from domain import business_hours, conversation, customers, ledger, loyalty, outbox, priority, topics
+from domain.config import LoyaltySection, ShopConfig
+from domain.outbox import Button, MessageSpec, moment_param, money_param, text_param, texts_param
+from storage.models import Customer, Purchase, Ticket, TicketEvent
+
+OPEN, RESOLVED, CLOSED = "open", "resolved", "closed"
+COMPLAINT, QUESTION, NPS = "complaint", "question", "nps"
+KINDS = (COMPLAINT, QUESTION, NPS)
+CALLBACK = "tkt"
+MAX_TEXT = 2000
+ALERT_EXCERPT = 1200
+RELAY_EXCERPT = 1500
+CAPTION_EXCERPT = 600
+# After pressing "Antworten" the staff member's next message in the staff chat is the reply.
+REPLY_WINDOW = timedelta(minutes=15)
+# While a customer and the team are talking, all of the customer's messages go to the ticket.
+CHAT_STEP = "ticket_chat"
+CHAT_WINDOW = timedelta(hours=2)
+_KEY = re.compile(r"^ticket:(\d+):")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the ticket use cases need from config.yml (see ``rules_from``)."""
+
+    hours: business_hours.BusinessHours
+    first_response_minutes: int
+    reminder_minutes_before: int
+    follow_up_days: int
+    follow_up_hour: int
+    staff_chat_id: int | None
+    escalate_to: tuple[int, ...]
+    goodwill_points: tuple[int, ...]
+    priority: priority.PriorityRules
+    priority_lexicon: topics.Lexicon
+    loyalty: LoyaltySection
+    timezone: str
+
+
+def rules_from(config: ShopConfig) -> Rules:
+    c = config.complaints
+    return Rules(
+        hours=c.hours(config.shop.timezone), first_response_minutes=c.first_response_minutes,
+        reminder_minutes_before=c.reminder_minutes_before, follow_up_days=c.follow_up_days,
+        follow_up_hour=c.follow_up_hour, staff_chat_id=config.staff.staff_chat_id,
+        escalate_to=c.escalate_to or config.staff.admin_ids, goodwill_points=c.goodwill_points,
+        priority=priority.PriorityRules(high_score_max=c.priority.high_score_max,
+                                        repeat_window_days=c.priority.repeat_window_days,
+                                        vip_is_high=c.priority.vip_is_high),
+        priority_lexicon=priority.priority_lexicon(c.priority.extra_keywords),
+        loyalty=config.loyalty, timezone=config.shop.timezone,
+    )
+
+
+def _clean(text: str | None, limit: int = MAX_TEXT) -> str:
+    return " ".join((text or "").split())[:limit]
+
+
+def _excerpt(text: str | None, limit: int) -> str:
+    cleaned = " ".join((text or "").split())
+    return cleaned[:limit] + ("…" if len(cleaned) > limit else "")
+
+
+# "Bestellnummer 4711", "Bon-Nr. 0815", "Rechnung: RE-2026-42", "order no. A123"; a number is needed.
+_ORDER = re.compile(
+    r"(?:bestell(?:ung)?s?|auftrags?|bon|beleg|quittung|rechnungs?|kassenbon|order)[\s-]*"
+    r"(?:nummer|nr\.?|no\.?|number)?\s*[:#]?\s*([A-Z0-9][A-Z0-9/-]{1,29})", re.IGNORECASE)
+_HASH_NUMBER = re.compile(r"(?<![\w#])#\s?(\d{3,12})\b")
+
+
+def order_reference(text: str | None) -> str | None:
+    """An order or receipt number the customer mentioned, if any."""
+    for match in _ORDER.finditer(text or ""):
+        if any(char.isdigit() for char in match.group(1)):
+            return match.group(1).strip("-/")
+    match = _HASH_NUMBER.search(text or "")
+    return match.group(1) if match else None
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+def open_ticket_of(session: Session, customer_id: int) -> Ticket | None:
+    """The customer's ticket that the team is still working on, if any (the newest)."""
+    return session.exec(select(Ticket).where(Ticket.customer_id == customer_id, Ticket.status == OPEN)
+                        .order_by(Ticket.id.desc()).limit(1)).first()
+
+
+def open_ticket(session: Session, customer_id: int, kind: str, text: str | None, request_ref: str,
+                rules: Rules, now: datetime, *, score: int | None = None, survey_id: int | None = None,
+                photo: str | None = None) -> Ticket:
+    """Open a ticket and alert the staff chat; ``request_ref`` names what opened it, so a
+    redelivered update returns the same ticket instead of a second one."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown ticket kind {kind!r}")
+    existing = session.exec(select(Ticket).where(Ticket.request_ref == request_ref)).first()
+    if existing is not None:
+        return existing
+    cleaned = _clean(text)
+    assessment = _assess(session, customer_id, cleaned, score, rules, now)
+    ticket = Ticket(request_ref=request_ref, customer_id=customer_id, kind=kind, status=OPEN,
+                    category=priority.guess_category(cleaned) if cleaned else topics.OTHER,
+                    priority=assessment.priority.value, priority_reasons=list(assessment.reasons),
+                    text=cleaned, order_ref=order_reference(cleaned), survey_id=survey_id, created_at=now,
+                    alert_key="")
+    session.add(ticket)
+    session.flush()
+    _start_sla(ticket, rules, now)
+    _record(session, ticket, "opened", now, text=cleaned or None)
+    _alert_staff(session, ticket, rules, now)
+    if photo:
+        _relay_photo(session, ticket, photo, None, f"open:{request_ref}", rules, now)
+    if assessment.priority is not priority.Priority.NORMAL:
+        _tell_owners(session, ticket, "tickets.owner_priority", "priority", rules, now)
+    return ticket
+
+
+def _assess(session: Session, customer_id: int, text: str, score: int | None, rules: Rules,
+            now: datetime) -> priority.Assessment:
+    earlier = session.exec(select(Ticket.created_at).where(Ticket.customer_id == customer_id,
+                                                           Ticket.kind != QUESTION)).all()
+    tier = ledger.tier_status(session, customer_id, rules.loyalty, now).tier
+    return priority.assess_priority(text, score=score, now=now, previous_complaints=earlier,
+                                    vip=priority.is_vip(tier, rules.loyalty), rules=rules.priority,
+                                    lexicon=rules.priority_lexicon)
+
+
+def _start_sla(ticket: Ticket, rules: Rules, now: datetime) -> None:
+    deadline = business_hours.add_business_minutes(now, rules.first_response_minutes, rules.hours)
+    ticket.response_due_at, ticket.first_response_at = deadline, None
+    ticket.reminded_at = ticket.escalated_at = None
+    ticket.reminder_due_at = (business_hours.reminder_at(deadline, rules.reminder_minutes_before, rules.hours, now)
+                              if rules.reminder_minutes_before else None)
+    ticket.alert_key = f"ticket:{ticket.id}:alert:{ticket.times_reopened}"
+
+
+def _record(session: Session, ticket: Ticket, kind: str, now: datetime, actor: str | None = None,
+            text: str | None = None) -> None:
+    session.add(TicketEvent(ticket_id=ticket.id, at=now, kind=kind, actor=actor,
+                            text=_clean(text) if text else None))
+
+
+def _customer_chat(session: Session, customer_id: int):
+    account = customers.chat_of(session, customer_id)
+    return account if account is not None and account.unreachable_since is None else None
+
+
+# --- the staff alert --------------------------------------------------------------------------
+
+def alert(session: Session, ticket_id: int, rules: Rules, now: datetime) -> MessageSpec | None:
+    ticket = session.get(Ticket, ticket_id)
+    return None if ticket is None else alert_spec(session, ticket, rules, now)
+
+
+def alert_spec(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> MessageSpec:
+    """The staff alert as it should look now (the bot edits it after a claim or a resolution)."""
+    customer = session.get(Customer, ticket.customer_id)
+    account = customers.chat_of(session, ticket.customer_id)
+    spent, count = session.exec(
+        select(func.coalesce(func.sum(Purchase.amount_cents), 0), func.count(Purchase.id))
+        .where(Purchase.customer_id == ticket.customer_id, Purchase.reversed_at.is_(None))).one()
+    tier = ledger.tier_status(session, ticket.customer_id, rules.loyalty, now).tier
+    params = {
+        "number": ticket.id, "kind": text_param(f"tickets.kind.{ticket.kind}"),
+        "priority": text_param(f"tickets.priority.{ticket.priority}"),
+        "name": " ".join(filter(None, [customer.first_name, customer.last_name])),
+        "username": f" (@{account.username})" if account and account.username else "",
+        "code": customer.code or str(customer.id), "tier": tier.name, "purchases": count,
+        "spent": money_param(spent), "category": text_param(f"topics.{ticket.category}"),
+        "details": _alert_details(ticket), "text": _excerpt(ticket.text, ALERT_EXCERPT) or "–",
+        "footer": _alert_footer(ticket),
+    }
+    return MessageSpec("tickets.alert", params, buttons=_alert_buttons(ticket))
+
+
+def _alert_details(ticket: Ticket) -> dict:
+    lines = []
+    if ticket.order_ref:
+        lines.append(("tickets.alert_order", {"order": ticket.order_ref}))
+    if ticket.priority_reasons:
+        lines.append(("tickets.alert_reasons", {"reasons": texts_param(
+            [f"tickets.reason.{reason}" for reason in ticket.priority_reasons])}))
+    if ticket.times_reopened:
+        lines.append(("tickets.alert_reopened", {"times": ticket.times_reopened}))
+    if ticket.goodwill_points:
+        lines.append(("tickets.alert_goodwill", {"points": ticket.goodwill_points}))
+    if ticket.status == OPEN and ticket.response_due_at is not None:
+        lines.append(("tickets.alert_due", {"due": moment_param(ticket.response_due_at)}))
+    return texts_param([text_param(key, **params) for key, params in lines], "") if lines else ""
+
+
+def _alert_footer(ticket: Ticket) -> dict | str:
+    if ticket.status == CLOSED:
+        return text_param("tickets.footer_closed")
+    if ticket.status == RESOLVED:
+        return text_param("tickets.footer_resolved", staff=ticket.claimed_by_name or "–")
+    if ticket.claimed_by_name:
+        return text_param("tickets.footer_claimed", staff=ticket.claimed_by_name)
+    return ""
+
+
+def _button(label: str, action: str, ticket: Ticket) -> Button:
+    return Button(label, callback=f"{CALLBACK}:{action}:{ticket.id}")
+
+
+def _alert_buttons(ticket: Ticket) -> tuple[tuple[Button, ...], ...]:
+    if ticket.status != OPEN:
+        return ()
+    first = (_button("tickets.button_reply", "reply", ticket),)
+    if ticket.claimed_by_id is None:
+        first = (_button("tickets.button_claim", "claim", ticket),) + first
+    return first, (_button("tickets.button_solved", "solved", ticket), _button("tickets.button_goodwill", "goodwill", ticket))
+
+
+def goodwill_buttons(ticket_id: int, rules: Rules) -> tuple[tuple[Button, ...], ...]:
+    presets = tuple(Button("", callback=f"{CALLBACK}:gw:{ticket_id}:{points}", text=f"+{points}")
+                    for points in rules.goodwill_points)
+    return presets, (Button("tickets.button_back", callback=f"{CALLBACK}:back:{ticket_id}"),)
+
+
+def _alert_staff(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> None:
+    if rules.staff_chat_id is not None:
+        outbox.enqueue(session, ticket.alert_key, rules.staff_chat_id, alert_spec(session, ticket, rules, now),
+                       outbox.STAFF, now, customer_id=ticket.customer_id)
+
+
+def _to_staff(session: Session, ticket: Ticket, key: str, message: MessageSpec, rules: Rules, now: datetime) -> None:
+    """A message in the ticket's thread in the staff chat (a reply to its alert)."""
+    if rules.staff_chat_id is None:
+        return
+    threaded = MessageSpec(message.template, message.params, message.text, message.buttons, message.photo,
+                           reply_to_key=ticket.alert_key)
+    outbox.enqueue(session, f"ticket:{ticket.id}:{key}", rules.staff_chat_id, threaded, outbox.STAFF, now,
+                   customer_id=ticket.customer_id)
+
+
+def _tell_owners(session: Session, ticket: Ticket, template: str, key: str, rules: Rules, now: datetime) -> None:
+    """Privately to the owners (escalation target): high priority at once, missed deadlines."""
+    customer = session.get(Customer, ticket.customer_id)
+    message = MessageSpec(template, {"number": ticket.id, "name": customer.first_name,
+                                     "priority": text_param(f"tickets.priority.{ticket.priority}"),
+                                     "text": _excerpt(ticket.text, 300) or "–",
+                                     "claimed": ticket.claimed_by_name or "–"})
+    for owner in rules.escalate_to:
+        outbox.enqueue(session, f"ticket:{ticket.id}:{key}:{ticket.times_reopened}:{owner}", owner, message,
+                       outbox.STAFF, now)
+
+
+def _to_customer(session: Session, ticket: Ticket, key: str, message: MessageSpec, now: datetime) -> bool:
+    account = _customer_chat(session, ticket.customer_id)
+    if account is None:
+        return False
+    outbox.enqueue(session, f"ticket:{ticket.id}:{key}", account.chat_id, message, outbox.SERVICE, now,
+                   customer_id=ticket.customer_id)
+    return True
+
+
+# --- messages both ways -----------------------------------------------------------------------
+
+def relay_from_customer(session: Session, ticket_id: int, customer_id: int, text: str | None, photo: str | None,
+                        message_ref: str, rules: Rules, now: datetime) -> Ticket | None:
+    """A further message from the customer, into the staff chat under the alert."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.customer_id != customer_id or ticket.status == CLOSED:
+        return None
+    customer = session.get(Customer, customer_id)
+    if photo:
+        _relay_photo(session, ticket, photo, text, message_ref, rules, now)
+    else:
+        message = MessageSpec("tickets.customer_message", {"number": ticket.id, "name": customer.first_name,
+                                                           "text": _excerpt(text, RELAY_EXCERPT)})
+        _to_staff(session, ticket, f"in:{message_ref}", message, rules, now)
+    _record(session, ticket, "customer_photo" if photo else "customer_message", now, text=text)
+    return ticket
+
+
+def _relay_photo(session: Session, ticket: Ticket, photo: str, caption: str | None, ref: str, rules: Rules,
+                 now: datetime) -> None:
+    customer = session.get(Customer, ticket.customer_id)
+    message = MessageSpec("tickets.customer_photo", {"number": ticket.id, "name": customer.first_name,
+                                                     "text": _excerpt(caption, CAPTION_EXCERPT)}, photo=photo)
+    _to_staff(session, ticket, f"in:{ref}", message, rules, now)
+
+
+def ticket_of_staff_message(session: Session, staff_chat_id: int, replied_message_id: int) -> int | None:
+    """The ticket a message in the staff chat belongs to (an alert, a relayed message ...)."""
+    key = outbox.key_of_sent_message(session, staff_chat_id, replied_message_id)
+    match = _KEY.match(key or "")
+    return int(match.group(1)) if match else None
+
+
+class Reply(enum.Enum):
+    SENT = "sent"
+    UNREACHABLE = "unreachable"  # the customer blocked the bot or deleted the chat
+    CLOSED = "closed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    result: Reply
+    ticket_id: int | None = None
+    customer_name: str = ""
+    phone: str | None = None
+
+
+def start_reply(session: Session, ticket_id: int, staff_id: int, staff_name: str, now: datetime) -> Ticket | None:
+    """"Antworten": this staff member's next message in the staff chat goes to the customer."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.status == CLOSED:
+        return None
+    ticket.replying_id, ticket.replying_until = staff_id, now + REPLY_WINDOW
+    _claim_if_free(session, ticket, staff_id, staff_name, now)
+    session.add(ticket)
+    return ticket
+
+
+def pending_reply_of(session: Session, staff_id: int, now: datetime) -> int | None:
+    return session.exec(select(Ticket.id).where(Ticket.replying_id == staff_id, Ticket.replying_until > now)
+                        .order_by(Ticket.replying_until.desc()).limit(1)).first()
+
+
+def reply_to_customer(session: Session, ticket_id: int, staff_id: int, staff_name: str, text: str,
+                      message_ref: str, now: datetime) -> ReplyOutcome:
+    """Relay a staff member's answer to the customer in the shop's name."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return ReplyOutcome(Reply.UNKNOWN)
+    customer = session.get(Customer, ticket.customer_id)
+    if ticket.status == CLOSED:
+        return ReplyOutcome(Reply.CLOSED, ticket.id, customer.first_name)
+    if ticket.replying_id == staff_id:
+        ticket.replying_id = ticket.replying_until = None
+    message = MessageSpec("tickets.staff_reply", {"number": ticket.id, "text": _clean(text, 3500)})
+    if not _to_customer(session, ticket, f"out:{message_ref}", message, now):
+        session.add(ticket)
+        return ReplyOutcome(Reply.UNREACHABLE, ticket.id, customer.first_name, customer.phone)
+    _claim_if_free(session, ticket, staff_id, staff_name, now)
+    _answered(ticket, now)
+    _record(session, ticket, "staff_reply", now, actor=staff_name, text=text)
+    # The customer's answer belongs to this thread, whatever it says.
+    conversation.set_step(session, ticket.customer_id, CHAT_STEP, now, {"ticket": ticket.id}, lifetime=CHAT_WINDOW)
+    session.add(ticket)
+    return ReplyOutcome(Reply.SENT, ticket.id, customer.first_name)
+
+
+def _answered(ticket: Ticket, now: datetime) -> None:
+    """The customer heard from the team: the SLA is met and its timers stop."""
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+    ticket.response_due_at = ticket.reminder_due_at = None
+
+
+# --- staff actions ----------------------------------------------------------------------------
+
+class Action(enum.Enum):
+    DONE = "done"
+    ALREADY = "already"            # pressed twice: nothing more to do
+    TAKEN = "taken"                # someone else has claimed it
+    NOT_OPEN = "not_open"          # resolved or closed meanwhile
+    BAD_POINTS = "bad_points"      # goodwill points that are not a preset (forged)
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    action: Action
+    ticket: Ticket | None = None
+    by: str | None = None
+    points: int = 0
+    balance: int = 0
+
+
+def _claim_if_free(session: Session, ticket: Ticket, staff_id: int, staff_name: str, now: datetime) -> bool:
+    if ticket.claimed_by_id is not None:
+        return False
+    ticket.claimed_by_id, ticket.claimed_by_name = staff_id, staff_name[:128]
+    _record(session, ticket, "claimed", now, actor=staff_name)
+    return True
+
+
+def claim(session: Session, ticket_id: int, staff_id: int, staff_name: str, now: datetime) -> ActionOutcome:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return ActionOutcome(Action.UNKNOWN)
+    if ticket.status != OPEN:
+        return ActionOutcome(Action.NOT_OPEN, ticket)
+    if ticket.claimed_by_id == staff_id:
+        return ActionOutcome(Action.ALREADY, ticket, ticket.claimed_by_name)
+    if not _claim_if_free(session, ticket, staff_id, staff_name, now):
+        return ActionOutcome(Action.TAKEN, ticket, ticket.claimed_by_name)
+    session.add(ticket)
+    return ActionOutcome(Action.DONE, ticket, staff_name)
+
+
+def follow_up_time(resolved_at: datetime, days: int, hour: int, timezone_name: str) -> datetime:
+    """``days`` after ``resolved_at`` at ``hour`` o'clock shop time (never at night)."""
+    zone = ZoneInfo(timezone_name)
+    day = (resolved_at.astimezone(zone) + timedelta(days=days)).date()
+    return datetime.combine(day, time(hour), zone).astimezone(resolved_at.tzinfo)
+
+
+def resolve(session: Session, ticket_id: int, staff_id: int, staff_name: str, rules: Rules,
+            now: datetime) -> ActionOutcome:
+    """"Gelöst": the customer is told, and asked in a few days whether all is well again."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return ActionOutcome(Action.UNKNOWN)
+    if ticket.status != OPEN:
+        return ActionOutcome(Action.ALREADY, ticket, ticket.claimed_by_name)
+    _claim_if_free(session, ticket, staff_id, staff_name, now)
+    ticket.status, ticket.resolved_at = RESOLVED, now
+    ticket.replying_id = ticket.replying_until = None
+    ticket.follow_up_due_at = follow_up_time(now, rules.follow_up_days, rules.follow_up_hour, rules.timezone)
+    ticket.follow_up_sent_at = None
+    _to_customer(session, ticket, f"resolved:{ticket.times_reopened}",
+                 MessageSpec("tickets.resolved_customer", {"number": ticket.id}), now)
+    _answered(ticket, now)
+    _record(session, ticket, "resolved", now, actor=staff_name)
+    session.add(ticket)
+    return ActionOutcome(Action.DONE, ticket, staff_name)
+
+
+def grant_goodwill(session: Session, ticket_id: int, points: int, staff_id: int, staff_name: str, rules: Rules,
+                   now: datetime) -> ActionOutcome:
+    """"Kulanz": a preset number of points, once per ticket (and once more after a reopening),
+    booked in the ledger; the customer is told."""
+    if points not in rules.goodwill_points:
+        return ActionOutcome(Action.BAD_POINTS)
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return ActionOutcome(Action.UNKNOWN)
+    if ticket.status == CLOSED:
+        return ActionOutcome(Action.NOT_OPEN, ticket)
+    ledger.lock(session, ticket.customer_id)
+    entry = ledger.add_entry(session, ticket.customer_id, points, ledger.GOODWILL,
+                             f"goodwill:ticket:{ticket.id}:{ticket.times_reopened}", now,
+                             note=f"Ticket #{ticket.id} ({staff_name})"[:200],
+                             expires_at=loyalty.expiry_of(now, rules.loyalty))
+    if entry is None:
+        return ActionOutcome(Action.ALREADY, ticket, points=ticket.goodwill_points)
+    ticket.goodwill_points += points
+    _claim_if_free(session, ticket, staff_id, staff_name, now)
+    balance = ledger.balance(session, ticket.customer_id)
+    _to_customer(session, ticket, f"goodwill:{ticket.times_reopened}",
+                 MessageSpec("tickets.goodwill_customer", {"points": points, "balance": balance}), now)
+    _answered(ticket, now)
+    _record(session, ticket, "goodwill", now, actor=staff_name, text=f"+{points}")
+    session.add(ticket)
+    return ActionOutcome(Action.DONE, ticket, staff_name, points, balance)
+
+
+# --- the customer's follow-up answer ----------------------------------------------------------
+
+def follow_up_question(ticket_id: int) -> MessageSpec:
+    return MessageSpec("tickets.follow_up", {"number": ticket_id}, buttons=((
+        Button("tickets.follow_up_yes", callback=f"{CALLBACK}:ok:{ticket_id}:yes"),
+        Button("tickets.follow_up_no", callback=f"{CALLBACK}:ok:{ticket_id}:no"),
+    ),))
+
+
+def answer_follow_up(session: Session, ticket_id: int, customer_id: int, all_good: bool, rules: Rules,
+                     now: datetime) -> ActionOutcome:
+    """"Ist alles wieder gut?": yes closes the ticket, no reopens it and alerts the team again.
+    Only the ticket's own customer, and only once per question."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.customer_id != customer_id:
+        return ActionOutcome(Action.UNKNOWN)
+    if ticket.status != RESOLVED or ticket.follow_up_sent_at is None:
+        return ActionOutcome(Action.ALREADY, ticket)
+    if all_good:
+        ticket.status, ticket.closed_at = CLOSED, now
+        _record(session, ticket, "closed", now)
+    else:
+        _reopen(session, ticket, rules, now)
+    session.add(ticket)
+    return ActionOutcome(Action.DONE, ticket)
+
+
+def _reopen(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> None:
+    ticket.status, ticket.times_reopened = OPEN, ticket.times_reopened + 1
+    ticket.resolved_at = ticket.follow_up_due_at = ticket.follow_up_sent_at = None
+    ticket.claimed_by_id = ticket.claimed_by_name = None  # a fresh alert: whoever is free takes it
+    _start_sla(ticket, rules, now)
+    _record(session, ticket, "reopened", now)
+    _alert_staff(session, ticket, rules, now)
+    if ticket.priority != priority.Priority.NORMAL:
+        _tell_owners(session, ticket, "tickets.owner_priority", "priority", rules, now)
+
+
+# --- timers -----------------------------------------------------------------------------------
+
+def process_timers(session: Session, rules: Rules, now: datetime) -> int:
+    """Reminders before the deadline, escalations at it and follow-ups after a resolution that
+    are due at ``now``; returns how many messages were queued. Safe to run often and in
+    parallel: each step is marked on the ticket and its outbox key is unique."""
+    done = 0
+    for ticket in _due(session, Ticket.reminder_due_at, Ticket.reminded_at, now):
+        ticket.reminded_at = now
+        minutes = business_hours.business_minutes_between(now, ticket.response_due_at, rules.hours)
+        _to_staff(session, ticket, f"reminder:{ticket.times_reopened}",
+                  MessageSpec("tickets.reminder", {"number": ticket.id, "minutes": max(minutes, 0),
+                                                   "due": moment_param(ticket.response_due_at)}), rules, now)
+        _record(session, ticket, "reminder", now)
+        done += 1
+    for ticket in _due(session, Ticket.response_due_at, Ticket.escalated_at, now):
+        ticket.escalated_at = now
+        _tell_owners(session, ticket, "tickets.owner_breach", "breach", rules, now)
+        _to_staff(session, ticket, f"breach:{ticket.times_reopened}",
+                  MessageSpec("tickets.breach_staff", {"number": ticket.id}), rules, now)
+        _record(session, ticket, "escalated", now)
+        done += 1
+    for ticket in _due_follow_ups(session, now):
+        ticket.follow_up_sent_at = now
+        _to_customer(session, ticket, f"followup:{ticket.times_reopened}", follow_up_question(ticket.id), now)
+        _record(session, ticket, "follow_up", now)
+        done += 1
+    return done
+
+
+def _due(session: Session, due_column, done_column, now: datetime) -> Iterator[Ticket]:
+    rows = session.exec(select(Ticket).where(Ticket.status == OPEN, Ticket.first_response_at.is_(None),
+                                             due_column.is_not(None), due_column <= now, done_column.is_(None))
+                        .with_for_update(skip_locked=True)).all()
+    for ticket in rows:
+        yield ticket
+        session.add(ticket)
+
+
+def _due_follow_ups(session: Session, now: datetime) -> Iterator[Ticket]:
+    rows = session.exec(select(Ticket).where(Ticket.status == RESOLVED, Ticket.follow_up_due_at <= now,
+                                             Ticket.follow_up_sent_at.is_(None))
+                        .with_for_update(skip_locked=True)).all()
+    for ticket in rows:
+        yield ticket
+        session.add(ticket)
+
+
+def note_undeliverable(session: Session, outbox_key: str, rules: Rules, now: datetime) -> bool:
+    """A ticket message to the customer could not be delivered (blocked bot, deleted chat):
+    the team hears of it in the thread, so nobody waits for an answer that cannot come."""
+    match = _KEY.match(outbox_key or "")
+    if match is None or ":out:" not in outbox_key and ":resolved:" not in outbox_key:
+        return False
+    ticket = session.get(Ticket, int(match.group(1)))
+    if ticket is None:
+        return False
+    customer = session.get(Customer, ticket.customer_id)
+    _to_staff(session, ticket, f"undeliverable:{outbox_key}"[:190],
+              MessageSpec("tickets.undeliverable", {"number": ticket.id, "name": customer.first_name,
+                                                    "phone": customer.phone or "–"}), rules, now)
+    _record(session, ticket, "undeliverable", now)
+    return True
+
+
+# --- lists for staff --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TicketLine:
+    ticket: Ticket
+    customer_name: str
+    sla_minutes_left: int | None  # business minutes to the deadline; negative: overdue; None: answered
+
+
+def open_tickets(session: Session, rules: Rules, now: datetime, limit: int = 30) -> list[TicketLine]:
+    """Open tickets, the most urgent first: priority, then the deadline."""
+    rows = session.exec(select(Ticket, Customer.first_name).join(Customer, Customer.id == Ticket.customer_id)
+                        .where(Ticket.status == OPEN)).all()
+    rank = {p.value: p.rank for p in priority.Priority}
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    rows = sorted(rows, key=lambda row: (-rank.get(row[0].priority, 0), row[0].response_due_at or far, row[0].id))
+    return [TicketLine(ticket, name, None if ticket.response_due_at is None
+                       else business_hours.business_minutes_between(now, ticket.response_due_at, rules.hours))
+            for ticket, name in rows[:limit]]
+
+
+def history(session: Session, ticket_id: int) -> tuple[Ticket, Customer, list[TicketEvent]] | None:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return None
+    events = list(session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+                               .order_by(TicketEvent.at, TicketEvent.id)))
+    return ticket, session.get(Customer, ticket.customer_id), events

@@ -1,0 +1,219 @@
+"""Tickets on SQLite and PostgreSQL: opening once, the alert, priority, the SLA timers across
+business hours, replies both ways, goodwill in the ledger, resolution, follow-up and reopening."""
+
+from datetime import datetime, timedelta, timezone
+
+from sqlmodel import select
+
+from domain import customers, ledger, tickets
+from domain.config import ShopConfig
+from storage.models import OutboxMessage, Ticket, TicketEvent
+from tests.storage.people import onboarded_customer
+
+# Monday 24 Nov 2026, 16:30 in Berlin (15:30 UTC); the team works Mon-Fri 08-18, Sat 09-14.
+NOW = datetime(2026, 11, 24, 15, 30, tzinfo=timezone.utc)
+STAFF_CHAT = -100500
+OWNER = 777
+CONFIG = ShopConfig.model_validate({
+    "shop": {"name": "Kaffeehaus Morgenrot"},
+    "staff": {"admin_ids": [OWNER], "staff_chat_id": STAFF_CHAT},
+    "complaints": {"first_response_minutes": 60, "reminder_minutes_before": 15, "follow_up_days": 3,
+                   "goodwill_points": [25, 50]},
+})
+RULES = tickets.rules_from(CONFIG)
+
+
+def customer(store, user_id=4242) -> int:
+    return onboarded_customer(store, user_id, NOW)
+
+
+def open_complaint(store, customer_id, text="Der Kuchen war trocken", ref="4242:1", now=NOW, **kwargs) -> Ticket:
+    with store.session() as session:
+        ticket = tickets.open_ticket(session, customer_id, tickets.COMPLAINT, text, ref, RULES, now, **kwargs)
+        session.flush()
+        session.expunge(ticket)
+        return ticket
+
+
+def rows(store, prefix="") -> list[OutboxMessage]:
+    with store.session() as session:
+        return [row for row in session.exec(select(OutboxMessage).order_by(OutboxMessage.id))
+                if row.idempotency_key.startswith(prefix)]
+
+
+def run_timers(store, now) -> int:
+    with store.session() as session:
+        return tickets.process_timers(session, RULES, now)
+
+
+def get(store, ticket_id) -> Ticket:
+    with store.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        session.expunge(ticket)
+        return ticket
+
+
+def test_a_complaint_opens_once_and_alerts_the_staff_chat(store):
+    anna = customer(store)
+    first = open_complaint(store, anna, "Bestellnummer 4711: der Kuchen war trocken und zu teuer")
+    again = open_complaint(store, anna, "egal", ref="4242:1")  # the same update delivered twice
+    assert again.id == first.id
+    assert (first.kind, first.status, first.category, first.priority, first.order_ref) == (
+        "complaint", "open", "qualitaet", "normal", "4711")
+    (alert,) = rows(store, f"ticket:{first.id}:alert")
+    assert alert.chat_id == STAFF_CHAT and alert.payload["template"] == "tickets.alert"
+    assert [b["callback"] for row in alert.payload["buttons"] for b in row] == [
+        f"tkt:claim:{first.id}", f"tkt:reply:{first.id}", f"tkt:solved:{first.id}", f"tkt:goodwill:{first.id}"]
+    assert rows(store, f"ticket:{first.id}:priority") == []  # normal priority does not ping the owner
+
+
+def test_first_response_is_due_in_business_minutes_with_a_reminder_before(store):
+    ticket = open_complaint(store, customer(store))
+    # 16:30 Berlin + 60 business minutes = 17:30 Berlin; the reminder 15 minutes earlier.
+    assert ticket.response_due_at == datetime(2026, 11, 24, 16, 30, tzinfo=timezone.utc)
+    assert ticket.reminder_due_at == datetime(2026, 11, 24, 16, 15, tzinfo=timezone.utc)
+    late = open_complaint(store, customer(store, 5), ref="5:1", now=datetime(2026, 11, 27, 16, 50, tzinfo=timezone.utc))
+    # Friday 17:50 Berlin: 10 minutes on Friday, 50 on Saturday from 09:00.
+    assert late.response_due_at == datetime(2026, 11, 28, 8, 50, tzinfo=timezone.utc)
+
+
+def test_words_a_detractor_score_and_a_repeat_raise_the_priority(store):
+    anna = customer(store)
+    lawyer = open_complaint(store, anna, "Das war Betrug, ich gehe zum Anwalt", ref="a")
+    assert lawyer.priority == "high" and lawyer.priority_reasons[:2] == ["legal_threat", "fraud_accusation"]
+    assert {row.chat_id for row in rows(store, f"ticket:{lawyer.id}:priority")} == {OWNER}
+    repeat = open_complaint(store, anna, "Schon wieder kalt", ref="b", now=NOW + timedelta(days=2))
+    assert "repeat_complaint" in repeat.priority_reasons and repeat.priority == "high"
+    ben = customer(store, 6)
+    sick = open_complaint(store, ben, "Mir ist nach dem Salat übel geworden", ref="c")
+    assert sick.priority == "urgent"
+    carla = customer(store, 7)
+    with store.session() as session:
+        nps_ticket = tickets.open_ticket(session, carla, tickets.NPS, "Kaffee kalt", "nps:1", RULES,
+                                         NOW, score=2)
+        assert nps_ticket.priority == "high" and nps_ticket.priority_reasons == ["detractor_score"]
+
+
+def test_reminder_then_escalation_once_each_unless_someone_answered(store):
+    ticket = open_complaint(store, customer(store))
+    assert run_timers(store, ticket.reminder_due_at - timedelta(seconds=1)) == 0
+    assert run_timers(store, ticket.reminder_due_at) == 1
+    assert run_timers(store, ticket.reminder_due_at + timedelta(minutes=1)) == 0  # not twice
+    (reminder,) = rows(store, f"ticket:{ticket.id}:reminder")
+    assert reminder.chat_id == STAFF_CHAT and reminder.payload["reply_to_key"] == ticket.alert_key
+    assert reminder.payload["params"]["minutes"] == 15
+    assert run_timers(store, ticket.response_due_at) == 1
+    assert [row.chat_id for row in rows(store, f"ticket:{ticket.id}:breach")] == [OWNER, STAFF_CHAT]
+    assert run_timers(store, ticket.response_due_at + timedelta(hours=5)) == 0
+    answered = open_complaint(store, customer(store, 8), ref="8:1")
+    with store.session() as session:
+        result = tickets.reply_to_customer(session, answered.id, 99, "Bea", "Das tut uns leid!", "s:1", NOW)
+        assert result.result is tickets.Reply.SENT
+    assert run_timers(store, answered.response_due_at + timedelta(minutes=1)) == 0  # the SLA was met
+
+
+def test_messages_go_both_ways_in_one_thread(store):
+    anna, other = customer(store), customer(store, 9)
+    ticket = open_complaint(store, anna)
+    with store.session() as session:
+        assert tickets.relay_from_customer(session, ticket.id, anna, "Noch ein Foto", "PHOTO1", "4242:2", RULES, NOW)
+        assert tickets.relay_from_customer(session, ticket.id, other, "fremd", None, "9:1", RULES,
+                                           NOW) is None  # not her ticket
+        outcome = tickets.reply_to_customer(session, ticket.id, 99, "Bea", "Wir ersetzen ihn dir.", "s:1", NOW)
+    (photo,) = rows(store, f"ticket:{ticket.id}:in:")
+    assert photo.payload["photo"] == "PHOTO1" and photo.payload["reply_to_key"] == ticket.alert_key
+    (answer,) = rows(store, f"ticket:{ticket.id}:out:")
+    assert answer.chat_id == 4242 and answer.payload["params"]["text"] == "Wir ersetzen ihn dir."
+    assert outcome.result is tickets.Reply.SENT
+    with store.session() as session:
+        alert_row = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == ticket.alert_key)).one()
+        alert_row.telegram_message_id = 555
+        session.add(alert_row)
+    with store.session() as session:
+        assert tickets.ticket_of_staff_message(session, STAFF_CHAT, 555) == ticket.id
+        assert tickets.ticket_of_staff_message(session, STAFF_CHAT, 556) is None
+        assert session.get(Ticket, ticket.id).claimed_by_name == "Bea"  # answering claims a free ticket
+        kinds = [e.kind for e in session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                                              .order_by(TicketEvent.id))]
+    assert kinds == ["opened", "customer_photo", "claimed", "staff_reply"]
+
+
+def test_claiming_is_first_come_and_goodwill_is_booked_once_from_the_presets(store):
+    anna = customer(store)
+    ticket = open_complaint(store, anna)
+    with store.session() as session:
+        assert tickets.claim(session, ticket.id, 1, "Bea", NOW).action is tickets.Action.DONE
+    with store.session() as session:
+        taken = tickets.claim(session, ticket.id, 2, "Chris", NOW)
+        assert (taken.action, taken.by) == (tickets.Action.TAKEN, "Bea")
+        assert tickets.grant_goodwill(session, ticket.id, 1000, 1, "Bea", RULES, NOW).action is tickets.Action.BAD_POINTS
+        granted = tickets.grant_goodwill(session, ticket.id, 50, 1, "Bea", RULES, NOW)
+        assert (granted.action, granted.points, granted.balance) == (tickets.Action.DONE, 50, 50)
+    with store.session() as session:
+        assert tickets.grant_goodwill(session, ticket.id, 25, 2, "Chris", RULES, NOW).action is tickets.Action.ALREADY
+        assert ledger.balance(session, anna) == 50
+        assert session.get(Ticket, ticket.id).goodwill_points == 50
+
+
+def test_resolved_then_followed_up_yes_closes_no_reopens_with_a_new_alert(store):
+    anna, other = customer(store), customer(store, 9)
+    ticket = open_complaint(store, anna)
+    with store.session() as session:
+        assert tickets.resolve(session, ticket.id, 1, "Bea", RULES, NOW).action is tickets.Action.DONE
+        assert tickets.resolve(session, ticket.id, 1, "Bea", RULES, NOW).action is tickets.Action.ALREADY
+    resolved = get(store, ticket.id)
+    # three days later at 11:00 Berlin
+    assert resolved.follow_up_due_at == datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+    assert [r.chat_id for r in rows(store, f"ticket:{ticket.id}:resolved")] == [4242]
+    with store.session() as session:  # no answer before the question was asked
+        assert tickets.answer_follow_up(session, ticket.id, anna, False, RULES, NOW).action is tickets.Action.ALREADY
+    assert run_timers(store, resolved.follow_up_due_at) == 1
+    (question,) = rows(store, f"ticket:{ticket.id}:followup")
+    assert question.payload["buttons"][0][1]["callback"] == f"tkt:ok:{ticket.id}:no"
+    later = resolved.follow_up_due_at + timedelta(hours=1)
+    with store.session() as session:
+        assert tickets.answer_follow_up(session, ticket.id, other, False, RULES,
+                                        later).action is tickets.Action.UNKNOWN  # someone else's ticket
+        assert tickets.answer_follow_up(session, ticket.id, anna, False, RULES, later).action is tickets.Action.DONE
+    reopened = get(store, ticket.id)
+    assert (reopened.status, reopened.times_reopened, reopened.claimed_by_id) == ("open", 1, None)
+    assert reopened.alert_key == f"ticket:{ticket.id}:alert:1" and len(rows(store, reopened.alert_key)) == 1
+    assert reopened.response_due_at > later
+    with store.session() as session:
+        tickets.resolve(session, ticket.id, 1, "Bea", RULES, later)
+    run_timers(store, later + timedelta(days=4))
+    with store.session() as session:
+        assert tickets.answer_follow_up(session, ticket.id, anna, True, RULES,
+                                        later + timedelta(days=4)).action is tickets.Action.DONE
+    assert get(store, ticket.id).status == "closed"
+
+
+def test_a_blocked_customer_gets_nothing_queued_and_the_team_hears_of_it(store):
+    anna = customer(store)
+    ticket = open_complaint(store, anna)
+    with store.session() as session:
+        customers.mark_unreachable(session, 4242, NOW)
+    with store.session() as session:
+        outcome = tickets.reply_to_customer(session, ticket.id, 1, "Bea", "Hallo?", "s:1", NOW)
+        assert outcome.result is tickets.Reply.UNREACHABLE
+        assert tickets.note_undeliverable(session, f"ticket:{ticket.id}:out:s:0", RULES, NOW)
+        assert not tickets.note_undeliverable(session, f"survey:{ticket.id}", RULES, NOW)
+    assert rows(store, f"ticket:{ticket.id}:out:") == []
+    assert len(rows(store, f"ticket:{ticket.id}:undeliverable")) == 1
+
+
+def test_open_tickets_are_listed_most_urgent_first(store):
+    calm = open_complaint(store, customer(store), "Der Tisch war klebrig", ref="a")
+    urgent = open_complaint(store, customer(store, 5), "Glassplitter im Kuchen!", ref="b")
+    with store.session() as session:
+        lines = tickets.open_tickets(session, RULES, NOW + timedelta(minutes=70))
+    assert [line.ticket.id for line in lines] == [urgent.id, calm.id]
+    assert lines[1].sla_minutes_left == -10  # 70 minutes later, 10 past the deadline
+
+
+def test_order_references_are_found_only_with_a_number():
+    assert tickets.order_reference("Bestellnummer 4711 kam nie an") == "4711"
+    assert tickets.order_reference("Bon-Nr. A-0815") == "A-0815"
+    assert tickets.order_reference("meine Bestellung #12345") == "12345"
+    assert tickets.order_reference("Die Bestellung war falsch") is None
+    assert tickets.order_reference("") is None
