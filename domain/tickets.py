@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 from domain import business_hours, conversation, customers, ledger, loyalty, outbox, priority, topics
 from domain.config import LoyaltySection, ShopConfig
 from domain.outbox import Button, MessageSpec, moment_param, money_param, text_param, texts_param
-from storage.models import Customer, Purchase, Ticket, TicketEvent
+from storage.models import Customer, Purchase, Survey, Ticket, TicketEvent
 
 OPEN, RESOLVED, CLOSED = "open", "resolved", "closed"
 COMPLAINT, QUESTION, NPS = "complaint", "question", "nps"
@@ -171,9 +171,11 @@ def _customer_chat(session: Session, customer_id: int):
 
 # --- the staff alert --------------------------------------------------------------------------
 
-def alert(session: Session, ticket_id: int, rules: Rules, now: datetime) -> MessageSpec | None:
+def current_alert(session: Session, ticket_id: int, rules: Rules, now: datetime) -> tuple[MessageSpec, int] | None:
+    """The alert as it should look now and the id of its message in the staff chat (once sent)."""
     ticket = session.get(Ticket, ticket_id)
-    return None if ticket is None else alert_spec(session, ticket, rules, now)
+    message_id = outbox.sent_message_id(session, ticket.alert_key) if ticket is not None else None
+    return None if message_id is None else (alert_spec(session, ticket, rules, now), message_id)
 
 
 def alert_spec(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> MessageSpec:
@@ -191,14 +193,17 @@ def alert_spec(session: Session, ticket: Ticket, rules: Rules, now: datetime) ->
         "username": f" (@{account.username})" if account and account.username else "",
         "code": customer.code or str(customer.id), "tier": tier.name, "purchases": count,
         "spent": money_param(spent), "category": text_param(f"topics.{ticket.category}"),
-        "details": _alert_details(ticket), "text": _excerpt(ticket.text, ALERT_EXCERPT) or "–",
+        "details": _alert_details(session, ticket), "text": _excerpt(ticket.text, ALERT_EXCERPT) or "–",
         "footer": _alert_footer(ticket),
     }
     return MessageSpec("tickets.alert", params, buttons=_alert_buttons(ticket))
 
 
-def _alert_details(ticket: Ticket) -> dict:
+def _alert_details(session: Session, ticket: Ticket) -> dict | str:
     lines = []
+    survey = session.get(Survey, ticket.survey_id) if ticket.survey_id else None
+    if survey is not None and survey.score is not None:
+        lines.append(("tickets.alert_score", {"score": survey.score}))
     if ticket.order_ref:
         lines.append(("tickets.alert_order", {"order": ticket.order_ref}))
     if ticket.priority_reasons:
@@ -476,8 +481,8 @@ def grant_goodwill(session: Session, ticket_id: int, points: int, staff_id: int,
 
 # --- the customer's follow-up answer ----------------------------------------------------------
 
-def follow_up_question(ticket_id: int) -> MessageSpec:
-    return MessageSpec("tickets.follow_up", {"number": ticket_id}, buttons=((
+def follow_up_question(ticket_id: int, first_name: str) -> MessageSpec:
+    return MessageSpec("tickets.follow_up", {"number": ticket_id, "name": first_name}, buttons=((
         Button("tickets.follow_up_yes", callback=f"{CALLBACK}:ok:{ticket_id}:yes"),
         Button("tickets.follow_up_no", callback=f"{CALLBACK}:ok:{ticket_id}:no"),
     ),))
@@ -536,7 +541,8 @@ def process_timers(session: Session, rules: Rules, now: datetime) -> int:
         done += 1
     for ticket in _due_follow_ups(session, now):
         ticket.follow_up_sent_at = now
-        _to_customer(session, ticket, f"followup:{ticket.times_reopened}", follow_up_question(ticket.id), now)
+        name = session.get(Customer, ticket.customer_id).first_name
+        _to_customer(session, ticket, f"followup:{ticket.times_reopened}", follow_up_question(ticket.id, name), now)
         _record(session, ticket, "follow_up", now)
         done += 1
     return done

@@ -234,26 +234,25 @@ async def _answer_action(update: Update, context, outcome: tickets.ActionOutcome
         return
     else:
         await query.answer(s.texts.plain("tickets.not_open_toast", voice))
-    await refresh_alert(update, context, outcome.ticket.id)
+    await refresh_alert(context, outcome.ticket.id)
 
 
-async def refresh_alert(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
-    """Show the ticket's current state in the alert that was pressed."""
+async def refresh_alert(context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
+    """Show the ticket's current state (who has it, the deadline, goodwill) in its alert."""
     s = services(context)
-    spec = await s.db(tickets.alert, ticket_id, s.ticket_rules, s.now())
-    if spec is None or update.callback_query.message is None:
+    current = await s.db(tickets.current_alert, ticket_id, s.ticket_rules, s.now())
+    if current is None or s.config.staff.staff_chat_id is None:
         return
+    spec, message_id = current
     text = s.texts.render(spec.template, s.staff_voice, **spec.params)
-    await _edit(update, text, keyboards.from_spec(spec.buttons, s.texts, s.staff_voice))
+    await _edit(context.bot.edit_message_text(
+        text, chat_id=s.config.staff.staff_chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+        reply_markup=keyboards.from_spec(spec.buttons, s.texts, s.staff_voice)))
 
 
-async def _edit(update: Update, text: str | None, keyboard) -> None:
-    query = update.callback_query
+async def _edit(edit) -> None:
     try:
-        if text is None:
-            await query.edit_message_reply_markup(keyboard)
-        else:
-            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        await edit
     except BadRequest as error:
         if "not modified" not in str(error).lower():  # a double tap shows the same content
             raise
@@ -277,19 +276,19 @@ async def _start_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, ticke
     # selective: only the mentioned staff member's app opens the reply field
     await send_html(context.bot, query.message.chat_id, text,
                     ForceReply(selective=True, input_field_placeholder=placeholder))
-    await refresh_alert(update, context, ticket_id)
+    await refresh_alert(context, ticket_id)
 
 
 async def _choose_goodwill(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
     s = services(context)
     await update.callback_query.answer(s.texts.plain("tickets.goodwill_choose", s.staff_voice, number=ticket_id))
-    await _edit(update, None, keyboards.from_spec(tickets.goodwill_buttons(ticket_id, s.ticket_rules),
-                                                  s.texts, s.staff_voice))
+    await _edit(update.callback_query.edit_message_reply_markup(
+        keyboards.from_spec(tickets.goodwill_buttons(ticket_id, s.ticket_rules), s.texts, s.staff_voice)))
 
 
 async def _back(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
     await update.callback_query.answer()
-    await refresh_alert(update, context, ticket_id)
+    await refresh_alert(context, ticket_id)
 
 
 STAFF_ACTIONS = {"claim": _claim, "reply": _start_reply, "solved": _solve, "goodwill": _choose_goodwill,
@@ -319,7 +318,7 @@ async def goodwill_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         name = (await s.db(tickets.history, outcome.ticket.id))[1].first_name
         await staff.answer(update, context, "tickets.goodwill_done", points=outcome.points, name=name,
                            balance=outcome.balance)
-    await refresh_alert(update, context, int(ticket_id))
+    await refresh_alert(context, int(ticket_id))
 
 
 async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -343,6 +342,8 @@ async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     s.outbox_changed()
     keys = {tickets.Reply.SENT: "tickets.reply_sent", tickets.Reply.UNREACHABLE: "tickets.reply_unreachable",
             tickets.Reply.CLOSED: "tickets.reply_closed"}
+    if outcome.result is tickets.Reply.SENT:
+        await refresh_alert(context, ticket_id)  # the deadline is met: it leaves the alert
     if outcome.result in keys:
         await send_html(context.bot, message.chat_id,
                         s.texts.render(keys[outcome.result], s.staff_voice, name=outcome.customer_name,

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from nlu.dataset import load_dataset
 from nlu.faq import load_catalog
-from storage.models import MessageLog, OutboxMessage
+from storage.models import MessageLog, OutboxMessage, Ticket
 from tests.e2e.journeys import customer_of, onboarded
 from tests.fakebotapi import parse_html
 
@@ -80,29 +80,32 @@ async def test_help_intent_explains_the_bot(bot, api):
     assert "So funktioniert's" in (await anna.next_message()).text
 
 
-async def test_human_handoff_tells_the_customer_and_alerts_staff_once(bot, api, staff, db):
+async def test_human_handoff_opens_one_ticket_and_further_messages_join_it(bot, api, staff, db):
     anna = await onboarded(api, username="anna_k")
     await anna.send_text("Ich möchte bitte mit einem Mitarbeiter sprechen <3")
     assert (await anna.next_message()).text.startswith("Ich habe unserem Team Bescheid gesagt.")
-    notice = await staff.next_message()
-    assert "Anna (@anna_k) möchte mit jemandem aus dem Team sprechen." in notice.text
-    assert "Nachricht: Ich möchte bitte mit einem Mitarbeiter sprechen <3" in notice.text
+    alert = await staff.next_message()
+    assert alert.text.startswith("🆕 Anfrage #1") and "Anna (@anna_k)" in alert.text
+    assert "Ich möchte bitte mit einem Mitarbeiter sprechen <3" in alert.text
     await anna.send_text("Kann mich bitte jemand vom Team anrufen?")
-    assert (await anna.next_message()).text.startswith("Unser Team weiß schon Bescheid")
-    await staff.expect_no_message(within=1.5)
+    assert (await anna.next_message()).text == "📨 Weitergeleitet (Ticket #1)."
+    relayed = await staff.next_message()
+    assert relayed.text == "💬 Anna (#1): Kann mich bitte jemand vom Team anrufen?"
+    assert relayed.reply_to_message_id == alert.message_id
+    await anna.send_text("Wie viele Punkte habe ich?")  # the bot still answers what it can itself
+    assert "Punkte" in (await anna.next_message()).text
+    await staff.expect_no_message(within=1.0)
     with db.session() as session:
-        (row,) = session.exec(select(OutboxMessage)).all()
-        assert row.status == "sent" and row.chat_id == staff.chat_id
+        assert len(session.exec(select(Ticket)).all()) == 1
 
 
-async def test_complaint_is_met_with_empathy_and_an_offer_to_reach_the_team(bot, api, staff):
+async def test_a_complaint_is_met_with_empathy_and_becomes_a_ticket(bot, api, staff):
     anna = await onboarded(api)
     await anna.send_text("Der Cappuccino heute war leider eiskalt und die Bedienung total unfreundlich")
     reply = await anna.next_message()
-    assert reply.text.startswith("Oh nein, das tut mir wirklich leid!")
-    await anna.press("Ja, bitte melden", message=reply)
-    assert (await anna.next_message()).text.startswith("Ich habe unserem Team Bescheid gesagt.")
-    assert "möchte mit jemandem aus dem Team sprechen" in (await staff.next_message()).text
+    assert reply.text.startswith("Danke dir, Anna. Es tut uns wirklich leid") and "Ticket #1" in reply.text
+    alert = await staff.next_message()
+    assert alert.text.startswith("🆕 Beschwerde #1") and "eiskalt" in alert.text
 
 
 async def test_opt_out_by_chat_needs_a_confirmation(bot, api, db):

@@ -142,7 +142,7 @@ async def test_owner_closes_the_loop_with_exactly_the_customers_who_raised_the_t
     assert loop_rows(db) == []  # nothing before "Senden"
 
     await owner.press("✅ Senden", message=preview)
-    assert "text" not in await owner.next_callback_answer()
+    assert (await owner.next_callback_answer()).get("text") is None
     done = await owner.next_edit()
     assert done.text.endswith("✅ Wird verschickt – an 2 Empfänger.") and done.callback_data == []
     to_anna = (await anna.next_message()).text

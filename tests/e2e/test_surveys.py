@@ -3,10 +3,15 @@
 
 from sqlmodel import select
 
-from storage.models import Survey
+from storage.models import Survey, Ticket
 from tests.e2e.journeys import customer_of, onboarded
 
 DAY = 86400
+
+
+def tickets_of(db) -> list[Ticket]:
+    with db.session() as session:
+        return list(session.exec(select(Ticket)))
 
 
 def surveys_of(db, user) -> list[Survey]:
@@ -77,8 +82,11 @@ async def test_a_detractor_types_the_score_and_asks_to_be_called(bots, api, staf
     await ben.press("Ja, bitte", message=offer)
     await ben.next_callback_answer()
     assert (await ben.next_message()).text.startswith("Ich habe unserem Team Bescheid gesagt.")
-    notice = await staff.next_message()
-    assert "Ben" in notice.text and "Umfrage: 4 von 10. Grund: Der Kaffee war kalt" in notice.text
+    alert = await staff.next_message()
+    assert alert.text.startswith("🆕 Rückruf nach Umfrage #1") and "Ben" in alert.text
+    assert "📊 Umfrage: 4 von 10" in alert.text and "Der Kaffee war kalt und ich musste ewig warten" in alert.text
+    (ticket,) = tickets_of(db)
+    assert (ticket.kind, ticket.survey_id) == ("nps", surveys_of(db, ben)[0].id)
     (survey,) = surveys_of(db, ben)
     assert survey.score == 4 and set(survey.topics) == {"qualitaet", "wartezeit"}
     assert question.buttons  # the unanswered keyboard stays; pressing it now is "done"
