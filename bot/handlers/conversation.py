@@ -50,8 +50,6 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if step and step.name == tickets.DETAILS_STEP:
         await tickets.take_details(update, context, visitor, text)  # what went wrong, after /beschwerde
         return
-    if step and step.name == tickets.CHAT_STEP and await tickets.relay_if_open(update, context, visitor, text):
-        return  # the customer is talking with the team
     if step and step.name == feedback.FEEDBACK_STEP:
         await feedback.take(update, context, visitor, text)  # the answer to /feedback
         return
@@ -61,12 +59,14 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     result = await understand(s, text)
     await s.db(log_inbound, visitor.customer_id, visitor.chat_id, "text", text, s.now(),
                result.label if result else None, result.confidence if result else None)
+    intent = result.intent if result else None
+    if intent in ("affirm", "deny") and await _answer_pending_question(context, visitor, intent == "affirm"):
+        return
+    chatting = step is not None and step.name == tickets.CHAT_STEP  # talking with the team right now
+    if await tickets.relay_if_open(update, context, visitor, text, intent=intent, chatting=chatting):
+        return
     if result is None:
         await say(context, visitor, "understanding.nlu_down", keyboards.main_menu(s.texts, visitor.voice))
-        return
-    if result.intent in ("affirm", "deny") and await _answer_pending_question(context, visitor, result.intent == "affirm"):
-        return
-    if await tickets.relay_if_open(update, context, visitor, text, intent=result.intent):
         return
     await route(update, context, visitor, result, text)
 

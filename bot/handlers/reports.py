@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -45,7 +45,8 @@ class Owner:
 
 
 def _refusal_voice(update: Update, s: Services) -> Voice:
-    language = customers.language_of_code(update.effective_user.language_code, s.config.shop.language)
+    user = update.effective_user
+    language = customers.language_of_code(user.language_code if user else None, s.config.shop.language)
     return s.voice(language)
 
 
@@ -75,9 +76,7 @@ async def _owner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Owner:
         visitor = await identify(update, context)
         return Owner(visitor.customer_id, visitor.chat_id, visitor.voice)
     # A private chat's id is the user's id; that, not the group, is where the owner is reached.
-    profile = profile_of(update)
-    profile = TelegramProfile(profile.user_id, profile.user_id, profile.first_name, profile.last_name,
-                              profile.username, profile.language_code)
+    profile = replace(profile_of(update), chat_id=update.effective_user.id)
     customer_id = await s.db(_find_or_register, profile, s.now())
     return Owner(customer_id, chat.id, s.staff_voice)
 

@@ -33,8 +33,11 @@ DETAILS_LIFETIME = timedelta(hours=2)
 # "Ich will mich beschweren" asks for the details; a message that already tells the story is them.
 MIN_WORDS = 5
 # Intents the bot answers itself even while a ticket is open; everything else goes to the team.
-SELF_SERVICE = {"faq", "check_points", "rewards_catalog", "redeem_reward", "set_birthday", "opt_out", "opt_in",
-                "help", "export_data", "delete_data"}
+# While the customer is in the middle of talking with the team, FAQ and help are not among them:
+# "Die Lieferung kam nie an" is a detail for the team there, not a question about shipping.
+CHAT_SELF_SERVICE = {"check_points", "rewards_catalog", "redeem_reward", "set_birthday", "opt_out", "opt_in",
+                     "export_data", "delete_data"}
+SELF_SERVICE = CHAT_SELF_SERVICE | {"faq", "help"}
 STAFF_PATTERN = r"^tkt:(claim|reply|solved|goodwill|back):\d{1,12}$"
 GOODWILL_PATTERN = r"^tkt:gw:\d{1,12}:\d{1,6}$"
 FOLLOW_UP_PATTERN = r"^tkt:ok:\d{1,12}:(yes|no)$"
@@ -139,10 +142,10 @@ def _relay(session, customer_id, ticket_id, text, photo, ref, s: Services) -> Ti
 
 
 async def relay_if_open(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, text: str | None,
-                        photo: str | None = None, intent: str | None = None) -> bool:
+                        photo: str | None = None, intent: str | None = None, chatting: bool = False) -> bool:
     """While a ticket is open, the customer's messages belong to it - except questions the bot
     answers itself (points, opening hours ...). True when the message was relayed."""
-    if intent in SELF_SERVICE:
+    if intent in (CHAT_SELF_SERVICE if chatting else SELF_SERVICE):
         return False
     s = services(context)
     ticket = await s.db(tickets.open_ticket_of, visitor.customer_id)

@@ -24,18 +24,23 @@ async def test_journey_and_restart_on_postgres(bots, api, staff, db):
     first = await bots()
     anna = await onboarded(api, username="anna_k")
     assert customer_of(db, anna).marketing_consent
-    await anna.send_text("keine Werbung mehr bitte")
+    await anna.send_text("Ich möchte bitte mit einem Mitarbeiter sprechen")
+    assert (await anna.next_message()).text.startswith("Ich habe unserem Team Bescheid gesagt.")
+    alert = await staff.next_message()
+    assert "Anna (@anna_k)" in alert.text
+    await anna.send_text("keine Werbung mehr bitte")  # the bot answers this itself, ticket or not
     await anna.next_message()
     await first.stop()
     await bots()
     await anna.send_text("ja")
     assert (await anna.next_message()).text.startswith("Erledigt")
     assert not customer_of(db, anna).marketing_consent
-    await anna.send_text("Ich möchte bitte mit einem Mitarbeiter sprechen")
-    assert (await anna.next_message()).text.startswith("Ich habe unserem Team Bescheid gesagt.")
-    assert "Anna (@anna_k)" in (await staff.next_message()).text
     with db.session() as session:
         assert [r.status for r in session.exec(select(OutboxMessage))] == ["sent"]
+    # The ticket's thread survives the restart: a reply to the alert reaches her.
+    await staff.reply_to(api.new_user(first_name="Bea"), alert, "Hallo Anna, wie können wir helfen?")
+    assert (await anna.next_message()).text == "💬 Kaffeehaus Morgenrot: Hallo Anna, wie können wir helfen?"
+    assert (await staff.next_message()).text == "✅ An Anna geschickt (Ticket #1)."
 
 
 async def test_loyalty_on_postgres(bots, api, staff, db):
