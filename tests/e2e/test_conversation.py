@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from nlu.dataset import load_dataset
 from nlu.faq import load_catalog
-from storage.models import MessageLog, OutboxMessage, Ticket
+from storage.models import MessageLog, Ticket
 from tests.e2e.journeys import customer_of, onboarded
 from tests.fakebotapi import parse_html
 
