@@ -95,3 +95,19 @@ def test_numbers_in_parameters_follow_the_language():
     template_de = texts._format(1234, "de")
     assert template_de == "1.234" and texts._format(1234, "en") == "1,234"
     assert texts._format(date(2026, 12, 24), "de") == "24. Dezember 2026"
+
+
+def test_nested_texts_and_moments_render_in_the_recipients_language(texts):
+    from datetime import datetime, timezone
+
+    from domain.outbox import moment_param, text_param, texts_param
+
+    due = moment_param(datetime(2026, 11, 27, 16, 50, tzinfo=timezone.utc))  # 17:50 in Berlin
+    assert texts.render("tickets.alert_due", DU, due=due) == "\n⏱ Erste Antwort fällig: Fr., 27.11., 17:50"
+    assert texts.render("tickets.alert_due", EN, due=due) == "\n⏱ First answer due: Fri 27 Nov, 17:50"
+    reasons = texts_param(["tickets.reason.legal_threat", "tickets.reason.churn_threat"])
+    assert texts.render("tickets.alert_reasons", DU, reasons=reasons) == (
+        "\nWarum: Anwalt/Behörde, will nicht wiederkommen")
+    footer = text_param("tickets.footer_claimed", staff="<Bea>")
+    assert texts.render("tickets.list_claimed", EN, staff="x") == " · 👤 x"
+    assert "Übernommen von &lt;Bea&gt;" in texts.render("tickets.alert", DU, footer=footer)
