@@ -107,8 +107,17 @@ def command_list(services: Services, language: str) -> list[BotCommand]:
     return [BotCommand(names[index], services.texts.plain(key, voice)) for key, names in COMMANDS.items()]
 
 
+OWNER_COMMANDS = {"nps": "reports.command_nps", "loop": "reports.command_loop"}
+
+
 def staff_command_list(services: Services) -> list[BotCommand]:
     return [BotCommand(name, services.texts.plain(f"commands.{name}", services.staff_voice)) for name in STAFF_COMMANDS]
+
+
+def owner_command_list(services: Services) -> list[BotCommand]:
+    """In an owner's private chat: the customer commands, the counter's and the reports."""
+    owner = [BotCommand(name, services.texts.plain(key, services.staff_voice)[:256]) for name, key in OWNER_COMMANDS.items()]
+    return command_list(services, services.config.shop.language) + staff_command_list(services) + owner
 
 
 class Runtime:
@@ -128,7 +137,9 @@ class Runtime:
         for language in ("de", "en"):
             await application.bot.set_my_commands(command_list(s, language), language_code=language)
         if s.config.staff.staff_chat_id is not None:
-            await self._offer_staff_commands(application, s.config.staff.staff_chat_id)
+            await self._offer_commands(application, s.config.staff.staff_chat_id, staff_command_list(s))
+        for admin_id in s.config.staff.admin_ids:
+            await self._offer_commands(application, admin_id, owner_command_list(s))
         self.dispatcher = OutboxDispatcher(s, application.bot)
         self.dispatcher.start()
         self.timers = Timers(s)
@@ -140,12 +151,11 @@ class Runtime:
             self._nlu_start = asyncio.create_task(self._start_bundled_nlu(), name="nlu-start")
         log.info("bot started", extra={"bot": application.bot.username})
 
-    async def _offer_staff_commands(self, application: Application, staff_chat_id: int) -> None:
+    async def _offer_commands(self, application: Application, chat_id: int, commands: list[BotCommand]) -> None:
         try:
-            await application.bot.set_my_commands(staff_command_list(self.services),
-                                                  scope=BotCommandScopeChat(staff_chat_id))
-        except TelegramError as error:  # e.g. the bot is not in the group yet: not fatal
-            log.warning("could not set the staff group's commands", extra={"error": str(error)})
+            await application.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+        except TelegramError as error:  # e.g. not in the group yet, or an owner who never wrote: not fatal
+            log.warning("could not set a chat's commands", extra={"chat_id": chat_id, "error": str(error)})
 
     async def _start_bundled_nlu(self) -> None:
         self.rasa = RasaServer(self.bundled_model)

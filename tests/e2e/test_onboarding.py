@@ -4,7 +4,7 @@ from sqlmodel import select
 
 from domain.consent import consent_history
 from storage.models import ConsentWording, Customer
-from tests.e2e.harness import STAFF_CHAT_ID
+from tests.e2e.harness import ADMIN_ID, STAFF_CHAT_ID
 from tests.e2e.journeys import customer_of, onboarded
 
 
@@ -113,16 +113,20 @@ async def test_english_app_users_are_greeted_in_english(bot, api):
     assert (await john.next_message()).buttons == [["Yes, please", "No, thanks"]]
 
 
-async def test_commands_are_registered_per_language(bot, api):
+async def test_commands_are_registered_per_language(bots, api, staff):
+    api.new_user(first_name="Ines", user_id=ADMIN_ID)  # an owner who has a chat with the bot
+    await bots()
     names = lambda language: [c["command"] for c in api.commands(language_code=language)]
-    assert names("de") == ["start", "punkte", "karte", "praemien", "empfehlen", "geburtstag", "feedback", "hilfe",
-                            "sprache", "stop"]
-    assert names("en") == ["start", "points", "card", "rewards", "invite", "birthday", "feedback", "help", "language",
-                            "stop"]
+    assert names("de") == ["start", "punkte", "karte", "praemien", "empfehlen", "geburtstag", "feedback", "beschwerde",
+                            "hilfe", "sprache", "stop"]
+    assert names("en") == ["start", "points", "card", "rewards", "invite", "birthday", "feedback", "complaint", "help",
+                            "language", "stop"]
     assert names("") == names("de")
-    # The counter commands are offered in the staff group only.
-    staff_scope = {"type": "chat", "chat_id": STAFF_CHAT_ID}
-    assert [c["command"] for c in api.commands(scope=staff_scope)] == ["kauf", "storno", "beleg", "kunde", "einloesen"]
+    # The counter and ticket commands are offered in the staff group, and with the reports to the owners.
+    staff_commands = ["kauf", "storno", "beleg", "kunde", "einloesen", "tickets", "ticket"]
+    assert [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": STAFF_CHAT_ID})] == staff_commands
+    assert [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": ADMIN_ID})] == (
+        names("de") + staff_commands + ["nps", "loop"])
 
 
 async def test_unknown_commands_and_pictures_get_a_friendly_answer(bot, api):
