@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from domain import conversation, customers, outbox, surveys, topics
+from domain import conversation, outbox, surveys, topics
 from domain.outbox import MessageSpec
 from storage.models import ConversationState, Customer, TelegramAccount
 
@@ -126,9 +126,9 @@ def count_recipients(session: Session, topic: str, now: datetime) -> int:
     return len(recipients(session, topic, now))
 
 
-def customer_message(topic_label: str, message: str) -> MessageSpec:
-    """What a customer reads, rendered in their language when it is sent."""
-    return MessageSpec(TEMPLATE, {"topic": topic_label, "change": message})
+def customer_message(topic: str, message: str) -> MessageSpec:
+    """What a customer reads; the topic's name is rendered in their language when it is sent."""
+    return MessageSpec(TEMPLATE, {"topic": outbox.text_param(f"topics.{topic}"), "change": message})
 
 
 # --- the waiting loop ----------------------------------------------------------------------------
@@ -153,23 +153,19 @@ def claim(session: Session, owner_id: int, nonce: str, now: datetime) -> Pending
     return PendingLoop(nonce, str(step.data["topic"]), str(step.data["message"]))
 
 
-def send(session: Session, owner_id: int, nonce: str, labels: Mapping[str, Mapping[str, str]],
-         shop_language: str, now: datetime) -> int | None:
+def send(session: Session, owner_id: int, nonce: str, now: datetime) -> int | None:
     """"Senden": one marketing outbox row per recipient; the number of recipients, or None
     when there was nothing (any more) to send.
 
-    ``labels`` are the topic names per language ({"de": {"wartezeit": "Wartezeit/Lieferung"}}):
-    each customer reads the topic in the language they read the bot in. Recipients are chosen
-    now, not at the preview, so a customer who said /stop in between gets nothing."""
+    Recipients are chosen now, not at the preview, so a customer who said /stop in between
+    gets nothing."""
     pending = claim(session, owner_id, nonce, now)
     if pending is None:
         return None
     found = recipients(session, pending.topic, now)
     for customer, account in found:
-        language = customers.language_of(customer, account.language_code, shop_language)
-        label = (labels.get(language) or labels.get(shop_language) or {}).get(pending.topic, pending.topic)
         outbox.enqueue(session, f"loop:{nonce}:{customer.id}", account.chat_id,
-                       customer_message(label, pending.message), outbox.MARKETING, now, customer_id=customer.id)
+                       customer_message(pending.topic, pending.message), outbox.MARKETING, now, customer_id=customer.id)
     return len(found)
 
 

@@ -189,12 +189,6 @@ def topic_names(texts: Texts) -> dict[str, list[str]]:
             for topic in loop.LOOP_TOPICS}
 
 
-def topic_labels(texts: Texts) -> dict[str, dict[str, str]]:
-    """The topic labels per language, for the customers' messages."""
-    return {language: {topic: texts.plain(f"topics.{topic}", Voice(language)) for topic in loop.LOOP_TOPICS}
-            for language in LANGUAGES}
-
-
 def _topic_list(texts: Texts, voice: Voice) -> Html:
     return Html("\n".join(texts.render("reports.loop.topic_item", voice, topic=topic,
                                        label=texts.plain(f"topics.{topic}", voice)) for topic in loop.LOOP_TOPICS))
@@ -228,7 +222,7 @@ async def loop_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 def _customer_preview(s: Services, request: loop.LoopRequest) -> str:
     """The message as most customers will read it: the shop's language and du/Sie."""
     voice = s.staff_voice
-    spec = loop.customer_message(s.texts.plain(f"topics.{request.topic}", voice), request.message)
+    spec = loop.customer_message(request.topic, request.message)
     return s.texts.render(spec.template, voice, **spec.params)
 
 
@@ -251,7 +245,7 @@ async def loop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         done = await s.db(loop.cancel, owner.customer_id, nonce, s.now())
         outcome = s.texts.render("reports.loop.cancelled", owner.voice) if done else None
     else:
-        sent = await s.db(loop.send, owner.customer_id, nonce, topic_labels(s.texts), s.config.shop.language, s.now())
+        sent = await s.db(loop.send, owner.customer_id, nonce, s.now())
         outcome = None if sent is None else s.texts.render("reports.loop.sent", owner.voice, count=sent)
         if sent is not None:
             s.outbox_changed()

@@ -11,8 +11,6 @@ from storage.models import Customer, OutboxMessage, Survey, TelegramAccount
 from tests.storage.people import onboarded_customer
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)
-LABELS = {"de": {"wartezeit": "Wartezeit/Lieferung", "preis": "Preis"},
-          "en": {"wartezeit": "Waiting/delivery", "preis": "Price"}}
 NAMES = {"qualitaet": ["Qualität", "Quality"], "wartezeit": ["Wartezeit/Lieferung", "Waiting/delivery"],
          "sortiment": ["Sortiment", "Range of products"]}
 
@@ -39,7 +37,7 @@ def pending(store, owner_id: int, nonce: str = "a1b2c3d4e5f6", topic: str = "war
 
 def send(store, owner_id: int, nonce: str = "a1b2c3d4e5f6", now: datetime = NOW):
     with store.session() as session:
-        return loop.send(session, owner_id, nonce, LABELS, "de", now)
+        return loop.send(session, owner_id, nonce, now)
 
 
 def queued(store) -> list[OutboxMessage]:
@@ -85,8 +83,9 @@ def test_send_queues_one_marketing_message_per_recipient_once(store):
     assert [r.idempotency_key for r in rows] == [f"loop:a1b2c3d4e5f6:{anna}", f"loop:a1b2c3d4e5f6:{ben}"]
     specs = [outbox.MessageSpec.from_payload(r.payload) for r in rows]
     assert {s.template for s in specs} == {loop.TEMPLATE}
-    assert [s.params for s in specs] == [{"topic": "Wartezeit/Lieferung", "change": "Zweite Kasse ab 8 Uhr."},
-                                         {"topic": "Waiting/delivery", "change": "Zweite Kasse ab 8 Uhr."}]
+    # The topic's name is rendered in each customer's language when the row is sent.
+    assert [s.params for s in specs] == 2 * [{"topic": outbox.text_param("topics.wartezeit"),
+                                              "change": "Zweite Kasse ab 8 Uhr."}]
 
     assert send(store, the_owner) is None                     # the second press
     assert send(store, the_owner, nonce="ffffffffffff") is None  # a forged nonce
