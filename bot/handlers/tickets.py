@@ -21,7 +21,7 @@ from bot import keyboards, staff
 from bot.chat import Visitor, identify, say, say_html, send_html
 from bot.services import Services, services
 from bot.texts import Html
-from domain import conversation, priority, tickets
+from domain import conversation, customers, priority, tickets
 from domain.outbox import moment_param, text_param
 from storage.models import Ticket
 
@@ -271,7 +271,7 @@ async def _start_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, ticke
         await query.answer(s.texts.plain("tickets.not_open_toast", s.staff_voice))
         return
     await query.answer()
-    customer_name = (await s.db(tickets.history, ticket_id))[1].first_name
+    customer_name = (await s.db(customers.get, ticket.customer_id)).first_name
     mention = f'<a href="tg://user?id={user.id}">{html.escape(user.first_name)}</a>'
     text = s.texts.render("tickets.reply_prompt", s.staff_voice, staff=Html(mention), name=customer_name,
                           number=ticket_id)
@@ -318,7 +318,7 @@ async def goodwill_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     else:
         s.outbox_changed()
         await query.answer()
-        name = (await s.db(tickets.history, outcome.ticket.id))[1].first_name
+        name = (await s.db(customers.get, outcome.ticket.customer_id)).first_name
         await staff.answer(update, context, "tickets.goodwill_done", points=outcome.points, name=name,
                            balance=outcome.balance)
     await refresh_alert(context, int(ticket_id))
