@@ -19,7 +19,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot import keyboards
 from bot.chat import send_html
 from bot.services import Services
-from domain import customers, outbox, tickets
+from domain import customers, marketing, outbox, tickets
 from domain.outbox import MessageSpec
 from storage.models import OutboxMessage
 
@@ -81,6 +81,11 @@ class OutboxDispatcher:
     async def _deliver(self, row: OutboxMessage) -> None:
         s = self.services
         context = {"outbox_id": row.id, "chat_id": row.chat_id, "category": row.category}
+        if row.category == outbox.MARKETING:  # consent, quiet hours and the weekly cap, checked now
+            verdict = await s.db(marketing.admit, row.id, s.marketing_rules, s.now())
+            if verdict is not marketing.Verdict.SEND:
+                log.info("marketing message not sent now", extra=context | {"verdict": verdict.value})
+                return
         try:
             message = await self._send(row)
         except RetryAfter as error:

@@ -169,6 +169,23 @@ class ComplaintsSection(_Section):
         return BusinessHours.parse(self.business_hours, timezone_name, self.holidays)
 
 
+class CampaignsSection(_Section):
+    # No marketing message goes out in these hours (shop time; may cross midnight) ...
+    quiet_hours: str | None = Field("20:00-09:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$",
+                                    **_example("20:00-09:00"))
+    # ... nor on these days (mo di mi do fr sa so) and dates; it waits for the next allowed time.
+    no_send_days: tuple[Literal["mo", "di", "mi", "do", "fr", "sa", "so"], ...] = Field(("so",), **_example(["so"]))
+    no_send_dates: tuple[date, ...] = Field((), **_example(["2026-12-25"]))
+    # More marketing messages to one customer in seven days are skipped (with the reason recorded).
+    max_marketing_per_week: int = Field(2, ge=1, le=50, **_example(2))
+
+    @model_validator(mode="after")
+    def _some_time_left(self) -> "CampaignsSection":
+        if len(set(self.no_send_days)) == 7:
+            raise ValueError("no_send_days blocks the whole week, so nothing could ever be sent")
+        return self
+
+
 class ShopConfig(_Section):
     shop: ShopSection
     staff: StaffSection = StaffSection()
@@ -177,6 +194,7 @@ class ShopConfig(_Section):
     loyalty: LoyaltySection = LoyaltySection()
     nps: NpsSection = NpsSection()
     complaints: ComplaintsSection = ComplaintsSection()
+    campaigns: CampaignsSection = CampaignsSection()
 
     @property
     def formal(self) -> bool:

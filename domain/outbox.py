@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from storage.models import OutboxMessage
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
 SERVICE, STAFF, MARKETING = "service", "staff", "marketing"
 MAX_ATTEMPTS = 8
 

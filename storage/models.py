@@ -115,7 +115,7 @@ class OutboxMessage(SQLModel, table=True):
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
     category: str = Field(max_length=32)  # service | staff | marketing
     payload: dict[str, Any] = Field(sa_type=JSON)
-    status: str = Field(default="pending", max_length=16)  # pending | sending | sent | failed
+    status: str = Field(default="pending", max_length=16)  # pending | sending | sent | failed | skipped
     attempts: int = Field(default=0)
     not_before: datetime = Field(sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=500)

@@ -20,6 +20,22 @@ ADMIN_ID = 900001
 RECEIPT_SECRET = "e2e-receipt-secret"
 
 
+# Marketing may go out at any hour in tests that are not about quiet hours (they run at any time).
+SEND_ANY_TIME = {"campaigns": {"quiet_hours": None, "no_send_days": [], "no_send_dates": []}}
+
+
+def config_file(directory: Path, changes: dict) -> str:
+    """A copy of config.yml with some sections changed, for tests that need other settings."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "config.yml").read_text(encoding="utf-8"))
+    for section, values in changes.items():
+        config.setdefault(section, {}).update(values)
+    path = Path(directory) / "config.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
 def bot_environment(api: FakeBotApi, database_url: str, nlu_url: str | None, **extra: str) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),

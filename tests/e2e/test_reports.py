@@ -6,17 +6,29 @@ import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
 from babel.dates import format_date
 from sqlmodel import select
 
 from storage.models import OutboxMessage, Survey, TelegramAccount
-from tests.e2e.harness import ADMIN_ID
+from tests.e2e.harness import ADMIN_ID, SEND_ANY_TIME, config_file
 from tests.e2e.journeys import customer_of, onboarded
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOT_ADMIN = "Berichte und Nachrichten an Kunden gibt es nur für die Inhaber des Ladens. 🙂"
 DONE = "Schon erledigt 👍"
 CHANGE = "Ab sofort ist morgens eine zweite Kasse offen."
+
+
+@pytest.fixture
+def any_time(tmp_path) -> str:
+    """Loops go out at once whatever the hour the tests run (quiet hours have their own test)."""
+    return config_file(tmp_path, SEND_ANY_TIME)
+
+
+@pytest.fixture
+async def bot(bots, staff, any_time):
+    return await bots(STAMMGAST_CONFIG=any_time)
 
 
 def answered(db, user, score: int, topics: list[str], at: datetime | None = None) -> datetime:
@@ -160,8 +172,8 @@ async def test_owner_closes_the_loop_with_exactly_the_customers_who_raised_the_t
     assert len(loop_rows(db)) == 2
 
 
-async def test_a_cancelled_loop_sends_nothing_and_a_waiting_one_survives_a_restart(bots, api, staff, db):
-    first = await bots()
+async def test_a_cancelled_loop_sends_nothing_and_a_waiting_one_survives_a_restart(bots, api, staff, db, any_time):
+    first = await bots(STAMMGAST_CONFIG=any_time)
     anna = await onboarded(api)
     answered(db, anna, 4, ["wartezeit"])
     owner = the_owner(api)
@@ -177,7 +189,7 @@ async def test_a_cancelled_loop_sends_nothing_and_a_waiting_one_survives_a_resta
     await owner.send_command("/loop", f"wartezeit {CHANGE}")
     waiting = await owner.next_message()
     await first.stop()
-    await bots()
+    await bots(STAMMGAST_CONFIG=any_time)
     await owner.press("✅ Senden", message=waiting)
     await owner.next_callback_answer()
     assert (await owner.next_edit()).text.endswith("an 1 Empfänger.")
@@ -207,3 +219,39 @@ async def test_unusable_loop_requests_are_explained_and_nobody_is_written_to(bot
     assert nobody.callback_data == []
     await anna.expect_no_message(within=1.0)
     assert loop_rows(db) == []
+
+
+async def loop_now(owner, change: str) -> None:
+    await owner.send_command("/loop", f"Wartezeit {change}")
+    await owner.press("✅ Senden", message=await owner.next_message())
+    await owner.next_callback_answer()
+    await owner.next_edit()
+
+
+async def test_quiet_hours_hold_a_loop_and_the_weekly_cap_skips_one_too_many(bots, api, staff, db, tmp_path):
+    """Marketing rules at send time: quiet hours around the real time of the test run, moved
+    past by the bot's clock; a cap of one marketing message per week."""
+    berlin = datetime.now(ZoneInfo("Europe/Berlin"))
+    quiet = f"{berlin - timedelta(hours=1):%H:%M}-{berlin + timedelta(hours=2):%H:%M}"
+    clock = tmp_path / "clock"
+    process = await bots(STAMMGAST_TEST_CLOCK_FILE=str(clock), STAMMGAST_CONFIG=config_file(tmp_path, {"campaigns": {
+        "quiet_hours": quiet, "no_send_days": [], "no_send_dates": [], "max_marketing_per_week": 1}}))
+    anna = await onboarded(api)
+    answered(db, anna, 4, ["wartezeit"])
+    owner = the_owner(api)
+
+    await loop_now(owner, CHANGE)
+    await anna.expect_no_message(within=1.5)  # quiet hours: it waits
+    (row,) = loop_rows(db)
+    quiet_ends = (berlin + timedelta(hours=2)).replace(second=0, microsecond=0)
+    assert row.status == "pending" and row.not_before == quiet_ends.astimezone(timezone.utc)
+    clock.write_text(str(2 * 3600 + 60))
+    assert CHANGE in (await anna.next_message()).text
+
+    await loop_now(owner, "Und es gibt jetzt Vorbestellungen per Chat.")
+    await process.wait_for_log('"verdict": "skipped"')
+    await anna.expect_no_message(within=0.5)
+    with db.session() as session:
+        statuses = [(r.status, r.last_error) for r in session.exec(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key.startswith("loop:")).order_by(OutboxMessage.id))]
+    assert statuses == [("sent", None), ("skipped", "weekly_cap")]

@@ -9,11 +9,10 @@ The team works around the clock in these tests (a copy of config.yml with busine
 
 import re
 
-import yaml
 from sqlmodel import select
 
 from storage.models import PointsEntry, Ticket, TicketEvent
-from tests.e2e.harness import ADMIN_ID, REPO
+from tests.e2e.harness import ADMIN_ID, config_file
 from tests.e2e.journeys import customer_of, onboarded
 
 MINUTE = 60
@@ -22,12 +21,8 @@ ALERT_BUTTONS = [["🙋 Übernehmen", "✍️ Antworten"], ["✅ Gelöst", "🎁
 
 
 def always_open_config(tmp_path) -> str:
-    config = yaml.safe_load((REPO / "config.yml").read_text(encoding="utf-8"))
-    config["complaints"].update({"business_hours": {"mo-so": "00:00-24:00"}, "holidays": [],
-                                 "first_response_minutes": 60, "reminder_minutes_before": 15})
-    path = tmp_path / "config.yml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return str(path)
+    return config_file(tmp_path, {"complaints": {"business_hours": {"mo-so": "00:00-24:00"}, "holidays": [],
+                                                 "first_response_minutes": 60, "reminder_minutes_before": 15}})
 
 
 async def start(bots, tmp_path):
