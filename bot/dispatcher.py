@@ -2,8 +2,10 @@
 
 It claims due rows, renders each in its recipient's language, sends it and records the
 outcome: sent, retried later (429, 5xx, timeouts), or failed (blocked bot, deleted chat,
-rejected message). Rows caught mid-send by a crash go back to pending at start, so a restart
-sends every row, and at most the one in flight twice.
+rejected message). A claimed row is leased to its dispatcher; rows of a process that died
+mid-send go back to pending when the lease runs out, so a restart sends every row, and at most
+the one in flight twice. Claims skip rows another dispatcher holds, so replicas on PostgreSQL
+never send the same row twice.
 """
 
 from __future__ import annotations
@@ -46,9 +48,6 @@ class OutboxDispatcher:
 
     async def _run(self) -> None:
         s = self.services
-        released = await s.db(outbox.release_in_flight)
-        if released:
-            log.info("outbox rows resumed after restart", extra={"rows": released})
         while True:
             try:
                 s.outbox_wakeup.clear()
@@ -64,6 +63,9 @@ class OutboxDispatcher:
 
     async def dispatch_due(self) -> int:
         """Send one batch of due rows; return how many were handled."""
+        released = await self.services.db(outbox.release_expired_claims, self.services.now())
+        if released:
+            log.info("outbox rows of a stopped dispatcher resumed", extra={"rows": released})
         rows = await self.services.db(outbox.claim_due, self.services.now(), BATCH)
         for row in rows:
             await self._deliver(row)

@@ -20,6 +20,11 @@ from storage.models import OutboxMessage
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
 SERVICE, STAFF, MARKETING = "service", "staff", "marketing"
 MAX_ATTEMPTS = 8
+# A claimed row belongs to its dispatcher for this long; if that process dies, any dispatcher
+# (a restarted one or a replica) takes the row back after the lease ran out. Twice as long as a
+# send can take with PTB's timeouts (connect, write and read 5 s each), so a live dispatcher's
+# row is never sent twice, and short enough that a crash delays the row by half a minute only.
+CLAIM_LEASE = timedelta(seconds=30)
 
 
 def money_param(cents: int) -> dict[str, int]:
@@ -98,7 +103,8 @@ def enqueue(
 
 
 def claim_due(session: Session, now: datetime, limit: int = 50) -> list[OutboxMessage]:
-    """Mark up to ``limit`` due rows as being sent and return them, oldest first."""
+    """Mark up to ``limit`` due rows as being sent (leased until ``now + CLAIM_LEASE``) and
+    return them, oldest first. Rows locked by another dispatcher's claim are skipped."""
     rows = list(session.exec(
         select(OutboxMessage)
         .where(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now)
@@ -107,7 +113,7 @@ def claim_due(session: Session, now: datetime, limit: int = 50) -> list[OutboxMe
         .with_for_update(skip_locked=True)
     ))
     for row in rows:
-        row.status, row.attempts = SENDING, row.attempts + 1
+        row.status, row.attempts, row.not_before = SENDING, row.attempts + 1, now + CLAIM_LEASE
         session.add(row)
     return rows
 
@@ -141,9 +147,12 @@ def mark_failed(session: Session, row_id: int, error: str) -> None:
     session.add(row)
 
 
-def release_in_flight(session: Session) -> int:
-    """After a crash, rows caught mid-send go back to pending (sent at most once more)."""
-    rows = list(session.exec(select(OutboxMessage).where(OutboxMessage.status == SENDING)))
+def release_expired_claims(session: Session, now: datetime) -> int:
+    """Rows whose dispatcher died mid-send go back to pending once their lease ran out (each is
+    sent at most once more); rows a live dispatcher is sending are left alone."""
+    rows = list(session.exec(select(OutboxMessage).where(OutboxMessage.status == SENDING,
+                                                         OutboxMessage.not_before <= now)
+                             .with_for_update(skip_locked=True)))
     for row in rows:
         row.status = PENDING
         session.add(row)

@@ -1,12 +1,14 @@
-"""The same bot on PostgreSQL: a customer's journey and a restart in the middle of it, and
-the loyalty program."""
+"""The same bot on PostgreSQL: a customer's journey and a restart in the middle of it, the
+loyalty program, and two bot processes (replicas) sharing one outbox."""
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 from sqlmodel import select
 
-from domain import ledger
+from domain import ledger, outbox
+from domain.outbox import MessageSpec
 from storage.models import OutboxMessage
 from tests.conftest import _reset_postgres
 from tests.e2e.journeys import customer_of, onboarded
@@ -64,3 +66,34 @@ async def test_loyalty_on_postgres(bots, api, staff, db):
     customer_id = customer_of(db, anna).id
     with db.session() as session:
         assert ledger.balance(session, customer_id) == 2
+
+
+async def test_two_bot_processes_send_every_outbox_row_exactly_once(bots, api, staff, db):
+    """Replicas claim rows with FOR UPDATE SKIP LOCKED and a lease: 300 rows (each send takes
+    50 ms at the fake); the second process starts while the first is in the middle of sending,
+    and no row is sent twice."""
+    db.migrate()
+    users = [api.new_user(first_name=f"Kunde {n}") for n in range(300)]
+    now = datetime.now(timezone.utc)
+    with db.session() as session:
+        for n, user in enumerate(users):
+            outbox.enqueue(session, f"replica-test:{n}", user.id, MessageSpec(text=f"Nachricht {n}"),
+                           outbox.SERVICE, now)
+    api.set_latency(0.05, ["sendMessage"])
+    first = await bots()
+    await api.wait_until(lambda: sum(len(api.sent_messages(u.id)) for u in users) >= 30, timeout=30,
+                         description="the first process to be sending")
+    second = await bots()
+
+    def all_sent() -> bool:
+        with db.session() as session:
+            return {r.status for r in session.exec(select(OutboxMessage))} == {"sent"}
+
+    await api.wait_until(lambda: sum(len(api.sent_messages(u.id)) for u in users) >= len(users), timeout=60,
+                         description="every row to be sent")
+    await api.wait_until(all_sent, timeout=30, description="every row to be marked sent")
+    users[-1].drain_messages()
+    await users[-1].expect_no_message(within=1.0)  # time for a duplicate to show up, if there were one
+    assert [len(api.sent_messages(u.id)) for u in users] == [1] * len(users)
+    sent_by = [process.log().count('"outbox message sent"') for process in (first, second)]
+    assert sum(sent_by) == len(users) and min(sent_by) > 0, sent_by  # both took part

@@ -96,7 +96,7 @@ async def test_a_crash_while_telegram_fails_loses_nothing(bots, api, staff):
     await api.wait_for_call("sendMessage", lambda call: call.chat_id == staff.chat_id and call.status == 502)
     await first.kill()
     await bots()
-    notice = await staff.next_message(timeout=20)
+    notice = await staff.next_message(timeout=45)  # the row may wait out its claim lease (30 s)
     assert notice.text.startswith("🆕 Anfrage #1") and "Anna" in notice.text
     await staff.expect_no_message(within=3)  # longer than the retry delay
     assert len(api.sent_messages(staff.chat_id)) == 1
