@@ -1,5 +1,5 @@
 """Timed work beside the chat: SLA reminders and escalations, and follow-ups after a ticket was
-solved. APScheduler triggers a short check every few seconds; the deadlines themselves live in
+solved. APScheduler triggers a short check every second; the deadlines themselves live in
 the database (see ``domain.tickets.process_timers``), so a restart loses none of them and a
 clock moved forward in tests is seen at the next check."""
 
