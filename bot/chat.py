@@ -3,10 +3,12 @@ in their language, with HTML escaping and splitting done in one place."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.formatting import split_html
@@ -78,3 +80,13 @@ async def say_html(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, html_te
 def deep_link(context: ContextTypes.DEFAULT_TYPE, payload: str) -> str:
     """A t.me link that opens the bot with /start <payload> (at most 64 characters)."""
     return f"https://t.me/{context.bot.username}?start={payload}"
+
+
+async def edit_unless_unchanged(edit: Awaitable) -> None:
+    """Run an edit of a message; Telegram refuses one that changes nothing (a double tap on a
+    button), which is fine."""
+    try:
+        await edit
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise

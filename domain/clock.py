@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -31,3 +32,11 @@ class ShiftedClock:
         except (FileNotFoundError, ValueError):
             offset = 0.0
         return datetime.now(timezone.utc) + timedelta(seconds=offset)
+
+
+def days_later_at(moment: datetime, days: int, hour: int, timezone_name: str) -> datetime:
+    """``days`` after ``moment`` at ``hour`` o'clock in the shop's time zone (a survey, a
+    follow-up: in the daytime, never at the minute of the purchase in the night)."""
+    zone = ZoneInfo(timezone_name)
+    day = (moment.astimezone(zone) + timedelta(days=days)).date()
+    return datetime.combine(day, time(hour), zone).astimezone(moment.tzinfo)

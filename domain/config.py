@@ -151,10 +151,10 @@ class ComplaintsSection(_Section):
     @classmethod
     def _valid_hours(cls, value: dict) -> dict:
         try:
-            BusinessHours.parse(value)
+            hours = BusinessHours.parse(value)
         except BusinessHoursError as error:
             raise ValueError(str(error)) from None
-        if not any(BusinessHours.parse(value).week):
+        if not any(hours.week):
             raise ValueError("the team needs some open time in the week")
         return value
 

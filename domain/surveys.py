@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from domain import customers, nps, outbox, topics
+from domain.clock import days_later_at
 from domain.config import NpsSection
 from domain.outbox import Button, MessageSpec
 from storage.models import Customer, Survey
@@ -29,9 +29,7 @@ OPEN_FOR = timedelta(days=7)
 
 def due_time(purchased_at: datetime, rules: NpsSection, timezone_name: str) -> datetime:
     """``delay_days`` after the purchase, at ``send_hour`` local time (never at night)."""
-    zone = ZoneInfo(timezone_name)
-    day = (purchased_at.astimezone(zone) + timedelta(days=rules.delay_days)).date()
-    return datetime.combine(day, time(rules.send_hour), zone).astimezone(purchased_at.tzinfo)
+    return days_later_at(purchased_at, rules.delay_days, rules.send_hour, timezone_name)
 
 
 def schedule_after_purchase(session: Session, customer_id: int, purchase_id: int, purchased_at: datetime,

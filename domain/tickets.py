@@ -17,13 +17,13 @@ import enum
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from domain import business_hours, conversation, customers, ledger, loyalty, outbox, priority, topics
+from domain.clock import days_later_at
 from domain.config import LoyaltySection, ShopConfig
 from domain.outbox import Button, MessageSpec, moment_param, money_param, text_param, texts_param
 from storage.models import Customer, Purchase, Survey, Ticket, TicketEvent
@@ -156,6 +156,11 @@ def _start_sla(ticket: Ticket, rules: Rules, now: datetime) -> None:
     ticket.reminder_due_at = (business_hours.reminder_at(deadline, rules.reminder_minutes_before, rules.hours, now)
                               if rules.reminder_minutes_before else None)
     ticket.alert_key = f"ticket:{ticket.id}:alert:{ticket.times_reopened}"
+
+
+def keep_chatting(session: Session, customer_id: int, ticket_id: int, now: datetime) -> None:
+    """For the next ``CHAT_WINDOW``, whatever the customer writes belongs to this ticket."""
+    conversation.set_step(session, customer_id, CHAT_STEP, now, {"ticket": ticket_id}, lifetime=CHAT_WINDOW)
 
 
 def _record(session: Session, ticket: Ticket, kind: str, now: datetime, actor: str | None = None,
@@ -368,7 +373,7 @@ def reply_to_customer(session: Session, ticket_id: int, staff_id: int, staff_nam
     _answered(ticket, now)
     _record(session, ticket, "staff_reply", now, actor=staff_name, text=text)
     # The customer's answer belongs to this thread, whatever it says.
-    conversation.set_step(session, ticket.customer_id, CHAT_STEP, now, {"ticket": ticket.id}, lifetime=CHAT_WINDOW)
+    keep_chatting(session, ticket.customer_id, ticket.id, now)
     session.add(ticket)
     return ReplyOutcome(Reply.SENT, ticket.id, customer.first_name)
 
@@ -422,13 +427,6 @@ def claim(session: Session, ticket_id: int, staff_id: int, staff_name: str, now:
     return ActionOutcome(Action.DONE, ticket, staff_name)
 
 
-def follow_up_time(resolved_at: datetime, days: int, hour: int, timezone_name: str) -> datetime:
-    """``days`` after ``resolved_at`` at ``hour`` o'clock shop time (never at night)."""
-    zone = ZoneInfo(timezone_name)
-    day = (resolved_at.astimezone(zone) + timedelta(days=days)).date()
-    return datetime.combine(day, time(hour), zone).astimezone(resolved_at.tzinfo)
-
-
 def resolve(session: Session, ticket_id: int, staff_id: int, staff_name: str, rules: Rules,
             now: datetime) -> ActionOutcome:
     """"Gelöst": the customer is told, and asked in a few days whether all is well again."""
@@ -440,7 +438,7 @@ def resolve(session: Session, ticket_id: int, staff_id: int, staff_name: str, ru
     _claim_if_free(session, ticket, staff_id, staff_name, now)
     ticket.status, ticket.resolved_at = RESOLVED, now
     ticket.replying_id = ticket.replying_until = None
-    ticket.follow_up_due_at = follow_up_time(now, rules.follow_up_days, rules.follow_up_hour, rules.timezone)
+    ticket.follow_up_due_at = days_later_at(now, rules.follow_up_days, rules.follow_up_hour, rules.timezone)
     ticket.follow_up_sent_at = None
     _to_customer(session, ticket, f"resolved:{ticket.times_reopened}",
                  MessageSpec("tickets.resolved_customer", {"number": ticket.id}), now)
@@ -524,7 +522,7 @@ def process_timers(session: Session, rules: Rules, now: datetime) -> int:
     are due at ``now``; returns how many messages were queued. Safe to run often and in
     parallel: each step is marked on the ticket and its outbox key is unique."""
     done = 0
-    for ticket in _due(session, Ticket.reminder_due_at, Ticket.reminded_at, now):
+    for ticket in _due(session, OPEN, Ticket.reminder_due_at, Ticket.reminded_at, now):
         ticket.reminded_at = now
         minutes = business_hours.business_minutes_between(now, ticket.response_due_at, rules.hours)
         _to_staff(session, ticket, f"reminder:{ticket.times_reopened}",
@@ -532,14 +530,14 @@ def process_timers(session: Session, rules: Rules, now: datetime) -> int:
                                                    "due": moment_param(ticket.response_due_at)}), rules, now)
         _record(session, ticket, "reminder", now)
         done += 1
-    for ticket in _due(session, Ticket.response_due_at, Ticket.escalated_at, now):
+    for ticket in _due(session, OPEN, Ticket.response_due_at, Ticket.escalated_at, now):
         ticket.escalated_at = now
         _tell_owners(session, ticket, "tickets.owner_breach", "breach", rules, now)
         _to_staff(session, ticket, f"breach:{ticket.times_reopened}",
                   MessageSpec("tickets.breach_staff", {"number": ticket.id}), rules, now)
         _record(session, ticket, "escalated", now)
         done += 1
-    for ticket in _due_follow_ups(session, now):
+    for ticket in _due(session, RESOLVED, Ticket.follow_up_due_at, Ticket.follow_up_sent_at, now):
         ticket.follow_up_sent_at = now
         name = session.get(Customer, ticket.customer_id).first_name
         _to_customer(session, ticket, f"followup:{ticket.times_reopened}", follow_up_question(ticket.id, name), now)
@@ -548,18 +546,10 @@ def process_timers(session: Session, rules: Rules, now: datetime) -> int:
     return done
 
 
-def _due(session: Session, due_column, done_column, now: datetime) -> Iterator[Ticket]:
-    rows = session.exec(select(Ticket).where(Ticket.status == OPEN, Ticket.first_response_at.is_(None),
-                                             due_column.is_not(None), due_column <= now, done_column.is_(None))
-                        .with_for_update(skip_locked=True)).all()
-    for ticket in rows:
-        yield ticket
-        session.add(ticket)
-
-
-def _due_follow_ups(session: Session, now: datetime) -> Iterator[Ticket]:
-    rows = session.exec(select(Ticket).where(Ticket.status == RESOLVED, Ticket.follow_up_due_at <= now,
-                                             Ticket.follow_up_sent_at.is_(None))
+def _due(session: Session, status: str, due_column, done_column, now: datetime) -> Iterator[Ticket]:
+    """Tickets in ``status`` whose ``due_column`` has come and whose ``done_column`` is empty,
+    locked (another process running the timers skips them)."""
+    rows = session.exec(select(Ticket).where(Ticket.status == status, due_column <= now, done_column.is_(None))
                         .with_for_update(skip_locked=True)).all()
     for ticket in rows:
         yield ticket

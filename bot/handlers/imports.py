@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.chat import Visitor, identify, say, say_html
+from bot.chat import Visitor, edit_unless_unchanged, identify, say, say_html
 from bot.services import Services, services
 from bot.staff import is_admin
 from bot.texts import Texts, Voice
@@ -208,8 +208,5 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def _edit(update: Update, text: str) -> None:
-    try:
-        await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():
-            raise
+    await edit_unless_unchanged(update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML,
+                                                                        reply_markup=None))

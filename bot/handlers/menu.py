@@ -7,11 +7,10 @@ from dataclasses import replace
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import keyboards
-from bot.chat import Visitor, identify, say, say_html
+from bot.chat import Visitor, edit_unless_unchanged, identify, say, say_html
 from bot.handlers import tickets
 from bot.handlers.onboarding import show_menu
 from bot.services import services
@@ -50,11 +49,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def _edit(update: Update, text: str, keyboard=None) -> None:
-    try:
-        await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():  # a double tap shows the same content
-            raise
+    await edit_unless_unchanged(update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML,
+                                                                        reply_markup=keyboard))
 
 
 async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

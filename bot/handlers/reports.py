@@ -19,11 +19,10 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import formatting
-from bot.chat import identify, profile_of, send_html
+from bot.chat import edit_unless_unchanged, identify, profile_of, send_html
 from bot.services import Services, services
 from bot.staff import is_admin
 from bot.texts import LANGUAGES, Html, Texts, Voice
@@ -261,8 +260,5 @@ async def _replace_buttons_with(update: Update, note: str) -> None:
     """The preview stays readable; the outcome goes under it and the buttons go away."""
     message = update.callback_query.message
     text = f"{message.text_html}\n\n{note}" if message is not None and message.text_html else note
-    try:
-        await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():
-            raise
+    await edit_unless_unchanged(update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML,
+                                                                        reply_markup=None))

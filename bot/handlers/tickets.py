@@ -14,11 +14,10 @@ from datetime import timedelta
 
 from telegram import ForceReply, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import keyboards, staff
-from bot.chat import Visitor, identify, say, say_html, send_html
+from bot.chat import Visitor, edit_unless_unchanged, identify, say, say_html, send_html
 from bot.services import Services, services
 from bot.texts import Html
 from domain import conversation, customers, priority, tickets
@@ -52,8 +51,7 @@ async def complaint_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     ticket = await s.db(tickets.open_ticket_of, visitor.customer_id)
     if ticket is not None:
         await say(context, visitor, "tickets.already_open", number=ticket.id)
-        await s.db(conversation.set_step, visitor.customer_id, CHAT_STEP, s.now(), {"ticket": ticket.id},
-                   lifetime=tickets.CHAT_WINDOW)
+        await s.db(tickets.keep_chatting, visitor.customer_id, ticket.id, s.now())
         return
     await ask_details(context, visitor)
 
@@ -116,8 +114,7 @@ async def open_for_customer(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor
 def _open(session, customer_id, kind, text, ref, photo, score, survey_id, s: Services) -> Ticket:
     ticket = tickets.open_ticket(session, customer_id, kind, text, ref, s.ticket_rules, s.now(), score=score,
                                  survey_id=survey_id, photo=photo)
-    conversation.set_step(session, customer_id, CHAT_STEP, s.now(), {"ticket": ticket.id},
-                          lifetime=tickets.CHAT_WINDOW)
+    tickets.keep_chatting(session, customer_id, ticket.id, s.now())
     return ticket
 
 
@@ -136,8 +133,7 @@ async def relay(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, ticket_id:
 def _relay(session, customer_id, ticket_id, text, photo, ref, s: Services) -> Ticket | None:
     ticket = tickets.relay_from_customer(session, ticket_id, customer_id, text, photo, ref, s.ticket_rules, s.now())
     if ticket is not None:
-        conversation.set_step(session, customer_id, CHAT_STEP, s.now(), {"ticket": ticket.id},
-                              lifetime=tickets.CHAT_WINDOW)
+        tickets.keep_chatting(session, customer_id, ticket.id, s.now())
     return ticket
 
 
@@ -171,8 +167,7 @@ async def follow_up_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if answer == "yes":
         await say(context, visitor, "tickets.follow_up_closed")
     else:
-        await s.db(conversation.set_step, visitor.customer_id, CHAT_STEP, s.now(), {"ticket": int(ticket_id)},
-                   lifetime=tickets.CHAT_WINDOW)
+        await s.db(tickets.keep_chatting, visitor.customer_id, int(ticket_id), s.now())
         await say(context, visitor, "tickets.follow_up_reopened", number=int(ticket_id))
 
 
@@ -248,17 +243,9 @@ async def refresh_alert(context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> N
         return
     spec, message_id = current
     text = s.texts.render(spec.template, s.staff_voice, **spec.params)
-    await _edit(context.bot.edit_message_text(
+    await edit_unless_unchanged(context.bot.edit_message_text(
         text, chat_id=s.config.staff.staff_chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
         reply_markup=keyboards.from_spec(spec.buttons, s.texts, s.staff_voice)))
-
-
-async def _edit(edit) -> None:
-    try:
-        await edit
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():  # a double tap shows the same content
-            raise
 
 
 async def _start_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
@@ -285,7 +272,7 @@ async def _start_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, ticke
 async def _choose_goodwill(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
     s = services(context)
     await update.callback_query.answer(s.texts.plain("tickets.goodwill_choose", s.staff_voice, number=ticket_id))
-    await _edit(update.callback_query.edit_message_reply_markup(
+    await edit_unless_unchanged(update.callback_query.edit_message_reply_markup(
         keyboards.from_spec(tickets.goodwill_buttons(ticket_id, s.ticket_rules), s.texts, s.staff_voice)))
 
 
