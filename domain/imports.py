@@ -688,6 +688,7 @@ def _book_purchases(session: Session, plan: PurchasePlan, rules: LoyaltySection)
         "amount": points, "reason": ledger.IMPORT, "purchase_id": ids[r.key], "tier_at": r.at,
         "expires_at": loyalty.expiry_of(r.at, rules), "created_at": r.at,
     } for r, points in zip(plan.new, plan.points)])
+    purchases.refresh_stats(session, plan.customer_ids.values())
 
 
 # --- use cases -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import phonenumbers
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from domain import ledger
+from domain import ledger, purchases
 from storage.models import (ConsentRecord, ConversationState, Customer, MessageLog, OutboxMessage, PointsEntry,
                             Purchase, Redemption, TelegramAccount, UsedReceipt)
 
@@ -68,6 +68,7 @@ def _merge(session: Session, source: Customer, target: Customer, account: Telegr
     for table in _OWNED:
         session.execute(update(table).where(table.customer_id == source.id).values(customer_id=target.id))
     session.execute(update(Customer).where(Customer.referred_by_id == source.id).values(referred_by_id=target.id))
+    purchases.refresh_stats(session, [source.id, target.id])
     state = session.get(ConversationState, source.id)
     if state is not None:
         session.delete(state)

@@ -7,10 +7,12 @@ booking instead of crediting again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from domain import customers, ledger, loyalty, outbox, referrals
@@ -56,6 +58,7 @@ def book_purchase(
                         category=category, source=source, booked_by=booked_by, created_at=now)
     session.add(purchase)
     session.flush()
+    refresh_stats(session, [customer_id])
     ledger.add_entry(session, customer_id, points, ledger.PURCHASE, f"purchase:{purchase.id}", now,
                      purchase_id=purchase.id, tier_at=now, expires_at=loyalty.expiry_of(now, rules))
     referrals.credit_first_purchase(session, customer, rules, now)
@@ -64,6 +67,30 @@ def book_purchase(
                        upgraded=after.tier.threshold > before.tier.threshold, duplicate=False)
     _notify_booking(session, booking, now)
     return booking
+
+
+STATS_CHUNK = 500  # customer ids per UPDATE, far below the databases' parameter limits
+
+
+def refresh_stats(session: Session, customer_ids: Iterable[int]) -> None:
+    """Recount the purchase figures kept on the customer rows (count, revenue, first and last
+    purchase; reversals excluded) from the purchases themselves. Called after every change
+    of a customer's purchases, so segments and milestones can read one row per customer."""
+    session.flush()  # the purchases just added or reversed take part in the count
+    ids = sorted(set(customer_ids))
+    valid = (Purchase.customer_id == Customer.id, Purchase.reversed_at.is_(None))
+
+    def of_purchases(aggregate):
+        return select(aggregate).where(*valid).scalar_subquery()
+
+    for start in range(0, len(ids), STATS_CHUNK):
+        session.execute(update(Customer).where(Customer.id.in_(ids[start:start + STATS_CHUNK])).values(
+            purchase_count=of_purchases(func.count(Purchase.id)),
+            revenue_cents=of_purchases(func.coalesce(func.sum(Purchase.amount_cents), 0)),
+            first_purchase_at=of_purchases(func.min(Purchase.created_at)),
+            last_purchase_at=of_purchases(func.max(Purchase.created_at)),
+        ).execution_options(synchronize_session=False))
+    session.expire_all()  # loaded customers show the new figures
 
 
 def _points_of(session: Session, purchase: Purchase) -> int:
@@ -132,6 +159,8 @@ def reverse_purchase(session: Session, purchase_id: int, reason: str, now: datet
                      purchase_id=purchase.id, tier_at=purchase.created_at, note=reason[:200])
     purchase.reversed_at, purchase.reversal_reason = now, reason[:200]
     session.add(purchase)
+    session.flush()
+    refresh_stats(session, [purchase.customer_id])
     customer = session.get(Customer, purchase.customer_id)
     result = Reversal(purchase, customer, points, ledger.balance(session, customer.id))
     account = customers.chat_of(session, customer.id)

@@ -5,10 +5,10 @@ Times are timezone-aware UTC (see ``UTCDateTime``); Telegram ids are 64-bit.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -16,7 +16,10 @@ from storage.types import UTCDateTime
 
 class Customer(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("code", name="uq_customer_code"),
-                      UniqueConstraint("external_ref", name="uq_customer_external_ref"))
+                      UniqueConstraint("external_ref", name="uq_customer_external_ref"),
+                      Index("ix_customer_birthday", "birthday_month", "birthday_day"),
+                      Index("ix_customer_last_purchase", "last_purchase_at"),
+                      Index("ix_customer_first_purchase", "first_purchase_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     # Short code for the counter and the loyalty card (no 0/O or 1/I); see domain.codes.
@@ -40,6 +43,12 @@ class Customer(SQLModel, table=True):
     referred_by_id: int | None = Field(default=None, foreign_key="customer.id")
     # Bumped by every change of the points: the UPDATE is the lock that serializes them.
     points_version: int = Field(default=0)
+    # Purchase figures (reversals excluded), kept by domain.purchases.refresh_stats so that
+    # segments and milestones read one row per customer instead of aggregating purchases.
+    purchase_count: int = Field(default=0)
+    revenue_cents: int = Field(default=0, sa_type=BigInteger)
+    first_purchase_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_purchase_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class TelegramAccount(SQLModel, table=True):
@@ -107,6 +116,7 @@ class OutboxMessage(SQLModel, table=True):
         UniqueConstraint("idempotency_key", name="uq_outbox_idempotency_key"),
         Index("ix_outbox_due", "status", "not_before"),
         Index("ix_outbox_sent_message", "chat_id", "telegram_message_id"),
+        Index("ix_outbox_campaign", "campaign_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -122,6 +132,8 @@ class OutboxMessage(SQLModel, table=True):
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The campaign a marketing row belongs to (for /kampagnen's counts and /abbrechen).
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
 
 
 class MessageLog(SQLModel, table=True):
@@ -164,7 +176,8 @@ class PointsEntry(SQLModel, table=True):
 
     __tablename__ = "points_entry"
     __table_args__ = (UniqueConstraint("idempotency_key", name="uq_points_entry_idempotency_key"),
-                      Index("ix_points_entry_customer", "customer_id", "id"))
+                      Index("ix_points_entry_customer", "customer_id", "id"),
+                      Index("ix_points_entry_expires", "expires_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200)
@@ -295,3 +308,62 @@ class TicketEvent(SQLModel, table=True):
     kind: str = Field(max_length=24)
     actor: str | None = Field(default=None, max_length=128)  # a staff member's name; None: customer or bot
     text: str | None = Field(default=None, max_length=2000)
+
+
+class Campaign(SQLModel, table=True):
+    """A message the owner sends to a segment: at once (/broadcast), at a planned time or
+    recurring (/planen). A draft waits for the owner's confirmation; each run queues one
+    outbox row per recipient (key ``campaign:<id>:<run>:<customer id>``)."""
+
+    __table_args__ = (Index("ix_campaign_due", "status", "next_run_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(max_length=16)  # draft | planned | done | cancelled
+    # The confirm button carries it, so a forged or old button confirms nothing.
+    nonce: str = Field(max_length=16)
+    segment: str = Field(max_length=300)  # as the owner typed it, checked when the campaign is made
+    text: str | None = Field(default=None, max_length=4000)  # with placeholders such as {vorname}
+    photo: str | None = Field(default=None, max_length=200)  # a Telegram file id
+    # When planned: the first run; a recurring campaign's rule, e.g. "weekly:0:09:00" (Monday 9:00).
+    next_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    recurrence: str | None = Field(default=None, max_length=32)
+    runs: int = Field(default=0)
+    last_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # An optional coupon: what it gives ("10 % auf eine Packung Bohnen") and how long it is valid.
+    coupon_offer: str | None = Field(default=None, max_length=200)
+    coupon_valid_days: int | None = None
+    created_by: int = Field(sa_type=BigInteger)  # the owner's Telegram user id
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Coupon(SQLModel, table=True):
+    """A campaign's personal coupon: one unique code per recipient and run, redeemed once at
+    the counter with /einloesen."""
+
+    __table_args__ = (UniqueConstraint("code", name="uq_coupon_code"),
+                      UniqueConstraint("campaign_id", "run", "customer_id", name="uq_coupon_recipient"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=12)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
+    run: int = Field(default=0)
+    # A milestone's coupon (e.g. the birthday gift) names its occasion instead of a campaign.
+    occasion: str | None = Field(default=None, max_length=64)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    offer: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    redeemed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    redeemed_by: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class JobRun(SQLModel, table=True):
+    """When a daily job (the milestone scan) last ran: one replica claims a day by moving
+    ``last_run_on`` forward in one UPDATE, and a restart knows what is still to do."""
+
+    __tablename__ = "job_run"
+
+    name: str = Field(primary_key=True, max_length=64)
+    last_run_on: date | None = Field(default=None, sa_type=Date)
+    last_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
