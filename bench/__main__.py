@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("nlu_latency", "e2e_latency", "loyalty")
+BENCHMARKS = ("nlu_latency", "e2e_latency", "loyalty", "segments", "broadcast")
 
 
 def main(names: list[str]) -> int:

@@ -12,10 +12,10 @@ from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, MessageHandler, filters)
 
-from bot.dispatcher import OutboxDispatcher
+from bot.dispatcher import OutboxDispatcher, TelegramRateLimiter, stop_sending
 from bot.timers import Timers
-from bot.handlers import (conversation, counter, feedback, imports, linking, loyalty, menu, onboarding, reports,
-                          surveys, system, tickets)
+from bot.handlers import (campaigns, conversation, counter, feedback, imports, linking, loyalty, menu, onboarding,
+                          reports, surveys, system, tickets)
 from bot.ordering import PerChatUpdateProcessor
 from bot.services import Services
 from bot.texts import Voice
@@ -56,6 +56,11 @@ def handlers(staff_chat_id: int | None = None) -> list:
         CommandHandler("ticket", tickets.ticket_command, filters=counter_chats),
         CommandHandler("nps", reports.nps_command, filters=counter_chats),
         CommandHandler("loop", reports.loop_command, filters=counter_chats),
+        CommandHandler("broadcast", campaigns.broadcast_command, filters=counter_chats),
+        CommandHandler("planen", campaigns.plan_command, filters=counter_chats),
+        CommandHandler("kampagnen", campaigns.list_command, filters=counter_chats),
+        CommandHandler("segment", campaigns.segment_command, filters=counter_chats),
+        CommandHandler("abbrechen", campaigns.cancel_command, filters=counter_chats),
         MessageHandler(PRIVATE & filters.COMMAND, menu.unknown_command),
         *staff_chat_handlers,
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT, conversation.on_text),
@@ -69,6 +74,7 @@ def handlers(staff_chat_id: int | None = None) -> list:
         CallbackQueryHandler(loyalty.birthday_button, pattern=r"^bday:(yes|no):[0-9a-f]{12}$"),
         CallbackQueryHandler(imports.confirm_button, pattern=r"^import:(yes|no)$"),
         CallbackQueryHandler(reports.loop_button, pattern=reports.LOOP_PATTERN),
+        CallbackQueryHandler(campaigns.confirm_button, pattern=campaigns.BUTTON_PATTERN),
         CallbackQueryHandler(tickets.staff_button, pattern=tickets.STAFF_PATTERN),
         CallbackQueryHandler(tickets.goodwill_button, pattern=tickets.GOODWILL_PATTERN),
         CallbackQueryHandler(tickets.follow_up_button, pattern=tickets.FOLLOW_UP_PATTERN),
@@ -107,7 +113,10 @@ def command_list(services: Services, language: str) -> list[BotCommand]:
     return [BotCommand(names[index], services.texts.plain(key, voice)) for key, names in COMMANDS.items()]
 
 
-OWNER_COMMANDS = {"nps": "reports.command_nps", "loop": "reports.command_loop"}
+OWNER_COMMANDS = {"nps": "reports.command_nps", "loop": "reports.command_loop",
+                  "broadcast": "campaigns.command_broadcast", "planen": "campaigns.command_plan",
+                  "kampagnen": "campaigns.command_list", "abbrechen": "campaigns.command_cancel",
+                  "segment": "campaigns.command_segment"}
 
 
 def staff_command_list(services: Services) -> list[BotCommand]:
@@ -190,7 +199,10 @@ def build_application(services: Services, bundled_model: Path | None) -> Applica
         .base_url(settings.bot_api_url)
         .base_file_url(settings.bot_file_url)
         .concurrent_updates(PerChatUpdateProcessor())
+        # Telegram's flood limits for everything the bot sends (replies, staff group, outbox).
+        .rate_limiter(TelegramRateLimiter(settings.max_messages_per_second))
         .post_init(runtime.start)
+        .post_stop(stop_sending)  # the outbox stops while the bot can still send
         .post_shutdown(runtime.stop)
         .build()
     )

@@ -1,75 +1,374 @@
-"""The outbox dispatcher: the one place that sends proactive messages.
+"""The outbox dispatcher: the one place that sends proactive messages, and the pacing of
+everything the bot sends.
 
 It claims due rows, renders each in its recipient's language, sends it and records the
-outcome: sent, retried later (429, 5xx, timeouts), or failed (blocked bot, deleted chat,
-rejected message). A claimed row is leased to its dispatcher; rows of a process that died
-mid-send go back to pending when the lease runs out, so a restart sends every row, and at most
-the one in flight twice. Claims skip rows another dispatcher holds, so replicas on PostgreSQL
-never send the same row twice.
+outcome: sent, retried later (429, 5xx, timeouts), skipped (blocked bot, deleted chat) or
+failed (rejected message).
+
+Pacing. Telegram allows about 30 messages per second in all, 20 per minute in one group and
+about one per second in one chat. The first two apply to everything the bot sends (direct
+replies and the staff group too), so they live in the bot's rate limiter
+(:class:`TelegramRateLimiter`, set on the ApplicationBuilder): every request with a chat id
+waits its turn there. The per-chat second is the dispatcher's: a chat gets one row at a time
+and its next row no sooner than ``PER_CHAT_SECONDS`` after Telegram answered the previous one
+(direct replies may come quicker, as in a conversation, which Telegram tolerates).
+
+Concurrency. ``SENDERS`` tasks send at once, so the network's round trip does not divide the
+rate: each takes the next row that is ready, renders it, waits for the limiter and sends.
+Rows are claimed about a second ahead (``backlog``), one per chat.
+
+Leases. A claimed row is leased to this process (``outbox.CLAIM_LEASE``, 30 s) and the lease
+is renewed every ``RENEW_SECONDS`` while the row is held, so no wait (a 429, a full group, a
+slow network) lets another dispatcher take a row this one still holds; if this process dies,
+its rows return to pending when their lease runs out. A row is sent twice only if the process
+died between Telegram's accepting it and the database's recording it: at most the rows in
+flight, one per sender. Claims skip rows another dispatcher holds, so replicas on PostgreSQL
+never send the same row twice (give each ``TELEGRAM_MAX_MESSAGES_PER_SECOND`` / replicas).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import logging
+import math
+from collections import deque
 from datetime import timedelta
 
 from telegram import ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import AIORateLimiter
 
 from bot import keyboards
 from bot.chat import send_html
 from bot.services import Services
-from domain import customers, marketing, outbox, tickets
+from domain import campaigns, customers, marketing, outbox, tickets
 from domain.outbox import MessageSpec
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0  # picks up rows queued by other processes or due later
-BATCH = 20
+SENDERS = 8  # rows sent at once: enough for 30 msg/s with up to 250 ms per row (database and request)
+PER_CHAT_SECONDS = 1.05  # between Telegram's answer to one row of a chat and the next row's start
+LEASE_SECONDS = outbox.CLAIM_LEASE.total_seconds()
+RENEW_SECONDS = LEASE_SECONDS / 6  # a held row's lease never has less than 25 s left ...
+MIN_LEASE_LEFT = 20.0  # ... and a send (at most 15 s with PTB's timeouts) starts only with this much left
+STOP_GRACE_SECONDS = 5.0  # a stopping dispatcher lets the sends in flight finish for this long
+CATCH_UP = 3  # starts the even pacing may make up for at once after a late wake-up
 GONE_CHAT_ERRORS = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
+
+# Telegram's limits (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
+GROUP_MESSAGES_PER_MINUTE = 20
+# Several chats answering 429 within a short time means the bot as a whole is over the limit
+# (another process with the same token, or Telegram counting differently): then all sends pause.
+FLOOD_CHATS, FLOOD_WINDOW_SECONDS = 3, 2.0
+# Methods that post a message (the group limits count these; edits and answers do not).
+SEND_ENDPOINTS = frozenset(name.lower() for name in (
+    "sendMessage", "sendPhoto", "sendDocument", "sendAudio", "sendVideo", "sendAnimation", "sendVoice",
+    "sendVideoNote", "sendSticker", "sendContact", "sendLocation", "sendVenue", "sendPoll", "sendDice",
+    "sendMediaGroup", "sendInvoice", "sendPaidMedia", "copyMessage", "copyMessages", "forwardMessage",
+    "forwardMessages"))
+
+
+def _seconds(error: RetryAfter) -> float:
+    delay = error.retry_after
+    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+
+
+class SlidingWindow:
+    """An async context manager around one request: it starts when, for every ``(limit,
+    period)``, fewer than ``limit`` requests are in flight or were *answered* less than
+    ``period`` seconds ago, and no sooner than ``spacing`` after the previous start.
+
+    Telegram counts a message at some moment between our sending it and its answer. Counting
+    from the answer therefore keeps every window Telegram can see within the limit, however the
+    network delays single requests; pacing by start times alone (aiolimiter's leaky bucket, even
+    as ``AsyncLimiter(1, 1/rate)``) would let jitter put 31 messages into Telegram's second, and
+    ``AsyncLimiter(20, 60)`` allows a burst of 20 and then one every 3 s, which a sliding
+    minute refuses. The price is one round trip per window (30 per 1.01 s at 10 ms). Waiters
+    are served first come, first served, so a customer's reply queues behind at most the
+    dispatcher's ``SENDERS`` rows, never behind a whole broadcast.
+    """
+
+    def __init__(self, limits: tuple[tuple[int, float], ...], spacing: float = 0.0):
+        self.limits = tuple(limits)
+        self.spacing = spacing
+        self.max_rate = max(limit for limit, _ in self.limits)
+        self._span = max(period for _, period in self.limits)
+        self._in_flight = 0
+        self._answered: deque[float] = deque()
+        self._next_start = -math.inf
+        self._turn = asyncio.Lock()
+        self._released = asyncio.Event()
+
+    def _delay(self, now: float) -> float | None:
+        """Seconds until a request may start (0: now; None: when one in flight is answered)."""
+        answered = self._answered
+        while answered and answered[0] <= now - self._span:
+            answered.popleft()
+        delay = max(0.0, self._next_start - now)
+        for limit, period in self.limits:
+            recent = [t for t in answered if t > now - period]
+            excess = self._in_flight + len(recent) - limit + 1
+            if excess > 0:
+                if excess > len(recent):
+                    return None
+                delay = max(delay, recent[excess - 1] + period - now)
+        return delay
+
+    def idle(self) -> bool:
+        now = asyncio.get_running_loop().time()
+        return self._in_flight == 0 and self._delay(now) == 0
+
+    async def __aenter__(self) -> "SlidingWindow":
+        loop = asyncio.get_running_loop()
+        async with self._turn:
+            while True:
+                now = loop.time()
+                delay = self._delay(now)
+                if delay == 0:
+                    break
+                if delay is None:
+                    self._released.clear()
+                    await self._released.wait()
+                else:
+                    await asyncio.sleep(delay)
+            self._in_flight += 1
+            # Paced by the schedule, not by the moment we woke up: a late wake-up (a busy machine)
+            # is made up for, by up to CATCH_UP starts in quick succession, which the windows
+            # still bound; a request after a pause does not earn a longer burst.
+            self._next_start = max(self._next_start, now - CATCH_UP * self.spacing) + self.spacing
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        self._in_flight -= 1
+        self._answered.append(asyncio.get_running_loop().time())
+        self._released.set()
+
+
+class TelegramRateLimiter(AIORateLimiter):
+    """PTB's AIORateLimiter with exact windows: at most ``messages_per_second`` requests with
+    a chat id in any second, evenly paced; per group 20 messages a minute and one a second.
+
+    ``max_retries=0``: a 429 is raised to the caller at once (the dispatcher puts the row back
+    with Telegram's ``retry_after`` and sends other chats meanwhile; a handler's reply fails
+    like any other error). Only when several chats are refused within a short time does every
+    request wait for ``retry_after``, since then the bot as a whole is over the limit."""
+
+    def __init__(self, messages_per_second: float = 30.0):
+        super().__init__(max_retries=0)
+        if messages_per_second <= 0:
+            raise ValueError("messages_per_second must be positive")
+        self.messages_per_second = messages_per_second
+        self._base_limiter = SlidingWindow(((max(1, int(messages_per_second)), 1.0),),
+                                           spacing=1.0 / messages_per_second)
+        self._refusals: deque[tuple[float, object]] = deque()
+        self._paused_until = 0.0
+
+    def _get_group_limiter(self, group_id: str | int | bool) -> SlidingWindow:
+        if len(self._group_limiters) > 512:  # forget idle groups
+            for key, limiter in list(self._group_limiters.items()):
+                if key != group_id and limiter.idle():
+                    del self._group_limiters[key]
+        if group_id not in self._group_limiters:
+            self._group_limiters[group_id] = SlidingWindow(((GROUP_MESSAGES_PER_MINUTE, 60.0), (1, 1.0)))
+        return self._group_limiters[group_id]
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        chat_id = data.get("chat_id")
+        with contextlib.suppress(ValueError, TypeError):
+            chat_id = int(chat_id)
+        is_group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+        group = chat_id if is_group and endpoint.lower() in SEND_ENDPOINTS else False
+        try:
+            return await self._run_request(chat=chat_id is not None, group=group,
+                                           allow_paid_broadcast=bool(data.get("allow_paid_broadcast", False)),
+                                           callback=callback, args=args, kwargs=kwargs)
+        except RetryAfter as error:
+            self._refused(chat_id, _seconds(error))
+            raise
+
+    def _refused(self, chat_id: object, retry_after: float) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        self._refusals.append((now, chat_id))
+        while self._refusals[0][0] < now - FLOOD_WINDOW_SECONDS:
+            self._refusals.popleft()
+        if len({chat for _, chat in self._refusals}) < FLOOD_CHATS or now + retry_after <= self._paused_until:
+            return
+        self._paused_until = now + retry_after
+        self._retry_after_event.clear()  # every request waits for it (see AIORateLimiter._run_request)
+        loop.call_at(self._paused_until, self._resume)
+        log.warning("telegram rate-limits the bot as a whole; all sends pause", extra={"seconds": retry_after})
+
+    def _resume(self) -> None:
+        if asyncio.get_running_loop().time() >= self._paused_until - 0.001:
+            self._retry_after_event.set()
+
+
+_RUNNING: dict[int, "OutboxDispatcher"] = {}  # by id(bot), for stop_sending
+
+
+async def stop_sending(application) -> None:
+    """Stop the application's dispatcher while its bot can still send (PTB's post_stop): the
+    sends in flight finish and are recorded, the rows not yet started go back to pending."""
+    dispatcher = _RUNNING.get(id(application.bot))
+    if dispatcher is not None:
+        await dispatcher.stop()
 
 
 class OutboxDispatcher:
     def __init__(self, services: Services, bot):
         self.services = services
         self.bot = bot
-        self._task: asyncio.Task | None = None
+        rate = services.settings.max_messages_per_second
+        self.backlog = max(2 * SENDERS, math.ceil(rate))  # rows claimed ahead: about a second of sending
+        self.low_water = self.backlog // 2
+        self._queue: list[tuple[float, int, OutboxMessage]] = []  # (ready at, order, row), claimed, not started
+        self._order = itertools.count()
+        self._held: dict[int, float] = {}  # row id -> local time its lease ends (queued or in flight)
+        self._lost: set[int] = set()  # held rows whose lease another dispatcher took over
+        self._chat_free_at: dict[int, float] = {}  # chat -> earliest start of its next row
+        self._holds: dict[int, float] = {}  # chat -> until when it gets nothing (retry_after, a retry's backoff)
+        self._queue_changed = asyncio.Event()
+        self._room = asyncio.Event()  # a row finished
+        self._tasks: list[asyncio.Task] = []
+        self._senders: list[asyncio.Task] = []
+        self._stopping = False
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
+        self._tasks = [asyncio.create_task(self._claim_loop(), name="outbox-claims"),
+                       asyncio.create_task(self._renew_loop(), name="outbox-leases")]
+        self._senders = [asyncio.create_task(self._send_loop(), name=f"outbox-sender-{n}") for n in range(SENDERS)]
+        _RUNNING[id(self.bot)] = self
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        if self._stopping:
+            return
+        self._stopping = True
+        _RUNNING.pop(id(self.bot), None)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._queue_changed.set()  # idle senders leave; busy ones finish their row
+        if self._senders:
+            _, late = await asyncio.wait(self._senders, timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*self._senders, return_exceptions=True)
+        unstarted = [row.id for _, _, row in self._queue]
+        self._queue.clear()
+        if unstarted:
+            try:
+                await self.services.db(outbox.release_claims, unstarted, self.services.now())
+            except Exception:  # their leases run out instead
+                log.exception("could not give back claimed outbox rows")
 
-    async def _run(self) -> None:
+    # -- claiming ---------------------------------------------------------------------------------
+
+    async def _claim_loop(self) -> None:
         s = self.services
         while True:
+            s.outbox_wakeup.clear()
+            self._room.clear()
             try:
-                s.outbox_wakeup.clear()
-                sent = await self.dispatch_due()
+                claimed, room = await self._claim()
             except Exception:
                 log.exception("outbox dispatch failed; retrying")
-                sent = 0
-            if not sent:
-                try:
-                    await asyncio.wait_for(s.outbox_wakeup.wait(), POLL_SECONDS)
-                except asyncio.TimeoutError:
-                    pass
+                claimed, room = 0, 1
+            while len(self._queue) > self.low_water:  # enough to send: wait for the senders
+                self._room.clear()
+                await _first_of(self._room, timeout=POLL_SECONDS)
+            if claimed < room:  # everything due was taken: wait for news, or poll
+                await _first_of(s.outbox_wakeup, self._room, timeout=POLL_SECONDS)
 
-    async def dispatch_due(self) -> int:
-        """Send one batch of due rows; return how many were handled."""
-        released = await self.services.db(outbox.release_expired_claims, self.services.now())
+    async def _claim(self) -> tuple[int, int]:
+        s = self.services
+        released = await s.db(outbox.release_expired_claims, s.now(), set(self._held))
         if released:
             log.info("outbox rows of a stopped dispatcher resumed", extra={"rows": released})
-        rows = await self.services.db(outbox.claim_due, self.services.now(), BATCH)
+        room = self.backlog - len(self._held)
+        if room <= 0:
+            return 0, 0
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        self._holds = {chat: until for chat, until in self._holds.items() if until > now}
+        if len(self._chat_free_at) > 4 * self.backlog:
+            self._chat_free_at = {chat: at for chat, at in self._chat_free_at.items() if at > now}
+        rows = await s.db(outbox.claim_next_per_chat, s.now(), room, set(self._holds))
+        now = loop.time()
         for row in rows:
-            await self._deliver(row)
-        return len(rows)
+            self._held[row.id] = now + LEASE_SECONDS
+            ready = max(now, self._chat_free_at.get(row.chat_id, now))
+            heapq.heappush(self._queue, (ready, next(self._order), row))
+        if rows:
+            self._queue_changed.set()
+        return len(rows), room
+
+    async def _renew_loop(self) -> None:
+        s = self.services
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(RENEW_SECONDS)
+            held = set(self._held)
+            if not held:
+                continue
+            renewed_at = loop.time()
+            try:
+                kept = await s.db(outbox.renew_claims, held, s.now())
+            except Exception:
+                log.exception("could not renew the leases of claimed outbox rows")
+                continue
+            for row_id in held:
+                if row_id not in self._held:
+                    continue  # finished meanwhile
+                if row_id in kept:
+                    self._held[row_id] = renewed_at + LEASE_SECONDS
+                else:
+                    self._lost.add(row_id)
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    async def _send_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            row = await self._next_ready(loop)
+            if row is None:
+                return
+            try:
+                if row.id in self._lost:
+                    log.warning("outbox row taken over by another dispatcher; not sent here", extra={"outbox_id": row.id})
+                elif self._held[row.id] - loop.time() < MIN_LEASE_LEFT:
+                    # Its lease could run out mid-send (renewals failed): leave it to whoever takes it back.
+                    log.warning("outbox row's lease is running out; not sent here", extra={"outbox_id": row.id})
+                else:
+                    await self._deliver(row)
+            except Exception:
+                log.exception("outbox row could not be handled", extra={"outbox_id": row.id})
+            finally:
+                self._held.pop(row.id, None)
+                self._lost.discard(row.id)
+                self._room.set()
+
+    async def _next_ready(self, loop) -> OutboxMessage | None:
+        while not self._stopping:
+            now = loop.time()
+            if self._queue and self._queue[0][0] <= now:
+                return heapq.heappop(self._queue)[2]
+            self._queue_changed.clear()
+            await _first_of(self._queue_changed, timeout=self._queue[0][0] - now if self._queue else None)
+        return None
+
+    def _answered(self, chat_id: int, hold: float | None = None) -> None:
+        """Telegram answered a send to this chat: its next row waits a second, or ``hold``."""
+        now = asyncio.get_running_loop().time()
+        self._chat_free_at[chat_id] = now + max(PER_CHAT_SECONDS, hold or 0.0)
+        if hold:
+            self._holds[chat_id] = now + hold
 
     async def _render(self, row: OutboxMessage, spec: MessageSpec) -> tuple[str, object]:
         s = self.services
@@ -77,38 +376,59 @@ class OutboxDispatcher:
             voice = s.staff_voice
         else:
             voice = s.voice(await s.db(customers.preferred_language, row.customer_id, s.config.shop.language))
-        text = spec.text if spec.template is None else s.texts.render(spec.template, voice, **spec.params)
+        params = spec.params
+        if row.campaign_id is not None:  # the campaign's text with this customer's figures of today
+            params = await s.db(campaigns.personal_params, row.customer_id, params, s.campaign_rules,
+                                voice.language, s.now())
+        text = spec.text if spec.template is None else s.texts.render(spec.template, voice, **params)
         return text, keyboards.from_spec(spec.buttons, s.texts, voice)
 
     async def _deliver(self, row: OutboxMessage) -> None:
         s = self.services
         context = {"outbox_id": row.id, "chat_id": row.chat_id, "category": row.category}
-        if row.category == outbox.MARKETING:  # consent, quiet hours and the weekly cap, checked now
+        if row.category == outbox.MARKETING:  # consent, reachability, quiet hours and the weekly cap, checked now
             verdict = await s.db(marketing.admit, row.id, s.marketing_rules, s.now())
             if verdict is not marketing.Verdict.SEND:
                 log.info("marketing message not sent now", extra=context | {"verdict": verdict.value})
                 return
+        elif await s.db(outbox.skip_if_unreachable, row.id):
+            log.info("outbox recipient unreachable; not sent", extra=context)
+            if await s.db(tickets.note_undeliverable, row.idempotency_key, s.ticket_rules, s.now()):
+                s.outbox_changed()
+            return
         try:
             message = await self._send(row)
         except RetryAfter as error:
-            delay = error.retry_after if isinstance(error.retry_after, timedelta) else timedelta(seconds=error.retry_after)
-            await s.db(outbox.mark_retry, row.id, f"429 retry after {delay}", s.now(), delay)
-            log.warning("outbox send rate-limited", extra=context | {"retry_after_s": delay.total_seconds()})
+            # Telegram says when: the row (and its chat) waits that long, other chats go on, and
+            # the attempt does not count (a long broadcast never gives up on rows for it).
+            seconds = _seconds(error)
+            self._answered(row.chat_id, hold=seconds)
+            await s.db(outbox.mark_retry, row.id, f"429 retry after {seconds:g} s", s.now(),
+                       timedelta(seconds=seconds), counts=False)
+            log.warning("outbox send rate-limited", extra=context | {"retry_after_s": seconds})
         except Forbidden as error:
+            self._answered(row.chat_id)
             await self._give_up_on_chat(row, str(error), context)
         except BadRequest as error:
+            self._answered(row.chat_id)
             if any(reason in str(error).lower() for reason in GONE_CHAT_ERRORS):
                 await self._give_up_on_chat(row, str(error), context)
             else:
                 await s.db(outbox.mark_failed, row.id, f"rejected: {error}")
                 log.error("outbox message rejected by Telegram", extra=context | {"error": str(error)})
         except (TimedOut, NetworkError) as error:
+            # The chat waits for the retry too, so its rows keep their order.
+            self._answered(row.chat_id, hold=outbox.retry_delay(row.attempts).total_seconds())
             status = await s.db(outbox.mark_retry, row.id, f"{type(error).__name__}: {error}", s.now())
             log.warning("outbox send failed; will retry", extra=context | {"error": str(error), "status": status})
         except Exception as error:  # a rendering bug must not stop the other rows
+            if self._stopping:  # e.g. the bot's connection closed under a send: try again after the restart
+                await s.db(outbox.release_claims, [row.id], s.now())
+                return
             await s.db(outbox.mark_failed, row.id, f"{type(error).__name__}: {error}")
             log.exception("outbox row could not be sent", extra=context)
         else:
+            self._answered(row.chat_id)
             await s.db(outbox.mark_sent, row.id, message.message_id, s.now())
             log.info("outbox message sent", extra=context)
 
@@ -132,3 +452,13 @@ class OutboxDispatcher:
         if await s.db(tickets.note_undeliverable, row.idempotency_key, s.ticket_rules, s.now()):
             s.outbox_changed()  # the team hears of it in the ticket's thread
         log.info("outbox recipient unreachable", extra=context | {"reason": reason})
+
+
+async def _first_of(*events: asyncio.Event, timeout: float | None) -> None:
+    """Wait until one of the events is set, or ``timeout`` seconds (None: no limit)."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

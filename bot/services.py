@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes
 from bot.settings import Settings
 from bot.texts import Texts, Voice
 from domain.clock import Clock
-from domain import marketing, tickets
+from domain import campaigns, marketing, tickets
 from domain.config import ShopConfig
 from nlu.client import NluClient
 from nlu.faq import FaqCatalog
@@ -51,6 +51,10 @@ class Services:
     @cached_property
     def marketing_rules(self) -> marketing.Rules:
         return marketing.rules_from(self.config)
+
+    @cached_property
+    def campaign_rules(self) -> campaigns.Rules:
+        return campaigns.rules_from(self.config)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # Signs receipt QR codes; the till script and the bot must share it. Unset: no receipts.
     # Only for `python -m bot receipt` (the deep link names the bot); asked from Telegram if unset.
     bot_username: str | None = Field(None, alias="TELEGRAM_BOT_USERNAME")
+    # Everything the bot sends with a chat id, in all (Telegram allows about 30 per second);
+    # replicas sharing one token divide it among them. See bot.dispatcher.TelegramRateLimiter.
+    max_messages_per_second: float = Field(30.0, alias="TELEGRAM_MAX_MESSAGES_PER_SECOND", gt=0)
     # Tests only: a file holding seconds by which the bot's clock runs ahead (see ShiftedClock).
     test_clock_file: str | None = Field(None, alias="STAMMGAST_TEST_CLOCK_FILE")
     receipt_secret: SecretStr | None = Field(None, alias="STAMMGAST_RECEIPT_SECRET")

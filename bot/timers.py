@@ -1,30 +1,42 @@
-"""Timed work beside the chat: SLA reminders and escalations, and follow-ups after a ticket was
-solved. APScheduler triggers a short check every second; the deadlines themselves live in
-the database (see ``domain.tickets.process_timers``), so a restart loses none of them and a
-clock moved forward in tests is seen at the next check."""
+"""Timed work beside the chat: SLA reminders and escalations, follow-ups after a ticket was
+solved, the runs of planned campaigns and the daily milestone greetings. APScheduler triggers
+a short check every second; the deadlines themselves live in the database (see
+``domain.tickets.process_timers``; the milestones' last scanned day is a ``JobRun`` row), so a
+restart loses none of them and a clock moved forward in tests is seen at the next check."""
 
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services import Services
-from domain import tickets
+from domain import campaigns, milestones, tickets
 
 log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 1.0  # one indexed query; a deadline is never more than this late
+MILESTONES_RETRY = timedelta(minutes=1)  # after a failed milestone scan (not every second)
 
 
 class Timers:
     def __init__(self, services: Services):
         self.services = services
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.milestone_rules = milestones.rules_from(services.config)
+        # The latest day this process saw scanned (by itself or a replica): until the next day
+        # comes, the milestone check compares dates and does not touch the database.
+        self._scanned: date | None = None
+        self._retry_at: datetime | None = None
 
     def start(self) -> None:
         # One run at a time; a run that was late is not repeated (the next one catches up).
         self.scheduler.add_job(self.check, "interval", seconds=CHECK_SECONDS, id="ticket-timers",
+                               max_instances=1, coalesce=True, misfire_grace_time=None)
+        self.scheduler.add_job(self.run_campaigns, "interval", seconds=CHECK_SECONDS, id="campaigns",
+                               max_instances=1, coalesce=True, misfire_grace_time=None)
+        self.scheduler.add_job(self.run_milestones, "interval", seconds=CHECK_SECONDS, id="milestones",
                                max_instances=1, coalesce=True, misfire_grace_time=None)
         self.scheduler.start()
 
@@ -41,5 +53,38 @@ class Timers:
             return 0
         if queued:
             log.info("ticket timers queued messages", extra={"messages": queued})
+            s.outbox_changed()
+        return queued
+
+    async def run_campaigns(self) -> int:
+        """Queue the planned campaigns whose time has come (their due times are in the database)."""
+        s = self.services
+        try:
+            queued = await s.db(campaigns.run_due, s.campaign_rules, s.now())
+        except Exception:
+            log.exception("planned campaigns failed; trying again at the next check")
+            return 0
+        if queued:
+            log.info("planned campaign queued messages", extra={"messages": queued})
+            s.outbox_changed()
+        return queued
+
+    async def run_milestones(self) -> int:
+        """The milestone scan: once a day from ``milestones.send_hour`` (shop time), and right
+        after a start when the day's scan is still due (days the bot was down are caught up)."""
+        s, rules = self.services, self.milestone_rules
+        now = s.now()
+        day = milestones.latest_day(now, rules.settings.send_hour, rules.zone)
+        if day == self._scanned or (self._retry_at is not None and now < self._retry_at):
+            return 0
+        try:
+            queued = await s.db(milestones.run_daily, rules, now)
+        except Exception:
+            log.exception("milestone scan failed; trying again in a minute")
+            self._retry_at = now + MILESTONES_RETRY
+            return 0
+        self._scanned, self._retry_at = day, None
+        log.info("milestones scanned", extra={"day": day.isoformat(), "messages": queued})
+        if queued:
             s.outbox_changed()
         return queued

@@ -7,10 +7,11 @@ overridden from the environment by the caller.
 
 from __future__ import annotations
 
+import string
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, ClassVar, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -186,6 +187,84 @@ class CampaignsSection(_Section):
         return self
 
 
+class SegmentsSection(_Section):
+    # "stamm" (regulars): at least this many purchases, the last one within regular_recent_days.
+    regular_min_purchases: int = Field(4, ge=2, le=1000, **_example(4))
+    regular_recent_days: int = Field(60, ge=1, le=3650, **_example(60))
+    # "vip": the customers with the highest revenue who together bring this share of all revenue
+    # (an ABC analysis; about a fifth of the customers often bring 0.8 of the revenue).
+    vip_revenue_share: float = Field(0.8, gt=0, le=1, **_example(0.8))
+
+
+def _check_placeholders(text: str | None, allowed: tuple[str, ...]) -> str | None:
+    """An owner's wording may use only the occasion's {placeholders}."""
+    if text is None:
+        return None
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError:
+        raise ValueError("a { or } without its partner; write placeholders like {vorname}") from None
+    unknown = [name for name in names if name not in allowed]
+    if unknown:
+        raise ValueError(f"unknown placeholder {{{unknown[0]}}}; use {', '.join('{%s}' % p for p in allowed)}")
+    return text
+
+
+class _Occasion(_Section):
+    # The owner's own wording instead of the texts in bot/locales (the same for every customer).
+    PLACEHOLDERS: ClassVar[tuple[str, ...]] = ("vorname",)
+    enabled: bool = Field(True, **_example(True))
+    text: str | None = Field(None, min_length=1, max_length=2000, **_example("Alles Gute, {vorname}!"))
+
+    @field_validator("text")
+    @classmethod
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        return _check_placeholders(value, cls.PLACEHOLDERS)
+
+
+class _CouponGift(_Section):
+    # An optional personal coupon ("Ein Stück Kuchen"), valid this many days, redeemed with /einloesen.
+    coupon_offer: str | None = Field(None, min_length=1, max_length=200, **_example("Ein Stück Kuchen"))
+    coupon_valid_days: int = Field(30, ge=1, le=365, **_example(30))
+
+
+class BirthdayMilestone(_Occasion, _CouponGift):
+    PLACEHOLDERS: ClassVar[tuple[str, ...]] = ("vorname", "punkte", "angebot", "gutschein", "gueltig_bis")
+    gift_points: int = Field(50, ge=0, le=10000, **_example(50))
+
+
+class AnniversaryMilestone(_Occasion):
+    PLACEHOLDERS: ClassVar[tuple[str, ...]] = ("vorname", "jahre", "punkte")
+    gift_points: int = Field(0, ge=0, le=10000, **_example(25))
+
+
+class WinBackMilestone(_Occasion, _CouponGift):
+    PLACEHOLDERS: ClassVar[tuple[str, ...]] = ("vorname", "angebot", "gutschein", "gueltig_bis")
+    # "We miss you" this many days after the last purchase (once per such pause).
+    after_days: int = Field(60, ge=7, le=730, **_example(60))
+
+
+class ExpiryWarningMilestone(_Occasion):
+    PLACEHOLDERS: ClassVar[tuple[str, ...]] = ("vorname", "punkte", "datum")
+    days_before: int = Field(30, ge=1, le=180, **_example(30))
+
+
+class PostPurchaseMilestone(_Occasion):
+    """The NPS question after a purchase; when and how often it goes out is set under nps:."""
+
+
+class MilestonesSection(_Section):
+    # The daily greetings go out at this hour (shop time); a day the bot was down is caught up
+    # at the next start, at most catch_up_days back.
+    send_hour: int = Field(10, ge=6, le=21, **_example(10))
+    catch_up_days: int = Field(3, ge=0, le=14, **_example(3))
+    birthday: BirthdayMilestone = BirthdayMilestone()
+    anniversary: AnniversaryMilestone = AnniversaryMilestone()
+    win_back: WinBackMilestone = WinBackMilestone()
+    expiry_warning: ExpiryWarningMilestone = ExpiryWarningMilestone()
+    post_purchase: PostPurchaseMilestone = PostPurchaseMilestone()
+
+
 class ShopConfig(_Section):
     shop: ShopSection
     staff: StaffSection = StaffSection()
@@ -195,6 +274,8 @@ class ShopConfig(_Section):
     nps: NpsSection = NpsSection()
     complaints: ComplaintsSection = ComplaintsSection()
     campaigns: CampaignsSection = CampaignsSection()
+    milestones: MilestonesSection = MilestonesSection()
+    segments: SegmentsSection = SegmentsSection()
 
     @property
     def formal(self) -> bool:

@@ -22,9 +22,10 @@ from domain import loyalty
 from domain.config import LoyaltySection, TierConfig
 from storage.models import Customer, PointsEntry
 
-PURCHASE, REWARD, REFERRAL, GOODWILL, EXPIRY, CORRECTION, IMPORT = (
-    "purchase", "reward", "referral", "goodwill", "expiry", "correction", "import")
-REASONS = (PURCHASE, REWARD, REFERRAL, GOODWILL, EXPIRY, CORRECTION, IMPORT)
+PURCHASE, REWARD, REFERRAL, GOODWILL, EXPIRY, CORRECTION, IMPORT, GIFT = (
+    "purchase", "reward", "referral", "goodwill", "expiry", "correction", "import", "gift")
+# GIFT: a milestone's points (birthday, anniversary of the first purchase).
+REASONS = (PURCHASE, REWARD, REFERRAL, GOODWILL, EXPIRY, CORRECTION, IMPORT, GIFT)
 
 
 class UnknownCustomer(LookupError):

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from domain import business_hours, outbox
 from domain.business_hours import BusinessHours, Interval
 from domain.config import ShopConfig
-from storage.models import Customer, OutboxMessage, TelegramAccount
+from storage.models import Campaign, Customer, OutboxMessage, TelegramAccount
 
 WEEK = timedelta(days=7)
 
@@ -88,6 +88,8 @@ def admit(session: Session, row_id: int, rules: Rules, now: datetime) -> Verdict
 
 
 def _skip_reason(session: Session, row: OutboxMessage, rules: Rules, now: datetime) -> str | None:
+    if row.campaign_id is not None and session.get(Campaign, row.campaign_id).status == "cancelled":
+        return "cancelled"  # /abbrechen came while this row was already claimed
     if row.customer_id is None:
         return None
     customer = session.get(Customer, row.customer_id)

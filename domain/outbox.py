@@ -8,14 +8,16 @@ message twice; the status makes a restart resume exactly the rows that were not 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, TelegramAccount
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
 SERVICE, STAFF, MARKETING = "service", "staff", "marketing"
@@ -24,6 +26,8 @@ MAX_ATTEMPTS = 8
 # (a restarted one or a replica) takes the row back after the lease ran out. Twice as long as a
 # send can take with PTB's timeouts (connect, write and read 5 s each), so a live dispatcher's
 # row is never sent twice, and short enough that a crash delays the row by half a minute only.
+# A live dispatcher also renews the leases of the rows it holds (``renew_claims``), so waiting
+# for Telegram (a 429 pause, a full group) never lets a row it still holds expire.
 CLAIM_LEASE = timedelta(seconds=30)
 
 
@@ -118,6 +122,72 @@ def claim_due(session: Session, now: datetime, limit: int = 50) -> list[OutboxMe
     return rows
 
 
+def claim_next_per_chat(session: Session, now: datetime, limit: int = 50,
+                        skip_chats: Collection[int] = ()) -> list[OutboxMessage]:
+    """Claim the next due row of up to ``limit`` chats (leased like ``claim_due``), the chats
+    whose next row is due longest first.
+
+    One row per chat, and none of a chat that has a row being sent (here or by a replica): a
+    chat's rows go out one after another, oldest first, so the dispatcher can keep them about a
+    second apart without holding a claimed row for longer than that, and a chat with many rows
+    (a busy staff group) never fills a batch and holds up everyone else. ``skip_chats`` are
+    chats the caller must not send to now (told to wait by a 429, or waiting for a retry of an
+    earlier row, which keeps the order).
+
+    On PostgreSQL the candidates are ranked without locks and then locked with
+    FOR UPDATE SKIP LOCKED; the outer conditions are checked again on the locked row, so a row
+    another dispatcher claimed in the meantime is never returned twice.
+    """
+    busy = select(OutboxMessage.chat_id).where(OutboxMessage.status == SENDING)
+    candidates = (select(OutboxMessage.id.label("id"), OutboxMessage.not_before.label("not_before"),
+                         func.row_number().over(partition_by=OutboxMessage.chat_id,
+                                                order_by=OutboxMessage.id).label("place"))
+                  .where(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now,
+                         OutboxMessage.chat_id.not_in(busy)))
+    if skip_chats:
+        candidates = candidates.where(OutboxMessage.chat_id.not_in(list(skip_chats)))
+    ranked = candidates.subquery()
+    heads = select(ranked.c.id).where(ranked.c.place == 1).order_by(ranked.c.not_before, ranked.c.id).limit(limit)
+    rows = list(session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(heads), OutboxMessage.status == PENDING, OutboxMessage.not_before <= now)
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .with_for_update(skip_locked=True)
+    ))
+    for row in rows:
+        row.status, row.attempts, row.not_before = SENDING, row.attempts + 1, now + CLAIM_LEASE
+        session.add(row)
+    return rows
+
+
+def renew_claims(session: Session, row_ids: Collection[int], now: datetime) -> set[int]:
+    """Extend the lease of rows a live dispatcher still holds; return the ids it still holds
+    (a row whose lease ran out and that another dispatcher took back is not among them)."""
+    if not row_ids:
+        return set()
+    rows = session.exec(select(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)),
+                                                    OutboxMessage.status == SENDING)
+                        .with_for_update()).all()
+    for row in rows:
+        row.not_before = now + CLAIM_LEASE
+        session.add(row)
+    return {row.id for row in rows}
+
+
+def release_claims(session: Session, row_ids: Collection[int], now: datetime) -> int:
+    """Give claimed rows back unsent (a dispatcher that stops): pending again at once, and the
+    attempt they were claimed for does not count."""
+    if not row_ids:
+        return 0
+    rows = session.exec(select(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)),
+                                                    OutboxMessage.status == SENDING)
+                        .with_for_update()).all()
+    for row in rows:
+        row.status, row.not_before, row.attempts = PENDING, now, max(row.attempts - 1, 0)
+        session.add(row)
+    return len(rows)
+
+
 def mark_sent(session: Session, row_id: int, telegram_message_id: int | None, now: datetime) -> None:
     row = session.get(OutboxMessage, row_id)
     row.status, row.sent_at, row.telegram_message_id, row.last_error = SENT, now, telegram_message_id, None
@@ -129,11 +199,18 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts, 600))
 
 
-def mark_retry(session: Session, row_id: int, error: str, now: datetime, delay: timedelta | None = None) -> str:
-    """Schedule another attempt, or give up after MAX_ATTEMPTS; return the new status."""
+def mark_retry(session: Session, row_id: int, error: str, now: datetime, delay: timedelta | None = None,
+               *, counts: bool = True) -> str:
+    """Schedule another attempt, or give up after MAX_ATTEMPTS; return the new status.
+
+    ``counts=False`` (Telegram said "too many requests, retry after N s"): the attempt is
+    given back. Such a row was not refused, only told to wait, so a long broadcast that keeps
+    meeting the flood limit never gives up on rows because of it."""
     row = session.get(OutboxMessage, row_id)
     row.last_error = error[:500]
-    if row.attempts >= MAX_ATTEMPTS:
+    if not counts:
+        row.attempts = max(row.attempts - 1, 0)
+    if counts and row.attempts >= MAX_ATTEMPTS:
         row.status = FAILED
     else:
         row.status, row.not_before = PENDING, now + (delay if delay is not None else retry_delay(row.attempts))
@@ -147,12 +224,26 @@ def mark_failed(session: Session, row_id: int, error: str) -> None:
     session.add(row)
 
 
-def release_expired_claims(session: Session, now: datetime) -> int:
+def skip_if_unreachable(session: Session, row_id: int) -> bool:
+    """A row for a customer's chat that Telegram told us is blocked or gone is not sent: it is
+    skipped with the reason (until the customer unblocks the bot). True if it was skipped."""
+    row = session.get(OutboxMessage, row_id)
+    account = session.exec(select(TelegramAccount).where(TelegramAccount.chat_id == row.chat_id)).first()
+    if account is None or account.unreachable_since is None:
+        return False
+    row.status, row.last_error = SKIPPED, "unreachable"
+    session.add(row)
+    return True
+
+
+def release_expired_claims(session: Session, now: datetime, keep: Collection[int] = ()) -> int:
     """Rows whose dispatcher died mid-send go back to pending once their lease ran out (each is
-    sent at most once more); rows a live dispatcher is sending are left alone."""
-    rows = list(session.exec(select(OutboxMessage).where(OutboxMessage.status == SENDING,
-                                                         OutboxMessage.not_before <= now)
-                             .with_for_update(skip_locked=True)))
+    sent at most once more); rows a live dispatcher is sending are left alone, and so are the
+    caller's own rows (``keep``), whatever their lease says."""
+    query = select(OutboxMessage).where(OutboxMessage.status == SENDING, OutboxMessage.not_before <= now)
+    if keep:
+        query = query.where(OutboxMessage.id.not_in(list(keep)))
+    rows = list(session.exec(query.with_for_update(skip_locked=True)))
     for row in rows:
         row.status = PENDING
         session.add(row)

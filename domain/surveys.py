@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from domain import customers, nps, outbox, topics
+from domain import customers, milestones, nps, outbox, topics
 from domain.clock import days_later_at
-from domain.config import NpsSection
+from domain.config import NpsSection, PostPurchaseMilestone
 from domain.outbox import Button, MessageSpec
 from storage.models import Customer, Survey
 
@@ -33,9 +33,14 @@ def due_time(purchased_at: datetime, rules: NpsSection, timezone_name: str) -> d
 
 
 def schedule_after_purchase(session: Session, customer_id: int, purchase_id: int, purchased_at: datetime,
-                            rules: NpsSection, timezone_name: str, now: datetime) -> Survey | None:
+                            rules: NpsSection, timezone_name: str, now: datetime,
+                            follow_up: PostPurchaseMilestone | None = None) -> Survey | None:
     """A survey for this purchase, unless the customer declined marketing, was asked recently,
-    or this purchase already has one. Returns the new survey or None."""
+    or this purchase already has one. Returns the new survey or None. ``follow_up`` is the
+    post-purchase milestone (config ``milestones.post_purchase``): switched off, no survey;
+    with its own text, that is the question."""
+    if follow_up is not None and not follow_up.enabled:
+        return None
     customer = session.get(Customer, customer_id)
     account = customers.chat_of(session, customer_id)
     if customer is None or not customer.marketing_consent or account is None:
@@ -53,16 +58,20 @@ def schedule_after_purchase(session: Session, customer_id: int, purchase_id: int
             session.add(survey)
     except IntegrityError:
         return None
-    outbox.enqueue(session, f"survey:{survey.id}", account.chat_id, question(survey.id), outbox.SERVICE, now,
-                   customer_id=customer_id, not_before=due)
+    own_text = follow_up.text if follow_up is not None else None
+    outbox.enqueue(session, f"survey:{survey.id}", account.chat_id, question(survey.id, own_text, customer.first_name),
+                   outbox.SERVICE, now, customer_id=customer_id, not_before=due)
     return survey
 
 
-def question(survey_id: int) -> MessageSpec:
-    """The question with a 0-10 keyboard; the buttons name the survey and the score."""
+def question(survey_id: int, own_text: str | None = None, first_name: str = "") -> MessageSpec:
+    """The question with a 0-10 keyboard; the buttons name the survey and the score. The
+    owner's own wording (with {vorname}) replaces the text of the locale files."""
     rows = (tuple(range(0, 6)), tuple(range(6, 11)))
     buttons = tuple(tuple(Button("", callback=f"{CALLBACK_PREFIX}{survey_id}:{n}", text=str(n)) for n in row)
                     for row in rows)
+    if own_text:
+        return milestones.own_wording(own_text, {"vorname": first_name}, buttons=buttons)
     return MessageSpec("nps.question", buttons=buttons)
 
 

@@ -19,7 +19,8 @@ class Customer(SQLModel, table=True):
                       UniqueConstraint("external_ref", name="uq_customer_external_ref"),
                       Index("ix_customer_birthday", "birthday_month", "birthday_day"),
                       Index("ix_customer_last_purchase", "last_purchase_at"),
-                      Index("ix_customer_first_purchase", "first_purchase_at"))
+                      Index("ix_customer_first_purchase", "first_purchase_at"),
+                      Index("ix_customer_revenue", "revenue_cents"))  # the VIP segment's ABC analysis
 
     id: int | None = Field(default=None, primary_key=True)
     # Short code for the counter and the loyalty card (no 0/O or 1/I); see domain.codes.
@@ -156,7 +157,9 @@ class Purchase(SQLModel, table=True):
     """A purchase booked at the counter, from a receipt QR code or from an import."""
 
     __table_args__ = (UniqueConstraint("idempotency_key", name="uq_purchase_idempotency_key"),
-                      Index("ix_purchase_customer", "customer_id", "created_at"))
+                      Index("ix_purchase_customer", "customer_id", "created_at"),
+                      # The segment kategorie:<Name>: its distinct names and buyers from the index alone.
+                      Index("ix_purchase_category", "category", "customer_id", "reversed_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200)
@@ -177,13 +180,15 @@ class PointsEntry(SQLModel, table=True):
     __tablename__ = "points_entry"
     __table_args__ = (UniqueConstraint("idempotency_key", name="uq_points_entry_idempotency_key"),
                       Index("ix_points_entry_customer", "customer_id", "id"),
-                      Index("ix_points_entry_expires", "expires_at"))
+                      Index("ix_points_entry_expires", "expires_at"),
+                      # The tier of every customer at once (segment stufe:<Name>), from the index alone.
+                      Index("ix_points_entry_tier", "customer_id", "tier_at", "amount"))
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200)
     customer_id: int = Field(foreign_key="customer.id")
     amount: int  # signed
-    reason: str = Field(max_length=16)  # purchase | reward | referral | goodwill | expiry | correction | import
+    reason: str = Field(max_length=16)  # purchase | reward | referral | goodwill | expiry | correction | import | gift
     purchase_id: int | None = Field(default=None, foreign_key="purchase.id")
     redemption_id: int | None = Field(default=None, foreign_key="redemption.id")
     # When these points count for the tier (a purchase, and its reversal, at purchase time).

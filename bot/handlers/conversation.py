@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards
 from bot.chat import Visitor, identify, say
-from bot.handlers import feedback, loyalty, menu, surveys, tickets
+from bot.handlers import campaigns, feedback, loyalty, menu, surveys, tickets
 from bot.handlers.onboarding import welcome
 from bot.services import Services, services
 from domain import conversation
@@ -42,6 +42,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if visitor.is_new:
         await welcome(update, context, visitor)
     step = await s.db(conversation.current_step, visitor.customer_id, s.now())
+    if step and step.name == campaigns.TEXT_STEP and await campaigns.take_message(update, context, visitor, text):
+        return  # the owner's campaign text, after /broadcast or /planen
     if step and step.name == surveys.REASON_STEP:
         await surveys.take_reason(update, context, visitor, text, step)  # why they gave that score
         return
@@ -126,6 +128,9 @@ async def on_other_content(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     photo, caption = tickets.photo_of(update), update.effective_message.caption
     if photo:
         step = await s.db(conversation.current_step, visitor.customer_id, s.now())
+        if step and step.name == campaigns.TEXT_STEP and await campaigns.take_message(update, context, visitor,
+                                                                                      caption, photo):
+            return
         if step and step.name == tickets.DETAILS_STEP:
             await tickets.take_details(update, context, visitor, caption, photo)
             return

@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot import formatting, qr, staff
 from bot.chat import deep_link, send_html
 from bot.services import Services, services
-from domain import codes, customers, ledger, purchases, receipts, rewards, surveys
+from domain import codes, coupons, customers, ledger, purchases, receipts, rewards, surveys
 from domain.outbox import money_param
 from domain.parsing import InputError, parse_amount
 
@@ -90,7 +90,7 @@ def book_and_follow_up(session, s: Services, customer_id: int, amount: Decimal, 
 def _survey_after(session, s: Services, booking: purchases.Booking) -> None:
     if not booking.duplicate:
         surveys.schedule_after_purchase(session, booking.customer.id, booking.purchase.id, booking.purchase.created_at,
-                                        s.config.nps, s.config.shop.timezone, s.now())
+                                        s.config.nps, s.config.shop.timezone, s.now(), s.config.milestones.post_purchase)
 
 
 def redeem_receipt_and_follow_up(session, s: Services, customer_id: int, receipt: receipts.Receipt) -> purchases.Booking:
@@ -211,7 +211,7 @@ async def card_scanned(update: Update, context: ContextTypes.DEFAULT_TYPE, code_
 
 
 async def redeem_code_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/einloesen <reward code>"""
+    """/einloesen <reward or coupon code>"""
     if not await staff.staff_only(update, context):
         return
     s = services(context)
@@ -220,12 +220,12 @@ async def redeem_code_command(update: Update, context: ContextTypes.DEFAULT_TYPE
         return
     typed = "".join(context.args)
     try:
-        used = await s.db(rewards.mark_used, typed, update.effective_user.id, s.now())
+        used = await s.db(coupons.redeem_any, typed, update.effective_user.id, s.now())
     except rewards.UseError as error:
         when = error.used_at if error.reason == "already_used" else error.expires_at
         await staff.answer(update, context, f"counter.redeem_errors.{error.reason}", value=typed[:40],
                      date=formatting.short_date(s.local(when).date(), s.staff_voice.language) if when else "",
                      reward=error.reward_name or "")
         return
-    await staff.answer(update, context, "counter.redeemed", reward=used.redemption.reward_name, name=used.customer_name,
+    await staff.answer(update, context, "counter.redeemed", reward=used.offer, name=used.customer_name,
                  code=used.customer_code)

@@ -1,114 +1,51 @@
 """The owner's reports: ``/nps [period]`` (score, answers, trend, top topics) and closing the
 loop with ``/loop <topic> <message>`` (preview, then "Senden" through the outbox).
 
-Only admins (bot.staff.is_admin) get anything; everyone else is told kindly and nothing is
-stored. Both work in the owner's private chat and in the staff group. In the group the
-owner is looked up without touching their private chat id (``identify`` would make the group
-their chat, and the outbox would then reach them there), and the shop's voice is used.
+Only admins get anything (bot.owner). Both work in the owner's private chat and in the
+staff group.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import secrets
-from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import formatting
-from bot.chat import edit_unless_unchanged, identify, profile_of, send_html
+from bot.chat import send_html
+from bot.owner import admin_only, arguments, close_preview, owner_of, say
 from bot.services import Services, services
-from bot.staff import is_admin
 from bot.texts import LANGUAGES, Html, Texts, Voice
-from domain import customers, loop, nps, surveys
-from domain.customers import TelegramProfile
+from domain import loop, nps, surveys
 
 log = logging.getLogger(__name__)
 
 LOOP_PATTERN = r"^loop:(send|cancel):[0-9a-f]{12}$"
 LOOP_SEND, LOOP_CANCEL = "loop:send:", "loop:cancel:"  # + the preview's nonce
-_COMMAND = re.compile(r"^\s*/\S*\s*(.*)$", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Owner:
-    customer_id: int
-    chat_id: int
-    voice: Voice
-
-
-def _refusal_voice(update: Update, s: Services) -> Voice:
-    user = update.effective_user
-    language = customers.language_of_code(user.language_code if user else None, s.config.shop.language)
-    return s.voice(language)
-
-
-async def _admin_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """True for the shop's owners; anyone else hears who may do this, and nothing is stored."""
-    user = update.effective_user
-    if user is not None and not user.is_bot and is_admin(context, user.id):
-        return True
-    s = services(context)
-    voice = _refusal_voice(update, s)
-    if update.callback_query is not None:
-        await update.callback_query.answer(s.texts.plain("reports.not_admin", voice))
-    else:
-        await send_html(context.bot, update.effective_chat.id, s.texts.render("reports.not_admin", voice))
-    return False
-
-
-def _find_or_register(session, profile: TelegramProfile, now) -> int:
-    account = customers.find_account(session, profile.user_id)
-    return account.customer_id if account else customers.register(session, profile, now).customer.id
-
-
-async def _owner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Owner:
-    s = services(context)
-    chat = update.effective_chat
-    if chat.type == "private":
-        visitor = await identify(update, context)
-        return Owner(visitor.customer_id, visitor.chat_id, visitor.voice)
-    # A private chat's id is the user's id; that, not the group, is where the owner is reached.
-    profile = replace(profile_of(update), chat_id=update.effective_user.id)
-    customer_id = await s.db(_find_or_register, profile, s.now())
-    return Owner(customer_id, chat.id, s.staff_voice)
-
-
-async def _say(context: ContextTypes.DEFAULT_TYPE, owner: Owner, key: str,
-               keyboard: InlineKeyboardMarkup | None = None, **params):
-    s = services(context)
-    return await send_html(context.bot, owner.chat_id, s.texts.render(key, owner.voice, **params), keyboard)
-
-
-def _arguments(update: Update) -> str:
-    """What follows the command, line breaks kept (context.args would lose them)."""
-    match = _COMMAND.match(update.effective_message.text or "")
-    return match.group(1) if match else ""
 
 
 # --- /nps --------------------------------------------------------------------------------------
 
 async def nps_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/nps [period]: the NPS report of the period (default: the last 90 days)."""
-    if not await _admin_only(update, context):
+    if not await admin_only(update, context):
         return
     s = services(context)
-    owner = await _owner(update, context)
-    typed = " ".join(_arguments(update).split())
+    owner = await owner_of(update, context)
+    typed = " ".join(arguments(update).split())
     zone = ZoneInfo(s.config.shop.timezone)
     try:
         period = nps.parse_period(typed, s.now(), zone)
     except nps.PeriodError as error:
         log.info("nps period refused", extra={"reason": error.reason})
-        await _say(context, owner, f"reports.nps.period_errors.{error.reason}", value=typed[:40],
+        await say(context, owner, f"reports.nps.period_errors.{error.reason}", value=typed[:40],
                    max_days=nps.MAX_DAYS)
-        await _say(context, owner, "reports.nps.period_examples", days=nps.DEFAULT_DAYS)
+        await say(context, owner, "reports.nps.period_examples", days=nps.DEFAULT_DAYS)
         return
     report = await s.db(surveys.report, period, s.config.shop.timezone)
     log.info("nps report", extra={"answers": report.summary.count, "period": period.kind})
@@ -195,26 +132,26 @@ def _topic_list(texts: Texts, voice: Voice) -> Html:
 
 async def loop_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/loop <topic> <message>: a preview with the number of recipients, then Senden/Abbrechen."""
-    if not await _admin_only(update, context):
+    if not await admin_only(update, context):
         return
     s = services(context)
-    owner = await _owner(update, context)
+    owner = await owner_of(update, context)
     try:
-        request = loop.parse_request(_arguments(update), topic_names(s.texts))
+        request = loop.parse_request(arguments(update), topic_names(s.texts))
     except loop.LoopError as error:
         log.info("loop request refused", extra={"reason": error.reason})
-        await _say(context, owner, f"reports.loop.errors.{error.reason}", value=error.value, max=loop.MAX_CHARS)
-        await _say(context, owner, "reports.loop.usage", topics=_topic_list(s.texts, owner.voice))
+        await say(context, owner, f"reports.loop.errors.{error.reason}", value=error.value, max=loop.MAX_CHARS)
+        await say(context, owner, "reports.loop.usage", topics=_topic_list(s.texts, owner.voice))
         return
     count = await s.db(loop.count_recipients, request.topic, s.now())
     label = s.texts.plain(f"topics.{request.topic}", owner.voice)
     days = loop.WINDOW.days
     if not count:
-        await _say(context, owner, "reports.loop.nobody", topic=label, days=days)
+        await say(context, owner, "reports.loop.nobody", topic=label, days=days)
         return
     nonce = secrets.token_hex(6)
     await s.db(loop.remember, owner.customer_id, loop.PendingLoop(nonce, request.topic, request.message), s.now())
-    await _say(context, owner, "reports.loop.preview", _confirm_keyboard(s.texts, owner.voice, nonce),
+    await say(context, owner, "reports.loop.preview", _confirm_keyboard(s.texts, owner.voice, nonce),
                count=count, topic=label, days=days, message=Html(_customer_preview(s, request)))
 
 
@@ -234,11 +171,11 @@ def _confirm_keyboard(texts: Texts, voice: Voice, nonce: str) -> InlineKeyboardM
 
 async def loop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Senden / Abbrechen under a preview: only the owner who asked, only once."""
-    if not await _admin_only(update, context):
+    if not await admin_only(update, context):
         return
     s = services(context)
     query = update.callback_query
-    owner = await _owner(update, context)
+    owner = await owner_of(update, context)
     action, nonce = query.data.split(":")[1:]
     if action == "cancel":
         done = await s.db(loop.cancel, owner.customer_id, nonce, s.now())
@@ -253,12 +190,4 @@ async def loop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await query.answer(s.texts.plain("errors.done_button", owner.voice))
         return
     await query.answer()
-    await _replace_buttons_with(update, outcome)
-
-
-async def _replace_buttons_with(update: Update, note: str) -> None:
-    """The preview stays readable; the outcome goes under it and the buttons go away."""
-    message = update.callback_query.message
-    text = f"{message.text_html}\n\n{note}" if message is not None and message.text_html else note
-    await edit_unless_unchanged(update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML,
-                                                                        reply_markup=None))
+    await close_preview(update, outcome)

@@ -117,6 +117,20 @@ class BotProcess:
 
         return await asyncio.wait_for(wait(), timeout)
 
+    async def wait_for_logs(self, fragment: str, count: int, timeout: float = 60) -> list[str]:
+        """Wait until the bot logged ``count`` lines containing ``fragment``."""
+
+        def found() -> list[str] | None:
+            lines = [line for line in self._lines if fragment in line]
+            return lines if len(lines) >= count else None
+
+        async def wait() -> list[str]:
+            async with self._new_line:
+                await self._new_line.wait_for(found)
+                return found()
+
+        return await asyncio.wait_for(wait(), timeout)
+
     async def stop(self) -> int:
         """Graceful stop (SIGTERM), as a service manager would do it."""
         if self.process and self.process.returncode is None:

@@ -204,7 +204,7 @@ async def test_rewards_are_redeemed_once_and_staff_mark_the_code_used_once(bot, 
     assert balance_of(db, anna) == 5
     await anna.send_command("/praemien")  # the code is listed until it is used
     assert f"Ein Kaffee nach Wahl: {reward_code}" in (await anna.next_message()).text
-    for typed, expected in {"": "So löst du einen Prämien-Code ein", "XYZ": "kein gültiger Prämien-Code",
+    for typed, expected in {"": "So löst du einen Prämien- oder Gutschein-Code ein", "XYZ": "kein gültiger Prämien- oder Gutschein-Code",
                             "ABCD-EFGH": "gibt es nicht"}.items():
         assert expected in (await counter(staff, barista, "/einloesen", typed)).text
     answer = await counter(staff, barista, "/einloesen", reward_code.lower().replace("-", " "))

@@ -1,6 +1,7 @@
 """Failure injection: scripted errors, response latency and Telegram-like flood limits.
 
 * :class:`ErrorInjector` — "the next N matching calls fail with status X".
+* :class:`RandomErrors` — "each matching call fails with probability p" (seeded, repeatable).
 * :class:`LatencyPolicy` — delay responses (the call still takes effect, like a slow
   network: the client may time out although Telegram delivered the message).
 * :class:`RateLimiter` — sliding-window limits per bot, per chat and per group; answers
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,23 +77,70 @@ class ErrorInjector:
         return sum(max(i.remaining, 0) for i in self._pending)
 
 
+class RandomErrors:
+    """Each call of the given methods fails with ``probability`` (e.g. occasional 429s, as
+    Telegram gives them now and then); a seed makes a run repeatable."""
+
+    def __init__(
+        self,
+        probability: float,
+        status: int = 429,
+        retry_after: int | None = 1,
+        methods: frozenset[str] | None = SEND_METHODS,
+        seed: int | None = 0,
+    ) -> None:
+        self.probability = probability
+        self.status = status
+        self.retry_after = retry_after
+        self.methods = methods
+        self._random = random.Random(seed)
+        self.given = 0
+
+    def take(self, method: str) -> ApiError | None:
+        if self.methods is not None and method not in self.methods:
+            return None
+        if self._random.random() >= self.probability:
+            return None
+        self.given += 1
+        return error_for_status(self.status, None, self.retry_after)
+
+
 class LatencyPolicy:
     """Delay applied to responses; getUpdates is excluded unless named explicitly."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
         self.methods: frozenset[str] | None = None
+        self.chat_id: int | str | None = None
 
-    def set(self, seconds: float, methods: list[str] | None = None) -> None:
+    def set(self, seconds: float, methods: list[str] | None = None, chat_id: int | str | None = None) -> None:
         self.seconds = float(seconds)
         self.methods = None if methods is None else frozenset(m.lower() for m in methods)
+        self.chat_id = chat_id
 
-    def delay_for(self, method: str) -> float:
+    def delay_for(self, method: str, chat_id: int | str | None = None) -> float:
         if self.seconds <= 0:
+            return 0.0
+        if self.chat_id is not None and chat_id != self.chat_id:
             return 0.0
         if self.methods is None:
             return 0.0 if method == "getupdates" else self.seconds
         return self.seconds if method in self.methods else 0.0
+
+
+class ArrivalJitter:
+    """Requests reach the fake late by a random time (a congested uplink): the flood limits
+    count them when they arrive, so even pacing at the client is not enough."""
+
+    def __init__(self, max_seconds: float, methods: frozenset[str] | None = SEND_METHODS, seed: int | None = 0):
+        self.max_seconds = max_seconds
+        self.methods = methods
+        self._random = random.Random(seed)
+
+    def delay_for(self, method: str) -> float:
+        if self.methods is not None and method not in self.methods:
+            return 0.0
+        return self._random.uniform(0.0, self.max_seconds)
 
 
 class _SlidingWindow:

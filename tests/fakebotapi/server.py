@@ -16,14 +16,17 @@ Routes (as Telegram's):
 * ``/file/bot<token>/<file_path>`` — downloads of files returned by getFile.
 
 Request pipeline (:meth:`FakeBotApi._execute`): token check -> method lookup ->
-injected errors -> flood limits -> method -> latency. Every call is recorded in
-``api.state.calls`` (see :meth:`FakeBotApi.calls`).
+injected errors -> random errors -> flood limits -> method -> latency. Every call is recorded
+in ``api.state.calls`` (see :meth:`FakeBotApi.calls`) and counted by method and status in
+``api.counts`` (cheap to read in ``wait_until`` predicates of long runs); ``api.in_flight`` /
+``api.max_in_flight`` count requests per method from arrival to response.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +34,7 @@ from aiohttp import web
 
 from .driver import BotMessage, FakeGroup, FakeUser
 from .errors import ApiError, method_not_found, unauthorized
-from .faults import SEND_METHODS, ErrorInjector, LatencyPolicy, RateLimiter
+from .faults import SEND_METHODS, ArrivalJitter, ErrorInjector, LatencyPolicy, RandomErrors, RateLimiter
 from .formatting import TextOptions
 from .methods import BotApiMethods
 from .models import ApiCall
@@ -76,8 +79,13 @@ class FakeBotApi:
         )
         self.methods = BotApiMethods(self.state, options)
         self.errors = ErrorInjector()
+        self.random_errors: RandomErrors | None = None
+        self.arrival_jitter: ArrivalJitter | None = None
         self.latency = LatencyPolicy()
         self.rate_limiter: RateLimiter | None = None
+        self.counts: Counter[tuple[str, int | None]] = Counter()  # (method, status) -> calls
+        self.in_flight: Counter[str] = Counter()  # method -> requests being answered now
+        self.max_in_flight: Counter[str] = Counter()  # method -> the most at once
         self.polls_started = 0  # getUpdates calls begun (a long poll completes much later)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -143,20 +151,32 @@ class FakeBotApi:
         raw_method = request.match_info["method"]
         canonical = self.methods.canonical_name(raw_method) or raw_method
         call = self.state.begin_call(canonical, raw_method)
+        self.in_flight[canonical] += 1
+        self.max_in_flight[canonical] = max(self.max_in_flight[canonical], self.in_flight[canonical])
         try:
-            status, payload = await self._process(request, call)
-        except asyncio.CancelledError:  # the client went away (e.g. a cancelled long poll)
-            self.state.finish_call(call, None, None)
-            raise
-        self.state.finish_call(call, status, payload)
-        delay = self.latency.delay_for(raw_method.lower())
-        if delay:
-            await asyncio.sleep(delay)  # simulated network latency, after the effect
-        return web.json_response(payload, status=status)
+            try:
+                status, payload = await self._process(request, call)
+            except asyncio.CancelledError:  # the client went away (e.g. a cancelled long poll)
+                self.counts[canonical, None] += 1
+                self.state.finish_call(call, None, None)
+                raise
+            self.counts[canonical, status] += 1
+            self.state.finish_call(call, status, payload)
+            delay = self.latency.delay_for(raw_method.lower(), call.chat_id)
+            if delay:
+                await asyncio.sleep(delay)  # simulated network latency, after the effect
+            return web.json_response(payload, status=status)
+        finally:
+            self.in_flight[canonical] -= 1
 
     async def _process(self, request: web.Request, call: ApiCall) -> tuple[int, dict[str, Any]]:
         try:
             call.params, call.files = await read_request(request)
+            if self.arrival_jitter is not None:
+                late = self.arrival_jitter.delay_for(call.raw_method.lower())
+                if late:
+                    await asyncio.sleep(late)  # simulated late arrival, before anything counts it
+                    call.time = self.clock()
             result = await self._execute(request.match_info["token"], call)
         except ApiError as error:
             return error.status, error.to_json()
@@ -174,6 +194,10 @@ class FakeBotApi:
         injected = self.errors.take(method, call.chat_id)
         if injected is not None:
             raise injected
+        if self.random_errors is not None:
+            chance = self.random_errors.take(method)
+            if chance is not None:
+                raise chance
         limited_chat = self._flood_check(method, call.chat_id)
         result = await self.methods.call(method, call.params, call.files)
         if limited_chat is not None and self.rate_limiter is not None:
@@ -259,12 +283,42 @@ class FakeBotApi:
     def clear_injected_errors(self) -> None:
         self.errors.clear()
 
-    def set_latency(self, seconds: float, methods: list[str] | None = None) -> None:
+    def inject_random_errors(
+        self,
+        probability: float,
+        status: int = 429,
+        retry_after: int | None = 1,
+        methods: list[str] | None = None,
+        seed: int | None = 0,
+    ) -> RandomErrors:
+        """Make each send (or each call of ``methods``) fail with ``probability``, e.g.
+        ``inject_random_errors(0.002)`` for occasional 429s with ``retry_after`` 1. The same
+        seed gives the same sequence of failures for the same sequence of calls;
+        ``probability=0`` turns it off. ``api.random_errors.given`` counts them."""
+        names = SEND_METHODS if methods is None else frozenset(m.lower() for m in methods)
+        self.random_errors = RandomErrors(probability, status, retry_after, names, seed) if probability else None
+        return self.random_errors
+
+    def set_arrival_jitter(self, max_seconds: float, methods: list[str] | None = None, seed: int | None = 0) -> None:
+        """Let requests (sends, or ``methods``) arrive late by a random 0..max_seconds before
+        anything happens (0 turns it off): client-side pacing alone then meets the flood limits."""
+        names = SEND_METHODS if methods is None else frozenset(m.lower() for m in methods)
+        self.arrival_jitter = ArrivalJitter(max_seconds, names, seed) if max_seconds else None
+
+    def count(self, method: str, status: int | None = 200) -> int:
+        """How many calls of ``method`` were answered with ``status`` (O(1), unlike calls())."""
+        canonical = self.methods.canonical_name(method.lower()) or method
+        return self.counts[canonical, status]
+
+    def set_latency(
+        self, seconds: float, methods: list[str] | None = None, chat_id: int | str | None = None
+    ) -> None:
         """Delay responses by ``seconds`` (0 disables). The call still takes effect first.
 
-        ``methods=None`` delays every method except getUpdates.
+        ``methods=None`` delays every method except getUpdates; ``chat_id`` only calls for
+        that chat (e.g. a timeout for one recipient while the others are answered at once).
         """
-        self.latency.set(seconds, methods)
+        self.latency.set(seconds, methods, chat_id)
 
     def enforce_rate_limits(
         self,

@@ -1,0 +1,313 @@
+"""The owner's campaigns: ``/broadcast <segment>`` and ``/planen <when> <segment>`` (then the text
+or a photo with caption, a preview for one sample customer, and the confirm button),
+``/kampagnen`` (planned, running and finished campaigns with their figures) and
+``/abbrechen <id>``.
+
+Drafts are written in the owner's private chat (the text is the owner's next message there);
+the list and cancelling also work in the staff group. The rules live in domain.campaigns.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+
+from babel.dates import get_day_names
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot import formatting
+from bot.chat import Visitor, send_html
+from bot.owner import Owner, admin_only, arguments, close_preview, owner_of, say
+from bot.services import Services, services
+from bot.texts import Html, Voice
+from domain import campaigns, segments, when
+from domain.outbox import date_param
+
+log = logging.getLogger(__name__)
+
+TEXT_STEP = campaigns.TEXT_STEP
+BUTTON_PATTERN = r"^camp:(ok|no):[0-9]{1,10}:[0-9a-f]{12}$"
+_ID = re.compile(r"^#?(\d{1,9})$")
+SAMPLE_CODE = "K7QX-2M9P"  # the preview shows how a coupon code looks; each recipient gets their own
+
+
+# --- /broadcast and /planen ----------------------------------------------------------------------
+
+async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/broadcast <segment>: a campaign sent as soon as it is confirmed."""
+    await _start(update, context, planned=False)
+
+
+async def plan_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/planen <when> <segment>: a campaign at a time, or recurring ("jeden Montag 9:00")."""
+    await _start(update, context, planned=True)
+
+
+async def _start(update: Update, context: ContextTypes.DEFAULT_TYPE, planned: bool) -> None:
+    if not await admin_only(update, context):
+        return
+    s = services(context)
+    owner = await owner_of(update, context)
+    usage = "campaigns.usage_plan" if planned else "campaigns.usage_broadcast"
+    if update.effective_chat.type != "private":
+        await say(context, owner, "campaigns.private_only")
+        return
+    typed = " ".join(arguments(update).split())
+    if not typed:
+        await say(context, owner, usage)
+        await say(context, owner, "segments.help")
+        return
+    schedule = None
+    if planned:
+        try:
+            schedule, typed = when.split(typed, s.now(), s.config.shop.timezone)
+        except when.WhenError as error:
+            log.info("campaign time refused", extra={"reason": error.reason})
+            await say(context, owner, f"campaigns.when_errors.{error.reason}", value=error.value)
+            await say(context, owner, usage)
+            return
+    segment = await _segment(context, owner, typed, usage)
+    if segment is None:
+        return
+    summary, count = await _summary(s, owner.voice, segment)
+    if not count.reachable:
+        await send_html(context.bot, owner.chat_id, summary)
+        await say(context, owner, "campaigns.nobody")
+        return
+    await s.db(campaigns.start, owner.customer_id, update.effective_user.id, segment, schedule, s.now())
+    await send_html(context.bot, owner.chat_id, summary)
+    await say(context, owner, "campaigns.ask_text", when=Html(_when_text(s, owner.voice, schedule)))
+
+
+async def _segment(context: ContextTypes.DEFAULT_TYPE, owner: Owner, typed: str, usage: str) -> segments.Segment | None:
+    s = services(context)
+    try:
+        return segments.parse(typed, s.campaign_rules.segments)
+    except segments.SegmentError as error:
+        log.info("segment refused", extra={"reason": error.reason})
+        await say(context, owner, f"segments.errors.{error.reason}", value=error.value)
+        await say(context, owner, usage)
+        await say(context, owner, "segments.help")
+        return None
+
+
+def _when_text(s: Services, voice: Voice, schedule: when.Schedule | None) -> str:
+    if schedule is None:
+        return s.texts.render("campaigns.when_now", voice)
+    if schedule.recurrence:
+        return recurrence_text(s, voice, schedule.recurrence)
+    return s.texts.render("campaigns.when_at", voice, moment={"moment": schedule.first_run.isoformat()})
+
+
+def recurrence_text(s: Services, voice: Voice, rule: str) -> str:
+    """"jeden Montag um 09:00" / "täglich um 10:00" from "weekly:0:09:00" / "daily:10:00"."""
+    kind, _, rest = rule.partition(":")
+    if kind == "daily":
+        return s.texts.render("campaigns.when_daily", voice, time=rest)
+    weekday, _, clock = rest.partition(":")
+    name = get_day_names("wide", locale=formatting.LOCALES.get(voice.language, "de_DE"))[int(weekday)]
+    return s.texts.render("campaigns.when_weekly", voice, weekday=name, time=clock)
+
+
+async def segment_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/segment <segment>: how many customers it has, how many can be reached, three names."""
+    if not await admin_only(update, context):
+        return
+    s = services(context)
+    owner = await owner_of(update, context)
+    typed = " ".join(arguments(update).split())
+    if not typed:
+        await say(context, owner, "segments.help")
+        return
+    segment = await _segment(context, owner, typed, "campaigns.usage_segment")
+    if segment is not None:
+        summary, _ = await _summary(s, owner.voice, segment)
+        await send_html(context.bot, owner.chat_id, summary)
+
+
+async def _summary(s: Services, voice: Voice, segment: segments.Segment) -> tuple[str, segments.SegmentCount]:
+    """"N customers, M of them reachable: Anna M., Ben K., Carla S." and the count."""
+    rules = s.campaign_rules.segments
+    count = await s.db(segments.count, segment, rules, s.now())
+    names = await s.db(segments.sample_names, segment, rules, s.now())
+    key = "segments.summary" if count.reachable else "segments.summary_nobody_reachable"
+    text = s.texts.render(key, voice, matching=count.matching, reachable=count.reachable, names=", ".join(names))
+    return text, count
+
+
+# --- the text, the preview and the confirm button -----------------------------------------------
+
+async def take_message(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
+                       text: str | None, photo: str | None = None) -> bool:
+    """The owner's message after /broadcast or /planen; False when no draft waits for one."""
+    s = services(context)
+    draft = await s.db(campaigns.waiting_draft, visitor.customer_id, s.now())
+    if draft is None or not await admin_only(update, context):
+        return False
+    owner = Owner(visitor.customer_id, visitor.chat_id, visitor.voice)
+    try:
+        message = campaigns.read_message(text, has_photo=photo is not None)
+    except campaigns.CampaignError as error:
+        log.info("campaign text refused", extra={"reason": error.reason})
+        await say(context, owner, f"campaigns.errors.{error.reason}", value=error.value,
+                  max=campaigns.MAX_CAPTION if photo else campaigns.MAX_TEXT,
+                  placeholders=", ".join("{" + name + "}" for name in campaigns.PLACEHOLDERS))
+        return True
+    campaign = await s.db(campaigns.set_message, draft.id, message, photo)
+    await _preview(context, owner, campaign)
+    return True
+
+
+async def _preview(context: ContextTypes.DEFAULT_TYPE, owner: Owner, campaign) -> None:
+    """The message as one sample recipient will read it, then the count and the buttons."""
+    s = services(context)
+    rules = s.campaign_rules
+    segment = segments.parse(campaign.segment, rules.segments)
+    found = await s.db(segments.recipients, segment, rules.segments, s.now())
+    sample_id = found[0][0] if found else None
+    body, name = await s.db(_sample_text, campaign, sample_id, rules, owner.voice.language, s.now())
+    spec_key = campaigns.TEMPLATE_WITH_COUPON if campaign.coupon_offer else campaigns.TEMPLATE
+    params = {"body": body}
+    if campaign.coupon_offer:
+        params |= {"offer": campaign.coupon_offer, "code": SAMPLE_CODE,
+                   "valid_until": date_param(s.local(s.now()).date())}
+    text = s.texts.render(spec_key, owner.voice, **params)
+    await say(context, owner, "campaigns.preview_title", name=name or "–")
+    if campaign.photo:
+        await context.bot.send_photo(owner.chat_id, campaign.photo, caption=text or None, parse_mode=ParseMode.HTML)
+    else:
+        await send_html(context.bot, owner.chat_id, text)
+    confirm_key = "campaigns.confirm_planned" if campaign.next_run_at else "campaigns.confirm_now"
+    schedule = when.Schedule(campaign.next_run_at, campaign.recurrence) if campaign.next_run_at else None
+    await say(context, owner, confirm_key, _confirm_keyboard(s, owner.voice, campaign), count=len(found),
+              segment=campaign.segment, when=Html(_when_text(s, owner.voice, schedule)),
+              coupon=Html(s.texts.render("campaigns.coupon_note", owner.voice, offer=campaign.coupon_offer,
+                                         days=campaign.coupon_valid_days) if campaign.coupon_offer else ""))
+
+
+def _sample_text(session, campaign, customer_id: int | None, rules: campaigns.Rules, language: str,
+                 now: datetime) -> tuple[str, str | None]:
+    if customer_id is None:
+        return campaigns.fill(campaign.text or "", {}), None
+    values = campaigns.facts(session, customer_id, rules, language, now)
+    if campaign.coupon_offer:
+        values |= {"gutschein": SAMPLE_CODE, "gueltig_bis": "…"}
+    return campaigns.fill(campaign.text or "", values), values["vorname"]
+
+
+def _confirm_keyboard(s: Services, voice: Voice, campaign) -> InlineKeyboardMarkup:
+    ok_label = "campaigns.plan_button" if campaign.next_run_at else "campaigns.send_button"
+    suffix = f"{campaign.id}:{campaign.nonce}"
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(s.texts.plain(ok_label, voice), callback_data=f"camp:ok:{suffix}"),
+        InlineKeyboardButton(s.texts.plain("campaigns.discard_button", voice), callback_data=f"camp:no:{suffix}"),
+    ]])
+
+
+async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Senden / Planen / Verwerfen under a preview: only the owner who wrote it, only once."""
+    if not await admin_only(update, context):
+        return
+    s = services(context)
+    query = update.callback_query
+    owner = await owner_of(update, context)
+    _, action, campaign_id, nonce = query.data.split(":")
+    user_id = update.effective_user.id
+    if action == "no":
+        done = await s.db(campaigns.discard, int(campaign_id), nonce, user_id, owner.customer_id, s.now())
+        outcome = s.texts.render("campaigns.discarded", owner.voice) if done else None
+    else:
+        confirmed = await s.db(campaigns.confirm, int(campaign_id), nonce, user_id, owner.customer_id,
+                               s.campaign_rules, s.now())
+        outcome = None if confirmed is None else _confirmed_text(s, owner.voice, confirmed)
+        if confirmed is not None:
+            s.outbox_changed()
+            log.info("campaign confirmed", extra={"campaign": confirmed.campaign.id, "queued": confirmed.queued})
+    if outcome is None:  # a second press, an old preview or forged data
+        await query.answer(s.texts.plain("errors.done_button", owner.voice))
+        return
+    await query.answer()
+    await close_preview(update, outcome)
+
+
+def _confirmed_text(s: Services, voice: Voice, confirmed: campaigns.Confirmed) -> str:
+    campaign = confirmed.campaign
+    if confirmed.queued is not None:
+        return s.texts.render("campaigns.queued", voice, id=campaign.id, count=confirmed.queued)
+    schedule = when.Schedule(campaign.next_run_at, campaign.recurrence)
+    return s.texts.render("campaigns.planned", voice, id=campaign.id, when=Html(_when_text(s, voice, schedule)))
+
+
+# --- /kampagnen and /abbrechen ---------------------------------------------------------------------
+
+async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/kampagnen: planned, running and finished campaigns, newest first, with their figures."""
+    if not await admin_only(update, context):
+        return
+    s = services(context)
+    owner = await owner_of(update, context)
+    summaries = await s.db(campaigns.overview)
+    if not summaries:
+        await say(context, owner, "campaigns.none_yet")
+        return
+    blocks = [s.texts.render("campaigns.list_title", owner.voice)]
+    blocks += [_summary_block(s, owner.voice, summary) for summary in summaries]
+    await send_html(context.bot, owner.chat_id, "\n\n".join(blocks))
+
+
+def _summary_block(s: Services, voice: Voice, summary: campaigns.Summary) -> str:
+    campaign, figures = summary.campaign, summary.figures
+    state = _state_text(s, voice, campaign, figures)
+    first_line = (campaign.text or "").strip().splitlines()[0] if (campaign.text or "").strip() else "📷"
+    lines = [s.texts.render("campaigns.list_head", voice, id=campaign.id, state=Html(state),
+                            segment=campaign.segment, text=formatting_short(first_line))]
+    lines.append(s.texts.render("campaigns.list_counts", voice, sent=figures.sent, queued=figures.queued,
+                                failed=figures.failed, unreachable=figures.unreachable))
+    if figures.skipped:
+        reasons = ", ".join(s.texts.render("campaigns.skip_reason", voice, count=count,
+                                           reason=s.texts.plain(f"campaigns.skip_reasons.{reason}", voice))
+                            for reason, count in figures.skipped.most_common())
+        lines.append(s.texts.render("campaigns.list_skipped", voice, count=sum(figures.skipped.values()),
+                                    reasons=Html(reasons)))
+    if figures.coupons:
+        rate = figures.redemption_rate
+        lines.append(s.texts.render("campaigns.list_coupons", voice, redeemed=figures.redeemed, sent=figures.sent,
+                                    rate=formatting.number(round(100 * rate), voice.language) if rate is not None else "0"))
+    return "\n".join(lines)
+
+
+def formatting_short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def _state_text(s: Services, voice: Voice, campaign, figures: campaigns.Figures) -> str:
+    if campaign.status == campaigns.CANCELLED:
+        return s.texts.render("campaigns.state_cancelled", voice)
+    if campaign.status == campaigns.PLANNED:
+        schedule = when.Schedule(campaign.next_run_at, campaign.recurrence)
+        return s.texts.render("campaigns.state_planned", voice, when=Html(_when_text(s, voice, schedule)))
+    if figures.queued:
+        return s.texts.render("campaigns.state_running", voice)
+    return s.texts.render("campaigns.state_done", voice)
+
+
+async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/abbrechen <id>: no more runs; messages not yet sent stay unsent."""
+    if not await admin_only(update, context):
+        return
+    s = services(context)
+    owner = await owner_of(update, context)
+    match = _ID.match(arguments(update).strip())
+    if match is None:
+        await say(context, owner, "campaigns.usage_cancel")
+        return
+    try:
+        cancelled = await s.db(campaigns.cancel, int(match.group(1)), s.now())
+    except campaigns.CampaignError as error:
+        await say(context, owner, f"campaigns.cancel_errors.{error.reason}", id=match.group(1))
+        return
+    log.info("campaign cancelled", extra={"campaign": cancelled.campaign.id, "stopped": cancelled.stopped})
+    await say(context, owner, "campaigns.cancelled", id=cancelled.campaign.id, count=cancelled.stopped)

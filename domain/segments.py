@@ -1,0 +1,548 @@
+"""Customer segments: the small German language the owner uses to say who gets a message
+(``/broadcast stamm ohne vip``), and its SQL.
+
+Terms (case-insensitive; ä/ae, ö/oe, ü/ue and ß/ss are the same):
+
+``alle``                every customer
+``neu``                 exactly one purchase
+``stamm``               at least ``regular_min_purchases`` purchases, the last one within
+                        ``regular_recent_days`` days
+``inaktiv:<Tage>``      no purchase in the last N days (1..3650); customers who never bought
+                        count once they registered more than N days ago
+``vip``                 the A-customers of an ABC analysis: those with the highest revenue who
+                        together bring ``vip_revenue_share`` of all revenue
+``stufe:<Name>``        in that loyalty tier now (config loyalty.tiers)
+``geburtstag``          birthday in the current month (the shop's time zone)
+``kategorie:<Name>``    bought from that category at least once (reversed purchases do not
+                        count); a name with spaces in quotes: ``kategorie:"Kaffee to go"``
+``nps:<Gruppe>``        by the score of the latest answered survey: promoter (9-10), passiv (7-8),
+                        detraktor (0-6)
+
+Terms separated by spaces or ``und`` must all match; alternatives are separated by ``,`` or
+``oder`` (``und`` binds tighter: ``stamm ohne vip oder neu`` is (stamm and not vip) or neu). A
+term prefixed by ``-``, ``!``, ``ohne``, ``nicht`` or ``außer`` is excluded.
+
+Purchase figures come from the customer row (``purchase_count``, ``revenue_cents``,
+``last_purchase_at``; kept by ``domain.purchases.refresh_stats``), so most terms read one row
+per customer. Everything runs as SQL in the database; the only values read into Python first
+are the VIP revenue threshold and the spellings of a category (a handful of strings).
+
+"Reachable" customers are those a campaign can write to: a Telegram account that is not marked
+unreachable, and marketing consent.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, exists, false, func, or_, select, text, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import FromClause, Select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from domain.config import LoyaltySection, ShopConfig
+from domain.loyalty import window_start
+from domain.topics import fold
+from storage.models import Customer, PointsEntry, Purchase, Survey, TelegramAccount
+
+MAX_CHARS = 300  # Campaign.segment keeps what the owner typed
+MAX_TERMS = 20
+MAX_DAYS = 3650
+
+ALL, NEW, REGULAR, INACTIVE, VIP, TIER, BIRTHDAY, CATEGORY, NPS = (
+    "alle", "neu", "stamm", "inaktiv", "vip", "stufe", "geburtstag", "kategorie", "nps")
+
+# What people type (folded) -> the term. Plurals and the obvious long forms are accepted too.
+_KEYWORDS = {
+    "alle": ALL, "jeder": ALL, "everyone": ALL,
+    "neu": NEW, "neukunde": NEW, "neukunden": NEW,
+    "stamm": REGULAR, "stammkunde": REGULAR, "stammkunden": REGULAR, "stammgast": REGULAR, "stammgaste": REGULAR,
+    "inaktiv": INACTIVE, "inaktive": INACTIVE,
+    "vip": VIP, "vips": VIP,
+    "stufe": TIER,
+    "geburtstag": BIRTHDAY, "geburtstage": BIRTHDAY, "geburtstagskinder": BIRTHDAY,
+    "kategorie": CATEGORY, "warengruppe": CATEGORY,
+    "nps": NPS,
+}
+_WITH_VALUE = {INACTIVE, TIER, CATEGORY, NPS}
+_MISSING_REASON = {INACTIVE: "days_missing", TIER: "tier_missing", CATEGORY: "category_missing",
+                   NPS: "nps_group_missing"}
+
+PROMOTER, PASSIVE, DETRACTOR = "promoter", "passiv", "detraktor"
+NPS_GROUPS = {PROMOTER: (9, 10), PASSIVE: (7, 8), DETRACTOR: (0, 6)}
+_NPS_ALIASES = {
+    "promoter": PROMOTER, "promoters": PROMOTER, "promotor": PROMOTER, "promotoren": PROMOTER, "fans": PROMOTER,
+    "passiv": PASSIVE, "passive": PASSIVE, "passiver": PASSIVE,
+    "detraktor": DETRACTOR, "detraktoren": DETRACTOR, "kritiker": DETRACTOR, "detractor": DETRACTOR,
+    "detractors": DETRACTOR,
+}
+
+_AND_WORDS = {"und", "&", "+"}
+_OR_WORDS = {"oder"}
+_NOT_WORDS = {"ohne", "nicht", "ausser", "-", "!"}
+# A token: runs of ordinary characters and quoted parts ("Kaffee to go", „Kaffee to go“), or a comma.
+_TOKEN = re.compile(r'\s*(?:(?P<comma>,)|(?P<term>(?:[^\s,"„“”]|"[^"]*"|[„“”][^"„“”]*[“”"])+))')
+_DAYS = re.compile(r"^(\d+)\s*(?:tage|tagen|tag|t|d)?$", re.ASCII)
+
+
+class SegmentError(ValueError):
+    """What the owner typed is not a segment. ``reason`` names the text
+    (``segments.errors.<reason>``); ``params`` fills it."""
+
+    def __init__(self, reason: str, value: str = "", choices: tuple[str, ...] = ()):
+        super().__init__(f"{reason}: {value!r}")
+        self.reason = reason  # empty | unknown_term | term_missing | days_missing | days_invalid | tier_missing
+        #                       unknown_tier | nps_group_missing | unknown_nps_group | category_missing | too_long
+        self.value = value
+        self.choices = choices
+
+    @property
+    def params(self) -> dict[str, str | int]:
+        return {"value": self.value, "choices": ", ".join(self.choices), "max_chars": MAX_CHARS,
+                "max_terms": MAX_TERMS, "max_days": MAX_DAYS}
+
+
+@dataclass(frozen=True)
+class Rules:
+    regular_min_purchases: int = 4
+    regular_recent_days: int = 60
+    vip_revenue_share: Decimal = Decimal("0.8")
+    loyalty: LoyaltySection = field(default_factory=LoyaltySection)
+    timezone: str = "Europe/Berlin"
+
+
+def rules_from(config: ShopConfig) -> Rules:
+    section = config.segments
+    return Rules(regular_min_purchases=section.regular_min_purchases,
+                 regular_recent_days=section.regular_recent_days,
+                 vip_revenue_share=Decimal(str(section.vip_revenue_share)),
+                 loyalty=config.loyalty, timezone=config.shop.timezone)
+
+
+def help_params(rules: Rules) -> dict[str, int | Decimal | str]:
+    """The values the help text (``segments.help``) shows: the shop's own rules and tiers."""
+    share = rules.vip_revenue_share * 100
+    return {"min_purchases": rules.regular_min_purchases, "recent_days": rules.regular_recent_days,
+            "vip_share": int(share) if share == int(share) else share.normalize(),
+            "tiers": ", ".join(f"stufe:{_quoted(tier.name.lower())}" for tier in rules.loyalty.tiers)}
+
+
+@dataclass(frozen=True)
+class Term:
+    kind: str
+    value: str | int | None = None  # days (inaktiv), the tier's name (stufe), the category, the NPS group
+
+    @property
+    def text(self) -> str:
+        if self.value is None:
+            return self.kind
+        value = str(self.value)
+        return f"{self.kind}:{_quoted(value.lower() if self.kind in (TIER, CATEGORY) else value)}"
+
+
+@dataclass(frozen=True)
+class Literal:
+    term: Term
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A parsed segment: alternatives (``clauses``), each a conjunction of terms."""
+
+    text: str  # the canonical form, e.g. "stamm ohne vip"; parse(text) gives this segment again
+    clauses: tuple[tuple[Literal, ...], ...]
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(literal.term.kind for clause in self.clauses for literal in clause)
+
+
+def _quoted(value: str) -> str:
+    if re.search(r'[\s,:"„“”]', value) or fold(value) in _AND_WORDS | _OR_WORDS | _NOT_WORDS:
+        return f"„{value}“" if '"' in value else f'"{value}"'
+    return value
+
+
+def _unquoted(value: str) -> str:
+    return " ".join(re.sub(r'"([^"]*)"|[„“”]([^"„“”]*)[“”"]', lambda m: m.group(1) or m.group(2) or "",
+                           value).split())
+
+
+def _tokens(text: str, closed: bool = False) -> list[str]:
+    tokens, position = [], 0
+    text = text.rstrip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:  # a quote left open: close it at the end
+            if not closed:
+                return _tokens(text + ("“" if "„" in text[position:] else '"'), closed=True)
+            raise SegmentError("unknown_term", text[position:].strip()[:60])
+        tokens.append(match.group("comma") or match.group("term"))
+        position = match.end()
+    return tokens
+
+
+def parse(text: str, rules: Rules) -> Segment:
+    """The segment the owner typed, or ``SegmentError`` with the reason for the answer."""
+    original = " ".join((text or "").split())
+    if not original:
+        raise SegmentError("empty")
+    if len(original) > MAX_CHARS:
+        raise SegmentError("too_long", str(len(original)))
+    # "inaktiv: 90" and "stufe : gold" are "inaktiv:90" and "stufe:gold"
+    normalized = re.sub(r"\s*:\s*", ":", original)
+    normalized = re.sub(r"(?i)(:\d+)\s+(tage|tagen|tag|t|d)(?=[\s,]|$)", r"\1\2", normalized)  # "inaktiv:90 Tage"
+    clauses: list[list[Literal]] = [[]]
+    negate: str | None = None
+    separator = ""
+    literals = 0
+    for token in _tokens(normalized):
+        word = fold(token)
+        if token == "," or word in _OR_WORDS:
+            if negate is not None or not clauses[-1]:
+                raise SegmentError("term_missing", negate or token)
+            clauses.append([])
+            separator = token
+            continue
+        if word in _AND_WORDS:
+            if negate is not None:
+                raise SegmentError("term_missing", negate)
+            continue
+        if word in _NOT_WORDS:
+            if negate is not None:
+                raise SegmentError("term_missing", negate)
+            negate = token
+            continue
+        negated = negate is not None
+        if token[0] in "-!":
+            if negated:
+                raise SegmentError("term_missing", negate)
+            negated, token = True, token[1:]
+        negate = None
+        literals += 1
+        if literals > MAX_TERMS:
+            raise SegmentError("too_long", str(len(original)))
+        clauses[-1].append(Literal(_term(token, rules), negated))
+    if negate is not None:
+        raise SegmentError("term_missing", negate)
+    if not clauses[-1]:
+        raise SegmentError("term_missing", separator) if separator else SegmentError("empty")
+    return _segment(clauses)
+
+
+def _term(token: str, rules: Rules) -> Term:
+    key, colon, raw_value = token.partition(":")
+    kind = _KEYWORDS.get(fold(key))
+    shown = (_unquoted(token) or token)[:60]
+    if kind is None:
+        raise SegmentError("unknown_term", shown)
+    value = _unquoted(raw_value)
+    if kind not in _WITH_VALUE:
+        if colon:
+            raise SegmentError("unknown_term", shown)
+        return Term(kind)
+    if not value:
+        raise SegmentError(_MISSING_REASON[kind], key, _choices(kind, rules))
+    if kind == INACTIVE:
+        match = _DAYS.match(fold(value))
+        if match is None or not 1 <= int(match.group(1)) <= MAX_DAYS:
+            raise SegmentError("days_invalid", value[:60])
+        return Term(INACTIVE, int(match.group(1)))
+    if kind == TIER:
+        for tier in rules.loyalty.tiers:
+            if _same(tier.name, value):
+                return Term(TIER, tier.name)
+        raise SegmentError("unknown_tier", value[:60], _choices(TIER, rules))
+    if kind == NPS:
+        group = _NPS_ALIASES.get(fold(value))
+        if group is None:
+            raise SegmentError("unknown_nps_group", value[:60], _choices(NPS, rules))
+        return Term(NPS, group)
+    return Term(CATEGORY, value.lower())  # matched in any case and spelling; see category_spellings
+
+
+def _choices(kind: str, rules: Rules) -> tuple[str, ...]:
+    if kind == TIER:
+        return tuple(f"stufe:{_quoted(tier.name.lower())}" for tier in rules.loyalty.tiers)
+    if kind == NPS:
+        return tuple(f"nps:{group}" for group in NPS_GROUPS)
+    return ()
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(fold(a).split()) == " ".join(fold(b).split())
+
+
+def _segment(clauses: list[list[Literal]]) -> Segment:
+    """Duplicates dropped, ``alle`` dropped next to other terms, included terms before excluded
+    ones: the canonical form names each segment one way."""
+    result: list[tuple[Literal, ...]] = []
+    for clause in clauses:
+        unique = list(dict.fromkeys(clause))
+        positive = [lit for lit in unique if not lit.negated and lit.term.kind != ALL]
+        negative = [lit for lit in unique if lit.negated]
+        ordered = tuple(positive or [Literal(Term(ALL))]) + tuple(negative)  # "ohne vip" is "alle ohne vip"
+        if ordered not in result:
+            result.append(ordered)
+    text = " oder ".join(" ".join(("ohne " if lit.negated else "") + lit.term.text for lit in clause)
+                         for clause in result)
+    return Segment(text=text, clauses=tuple(result))
+
+
+# --- SQL --------------------------------------------------------------------------------------
+
+_customer = Customer.__table__.c
+_account = TelegramAccount.__table__.c
+_purchase = Purchase.__table__.c
+_points = PointsEntry.__table__.c
+_survey = Survey.__table__.c
+
+
+@dataclass(frozen=True)
+class SegmentCount:
+    matching: int
+    reachable: int  # a Telegram account that is not unreachable, and marketing consent
+
+
+class _Scanned(ColumnElement):
+    """A customer column compared as it is, except on SQLite, where it is written ``+column``.
+    The unary plus changes nothing but keeps SQLite's planner (which has no statistics) from
+    reading a large part of the table through an index, one random lookup per row: for the
+    terms most customers of a shop match, reading the table once is several times faster."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column):
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_Scanned)
+def _compile_scanned(element, compiler, **kw):
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_Scanned, "sqlite")
+def _compile_scanned_sqlite(element, compiler, **kw):
+    return "+" + compiler.process(element.column, **kw)
+
+
+def _reachable_account():
+    return and_(_account.customer_id == _customer.id, _account.unreachable_since.is_(None))
+
+
+@dataclass(frozen=True)
+class _Set:
+    """Customers found in another table (a query of distinct customer ids); the term means
+    those customers, or with ``inside=False`` all the others."""
+
+    ids: Select
+    inside: bool = True
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A segment in SQL: the customer table (joined with the sets its terms need) and the
+    condition on it."""
+
+    source: FromClause
+    where: ColumnElement[bool]
+
+
+def segment_filter(session, segment: Segment, rules: Rules, now: datetime) -> Filter:
+    """The segment as SQL (reads the VIP threshold and the category spellings it needs first).
+
+    Terms on the customer row are conditions. Terms from other tables (tier, category, NPS)
+    are sets of customer ids: on SQLite ``id IN (...)``, which it builds once and probes per
+    customer; on PostgreSQL a join, hashed once. (PostgreSQL runs an ``IN (...)`` that sits
+    under OR or NOT as a subplan that, when its result outgrows ``work_mem``, is searched
+    anew for every customer: minutes at a million customers.)"""
+    joined = session.get_bind().dialect.name != "sqlite"
+    source: FromClause = Customer.__table__
+    resolved: dict[Term, ColumnElement[bool]] = {}
+    for clause in segment.clauses:
+        for literal in clause:
+            if literal.term in resolved:
+                continue
+            found = _term_filter(session, literal.term, rules, now)
+            if isinstance(found, _Set):
+                if joined:
+                    ids = found.ids.subquery(f"segment_set_{len(resolved)}")
+                    source = source.outerjoin(ids, ids.c.customer_id == _customer.id)
+                    member = ids.c.customer_id.is_not(None)
+                else:
+                    member = _customer.id.in_(found.ids)
+                found = member if found.inside else ~member
+            resolved[literal.term] = found
+    where = or_(*(and_(*(~resolved[lit.term] if lit.negated else resolved[lit.term] for lit in clause))
+                  for clause in segment.clauses))
+    return Filter(source, where)
+
+
+def ids_query(session, segment: Segment, rules: Rules, now: datetime) -> Select:
+    """The ids of the segment's customers, by id (for checks and reports; campaigns use
+    ``recipients``)."""
+    found = segment_filter(session, segment, rules, now)
+    return select(_customer.id).select_from(found.source).where(found.where).order_by(_customer.id)
+
+
+def _term_filter(session, term: Term, rules: Rules, now: datetime) -> ColumnElement[bool] | _Set:
+    """A condition that is never NULL (so that its negation means "all the others"), or a set."""
+    c = _customer
+    if term.kind == ALL:
+        return true()
+    if term.kind == NEW:
+        return c.purchase_count == 1
+    if term.kind == REGULAR:
+        last = _Scanned(c.last_purchase_at)
+        return and_(c.purchase_count >= rules.regular_min_purchases, last.is_not(None),
+                    last >= now - timedelta(days=rules.regular_recent_days))
+    if term.kind == INACTIVE:
+        # the last purchase, or the registration for those who never bought; most customers of
+        # a shop match, so this reads the table rather than index ranges
+        return func.coalesce(c.last_purchase_at, c.created_at) < now - timedelta(days=int(term.value))
+    if term.kind == VIP:
+        threshold = vip_threshold(session, rules)
+        return false() if threshold is None else _Scanned(c.revenue_cents) >= threshold
+    if term.kind == BIRTHDAY:
+        month = now.astimezone(ZoneInfo(rules.timezone)).month
+        return and_(c.birthday_month.is_not(None), c.birthday_month == month)
+    if term.kind == TIER:
+        return _tier_set(term.value, rules, now)
+    if term.kind == CATEGORY:
+        spellings = category_spellings(session, str(term.value))
+        if not spellings:
+            return false()
+        return _Set(select(_purchase.customer_id).distinct()
+                    .where(_purchase.category.in_(spellings), _purchase.reversed_at.is_(None)))
+    if term.kind == NPS:
+        low, high = NPS_GROUPS[term.value]
+        later = Survey.__table__.alias("later_survey")
+        newer = exists().where(later.c.customer_id == _survey.customer_id, later.c.score.is_not(None),
+                               or_(later.c.answered_at > _survey.answered_at,
+                                   and_(later.c.answered_at == _survey.answered_at, later.c.id > _survey.id)))
+        # one row per customer: their latest answer (by time, then id)
+        return _Set(select(_survey.customer_id).where(_survey.score.between(low, high),
+                                                      _survey.answered_at.is_not(None), ~newer))
+    raise ValueError(f"unknown term {term!r}")
+
+
+def _tier_set(name: str, rules: Rules, now: datetime) -> ColumnElement[bool] | _Set:
+    """Points with ``tier_at`` in the window decide the tier (as ``ledger.tier_status``): the
+    highest tier whose threshold they reach; below the second threshold (also below 0 or
+    without any points) it is the first tier."""
+    tiers = rules.loyalty.tiers
+    index = next(i for i, tier in enumerate(tiers) if tier.name == name)
+    earned = func.sum(_points.amount)
+
+    def customers_earning(*having) -> Select:
+        return (select(_points.customer_id).where(_points.tier_at >= window_start(now, rules.loyalty))
+                .group_by(_points.customer_id).having(and_(*having)))
+
+    if index == 0:
+        return true() if len(tiers) == 1 else _Set(customers_earning(earned >= tiers[1].threshold), inside=False)
+    bounds = [earned >= tiers[index].threshold]
+    if index + 1 < len(tiers):
+        bounds.append(earned < tiers[index + 1].threshold)
+    return _Set(customers_earning(*bounds))
+
+
+def vip_threshold(session, rules: Rules) -> int | None:
+    """The revenue (cents) from which a customer is an A-customer, None when nobody bought.
+
+    Customers sorted by revenue, highest first, are A-customers while the revenue of everyone
+    before them is still below ``vip_revenue_share`` of the total. Customers with the same
+    revenue are treated alike: a customer is in when the revenue of those with *more*
+    revenue is below the share.
+    """
+    c = _customer
+    total = session.execute(select(func.sum(c.revenue_cents)).where(c.revenue_cents > 0)).scalar()
+    if not total:
+        return None
+    target = math.ceil(Decimal(total) * rules.vip_revenue_share)  # before < share x total <=> before < target
+    groups = (select(c.revenue_cents.label("revenue"), func.sum(c.revenue_cents).label("group_sum"))
+              .where(c.revenue_cents > 0).group_by(c.revenue_cents).subquery())
+    ranked = select(groups.c.revenue, (func.sum(groups.c.group_sum).over(
+        order_by=groups.c.revenue.desc(), rows=(None, 0)) - groups.c.group_sum).label("before")).subquery()
+    return session.execute(select(func.min(ranked.c.revenue)).where(ranked.c.before < target)).scalar()
+
+
+_DISTINCT_CATEGORIES = text("""
+    WITH RECURSIVE categories(name) AS (
+        SELECT min(category) FROM purchase
+        UNION ALL
+        SELECT (SELECT min(p.category) FROM purchase p WHERE p.category > categories.name)
+        FROM categories WHERE categories.name IS NOT NULL
+    )
+    SELECT name FROM categories WHERE name IS NOT NULL
+""")
+
+
+def category_spellings(session, name: str) -> list[str]:
+    """The categories as stored that mean ``name`` (any case, umlauts or ae/oe/ue). Walks the
+    distinct categories through the index (one seek per category, not a scan of purchases)."""
+    return [stored for (stored,) in session.execute(_DISTINCT_CATEGORIES) if _same(stored, name)]
+
+
+def count_query(session, segment: Segment, rules: Rules, now: datetime) -> Select:
+    """The query behind ``count``: one row (matching, reachable).
+
+    PostgreSQL joins the reachable accounts (at most one per customer) and can hash them.
+    SQLite looks the account up per customer, so it does so only for those with consent
+    (a CASE inside a CASE is evaluated only when the outer one holds)."""
+    found = segment_filter(session, segment, rules, now)
+    if session.get_bind().dialect.name == "sqlite":
+        reachable = case((_customer.marketing_consent == true(),
+                          case((exists().where(_reachable_account()), 1))))
+        return select(func.count(), func.count(reachable)).select_from(found.source).where(found.where)
+    reachable = case((and_(_customer.marketing_consent == true(), _account.customer_id.is_not(None)), 1))
+    return (select(func.count(), func.count(reachable))
+            .select_from(found.source.outerjoin(TelegramAccount.__table__, _reachable_account()))
+            .where(found.where))
+
+
+def count(session, segment: Segment, rules: Rules, now: datetime) -> SegmentCount:
+    """How many customers the segment holds, and how many of them a campaign can reach."""
+    matching, reachable = session.execute(count_query(session, segment, rules, now)).one()
+    return SegmentCount(matching=int(matching), reachable=int(reachable))
+
+
+def display_name(first_name: str, last_name: str | None) -> str:
+    """"Anna M.": the first name and the initial of the last name."""
+    first = " ".join((first_name or "").split())
+    last = " ".join((last_name or "").split())
+    return f"{first} {last[0]}." if last else first
+
+
+def _reachable_query(session, segment: Segment, rules: Rules, now: datetime, *columns) -> Select:
+    found = segment_filter(session, segment, rules, now)
+    return (select(*columns)
+            .select_from(found.source.join(TelegramAccount.__table__, _reachable_account()))
+            .where(found.where, _customer.marketing_consent == true())
+            .order_by(_customer.id))
+
+
+def sample_names(session, segment: Segment, rules: Rules, now: datetime, limit: int = 3) -> list[str]:
+    """A few reachable customers of the segment (the first by id), as "Anna M."."""
+    rows = session.execute(_reachable_query(session, segment, rules, now, _customer.first_name,
+                                            _customer.last_name).limit(limit)).all()
+    return [display_name(first, last) for first, last in rows]
+
+
+def recipients(session, segment: Segment, rules: Rules, now: datetime, *, after_id: int = 0,
+               limit: int | None = None) -> list[tuple[int, int]]:
+    """(customer id, chat id) of the reachable customers of the segment, by customer id.
+    ``after_id`` and ``limit`` fetch it in pages (``after_id`` = the last id of the page before)."""
+    query = _reachable_query(session, segment, rules, now, _customer.id, _account.chat_id).where(
+        _customer.id > after_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [(customer_id, chat_id) for customer_id, chat_id in session.execute(query)]

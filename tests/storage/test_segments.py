@@ -1,0 +1,353 @@
+"""Segments on a real database (SQLite and PostgreSQL): every term, combinations, exclusions,
+who is reachable, sample names, and the purchase figures behind them after a reversal.
+
+The customers are made with the real use cases (registration, consent, bookings, /storno,
+surveys), so the figures kept on the customer row are the ones the bot keeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from domain import consent, customers, ledger, purchases, segments, surveys
+from domain.config import LoyaltySection, NpsSection, TierConfig
+from domain.customers import TelegramProfile
+from domain.segments import Rules, SegmentCount
+from storage.models import Customer, Survey
+
+NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
+DAY = timedelta(days=1)
+LOYALTY = LoyaltySection(
+    points_per_euro=Decimal(1), rounding="down", tier_window_months=12,
+    tiers=(TierConfig(name="Bronze", threshold=0),
+           TierConfig(name="Silber", threshold=250, multiplier=Decimal("1.25")),
+           TierConfig(name="Gold", threshold=600, multiplier=Decimal("1.5"))),
+    expiry_months=24, referral_bonus=0,
+)
+RULES = Rules(regular_min_purchases=4, regular_recent_days=60, vip_revenue_share=Decimal("0.8"),
+              loyalty=LOYALTY, timezone="Europe/Berlin")
+NPS = NpsSection(delay_days=3, send_hour=10, min_days_between=30)
+
+
+@dataclass
+class Shop:
+    store: object
+    ids: dict[str, int]
+
+    def names(self, ids) -> set[str]:
+        by_id = {v: k for k, v in self.ids.items()}
+        return {by_id[i] for i in ids}
+
+    def matching(self, text: str, now: datetime = NOW, rules: Rules = RULES) -> set[str]:
+        segment = segments.parse(text, rules)
+        with self.store.session() as session:
+            ids = session.execute(segments.ids_query(session, segment, rules, now)).scalars().all()
+        assert len(ids) == len(set(ids))  # joined sets never repeat a customer
+        return self.names(ids)
+
+
+def register(store, user_id: int, first: str, last: str | None, at: datetime, consent_granted: bool) -> int:
+    with store.session() as session:
+        customer_id = customers.register(session, TelegramProfile(user_id, user_id * 10, first, last), at).customer.id
+    with store.session() as session:
+        consent.record_marketing_consent(session, customer_id, consent_granted, "onboarding", at)
+    return customer_id
+
+
+def without_telegram(store, first: str, at: datetime) -> int:
+    """An imported customer (no Telegram account) who agreed to offers at the till."""
+    with store.session() as session:
+        customer = Customer(code=customers.unused_customer_code(session), first_name=first, created_at=at,
+                            last_seen_at=at, marketing_consent=True, consent_asked=True)
+        session.add(customer)
+        session.flush()
+        return customer.id
+
+
+def buy(store, customer_id: int, euros: str, at: datetime, category: str | None = None) -> int:
+    with store.session() as session:
+        booking = purchases.book_purchase(session, customer_id, Decimal(euros), LOYALTY, at,
+                                          key=f"test:{customer_id}:{at.isoformat()}:{euros}",
+                                          source=purchases.COUNTER, category=category, booked_by=1)
+        return booking.purchase.id
+
+
+def survey(store, customer_id: int, purchase_id: int, purchased_at: datetime, score: int) -> None:
+    """Asked after the purchase (the real scheduling), answered the day it was asked."""
+    with store.session() as session:
+        asked = surveys.schedule_after_purchase(session, customer_id, purchase_id, purchased_at, NPS,
+                                                "Europe/Berlin", purchased_at)
+        assert asked is not None
+        surveys.record_score(session, customer_id, asked.id, score, asked.due_at + timedelta(hours=1))
+
+
+def set_birthday(store, customer_id: int, day: int, month: int) -> None:
+    with store.session() as session:
+        customers.set_birthday(session, customer_id, day, month, None)
+
+
+def build_shop(store) -> Shop:
+    ids: dict[str, int] = {}
+    # anna: five coffees in the last 100 days -> stamm; birthday 1 December
+    ids["anna"] = register(store, 1, "Anna", "Müller", NOW - 400 * DAY, True)
+    for days in (100, 80, 60, 40, 10):
+        buy(store, ids["anna"], "30", NOW - days * DAY, "Kaffee")
+    set_birthday(store, ids["anna"], 1, 12)
+    # ben: one pastry five days ago -> neu; birthday in November
+    ids["ben"] = register(store, 2, "Ben", None, NOW - 100 * DAY, True)
+    buy(store, ids["ben"], "20", NOW - 5 * DAY, "Gebäck")
+    set_birthday(store, ids["ben"], 30, 11)
+    # clara: two big bean orders long ago -> inaktiv:90, vip, Gold; promoter first, detractor last
+    ids["clara"] = register(store, 3, "Clara", "Özdemir", NOW - 300 * DAY, True)
+    first = buy(store, ids["clara"], "400", NOW - 200 * DAY, "Bohnen")
+    survey(store, ids["clara"], first, NOW - 200 * DAY, 10)
+    second = buy(store, ids["clara"], "400", NOW - 150 * DAY, "bohnen")
+    survey(store, ids["clara"], second, NOW - 150 * DAY, 3)
+    set_birthday(store, ids["clara"], 3, 11)
+    # dora: six small coffees, the last three days ago -> stamm, but no consent
+    ids["dora"] = register(store, 4, "Dora", "Schmidt", NOW - 500 * DAY, False)
+    for days in (50, 40, 30, 20, 10, 3):
+        buy(store, ids["dora"], "10", NOW - days * DAY, "Kaffee")
+    with store.session() as session:  # asked in the shop, not by the bot (no consent for it)
+        session.add(Survey(customer_id=ids["dora"], status=surveys.DONE, created_at=NOW - 9 * DAY,
+                           due_at=NOW - 9 * DAY, score=9, answered_at=NOW - 9 * DAY))
+    # emil: registered 200 days ago, never bought -> inaktiv:90 (not inaktiv:365)
+    ids["emil"] = register(store, 5, "Emil", "Lang", NOW - 200 * DAY, True)
+    # fritz: registered 20 days ago, never bought -> not inaktiv:90
+    ids["fritz"] = register(store, 6, "Fritz", "Klein", NOW - 20 * DAY, True)
+    # gina: one 300 € purchase -> neu, Silber, vip; passive; then she blocked the bot
+    ids["gina"] = register(store, 7, "Gina", "Weber", NOW - 60 * DAY, True)
+    bought = buy(store, ids["gina"], "300", NOW - 30 * DAY, "Gebaeck")
+    survey(store, ids["gina"], bought, NOW - 30 * DAY, 7)
+    with store.session() as session:
+        assert customers.mark_unreachable(session, 70, NOW - DAY)
+    # hans: imported, no Telegram; coffee, and tea that was reversed -> neu, no tea
+    ids["hans"] = without_telegram(store, "Hans", NOW - 90 * DAY)
+    buy(store, ids["hans"], "100", NOW - 45 * DAY, "Kaffee")
+    tea = buy(store, ids["hans"], "50", NOW - 44 * DAY, "Tee")
+    with store.session() as session:
+        purchases.reverse_purchase(session, tea, "falsch gebucht", NOW - 44 * DAY, LOYALTY)
+    # ida: one 700 € order 400 days ago -> neu, inaktiv:365, vip, but Bronze (outside the window)
+    ids["ida"] = register(store, 9, "Ida", "Nowak", NOW - 800 * DAY, True)
+    buy(store, ids["ida"], "700", NOW - 400 * DAY, "Bohnen")
+    return Shop(store, ids)
+
+
+EVERYONE = {"anna", "ben", "clara", "dora", "emil", "fritz", "gina", "hans", "ida"}
+REACHABLE = {"anna", "ben", "clara", "emil", "fritz", "ida"}  # dora: no consent, gina: blocked, hans: no Telegram
+CHATS = {"anna": 10, "ben": 20, "clara": 30, "emil": 50, "fritz": 60, "ida": 90}
+
+EXPECTED = {
+    "alle": EVERYONE,
+    "neu": {"ben", "gina", "hans", "ida"},
+    "stamm": {"anna", "dora"},
+    "inaktiv:90": {"clara", "emil", "ida"},
+    "inaktiv:365": {"ida"},
+    # last purchases: dora 3 days ago, ben 5, anna 10, gina 30, hans 45, clara 150, ida 400;
+    # never bought: fritz (registered 20 days ago), emil (200 days ago)
+    "inaktiv:1": EVERYONE,
+    "inaktiv:6": EVERYONE - {"dora", "ben"},
+    "inaktiv:11": EVERYONE - {"dora", "ben", "anna"},
+    "inaktiv:21": EVERYONE - {"dora", "ben", "anna", "fritz"},
+    # revenue: clara 800, ida 700, gina 300, anna 150, hans 100, dora 60, ben 20 (total 2130);
+    # before anna 1800 >= 80 % (1704), so the A-customers are clara, ida and gina
+    "vip": {"clara", "ida", "gina"},
+    "stufe:gold": {"clara"},  # 400 points, then 400 € x 1.25 = 500
+    "stufe:silber": {"gina"},
+    "stufe:bronze": EVERYONE - {"clara", "gina"},
+    "geburtstag": {"ben", "clara"},
+    "kategorie:kaffee": {"anna", "dora", "hans"},
+    "kategorie:KAFFEE": {"anna", "dora", "hans"},
+    "kategorie:gebäck": {"ben", "gina"},
+    "kategorie:Gebaeck": {"ben", "gina"},
+    "kategorie:bohnen": {"clara", "ida"},
+    "kategorie:tee": set(),  # reversed
+    "kategorie:brot": set(),
+    "nps:detraktor": {"clara"},  # her latest answer (3), not her first (10)
+    "nps:promoter": {"dora"},
+    "nps:passiv": {"gina"},
+    # combinations and exclusions
+    "stamm ohne vip": {"anna", "dora"},
+    "vip ohne nps:detraktor": {"ida", "gina"},
+    "stufe:gold -nps:detraktor": set(),
+    "neu, inaktiv:90": {"ben", "gina", "hans", "ida", "clara", "emil"},
+    "neu oder stamm": {"ben", "gina", "hans", "ida", "anna", "dora"},
+    "neu und vip": {"gina", "ida"},
+    "ohne vip": EVERYONE - {"clara", "ida", "gina"},
+    "nicht geburtstag": EVERYONE - {"ben", "clara"},  # customers without a birthday too
+    "!nps:promoter": EVERYONE - {"dora"},  # customers who never answered too
+    "ohne kategorie:kaffee ohne neu": {"clara", "emil", "fritz"},
+    "ohne alle": set(),
+    "kategorie:bohnen ohne vip oder geburtstag": {"ben", "clara"},
+}
+
+
+def test_every_term_and_combination(store):
+    shop = build_shop(store)
+    failures = {text: (shop.matching(text), expected) for text, expected in EXPECTED.items()
+                if shop.matching(text) != expected}
+    assert failures == {}
+
+
+def test_purchase_figures_follow_bookings_and_reversals(store):
+    shop = build_shop(store)
+    with store.session() as session:
+        hans = session.get(Customer, shop.ids["hans"])
+        assert (hans.purchase_count, hans.revenue_cents) == (1, 10000)
+        assert hans.first_purchase_at == hans.last_purchase_at == NOW - 45 * DAY
+        clara = session.get(Customer, shop.ids["clara"])
+        assert (clara.purchase_count, clara.revenue_cents) == (2, 80000)
+        assert (clara.first_purchase_at, clara.last_purchase_at) == (NOW - 200 * DAY, NOW - 150 * DAY)
+
+
+def test_refresh_stats_after_storno_keeps_the_figures_right(store):
+    customer_id = register(store, 42, "Paula", "Berg", NOW - 300 * DAY, True)
+    bought = [buy(store, customer_id, euros, NOW - days * DAY, "Kaffee")
+              for euros, days in (("10", 100), ("20", 50), ("30", 10))]
+
+    def figures():
+        with store.session() as session:
+            c = session.get(Customer, customer_id)
+            return c.purchase_count, c.revenue_cents, c.first_purchase_at, c.last_purchase_at
+
+    assert figures() == (3, 6000, NOW - 100 * DAY, NOW - 10 * DAY)
+    shop = Shop(store, {"paula": customer_id})
+    assert shop.matching("inaktiv:30") == set()
+    with store.session() as session:
+        purchases.reverse_purchase(session, bought[2], "Tippfehler", NOW, LOYALTY)
+    assert figures() == (2, 3000, NOW - 100 * DAY, NOW - 50 * DAY)  # the last purchase is the one before
+    assert shop.matching("inaktiv:30") == {"paula"}
+    with store.session() as session:
+        purchases.reverse_purchase(session, bought[0], "Tippfehler", NOW, LOYALTY)
+    assert figures() == (1, 2000, NOW - 50 * DAY, NOW - 50 * DAY)
+    assert shop.matching("neu") == {"paula"}
+    with store.session() as session:
+        purchases.reverse_purchase(session, bought[1], "Tippfehler", NOW, LOYALTY)
+    assert figures() == (0, 0, None, None)
+    assert shop.matching("neu") == shop.matching("vip") == shop.matching("kategorie:kaffee") == set()
+    assert shop.matching("inaktiv:30") == {"paula"}  # registered 300 days ago, no purchase left
+
+
+def test_tier_segments_agree_with_the_ledger(store):
+    shop = build_shop(store)
+    for at in (NOW, NOW + 60 * DAY, NOW + 250 * DAY):  # clara's points leave the window
+        with store.session() as session:
+            expected = {name: ledger.tier_status(session, cid, LOYALTY, at).tier.name.lower()
+                        for name, cid in shop.ids.items()}
+        for tier in ("bronze", "silber", "gold"):
+            assert shop.matching(f"stufe:{tier}", now=at) == {n for n, t in expected.items() if t == tier}, (at, tier)
+
+
+def test_birthday_month_is_the_shops(store):
+    shop = build_shop(store)
+    # 30 November 23:30 UTC is already 1 December in Berlin: anna's month
+    assert shop.matching("geburtstag", now=datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc)) == {"anna"}
+    assert shop.matching("geburtstag", now=datetime(2026, 11, 30, 22, 30, tzinfo=timezone.utc)) == {"ben", "clara"}
+
+
+def test_regulars_and_vip_follow_the_rules(store):
+    shop = build_shop(store)
+    assert shop.matching("stamm", rules=Rules(regular_min_purchases=2, loyalty=LOYALTY)) == {"anna", "dora"}
+    assert shop.matching("stamm", rules=Rules(regular_min_purchases=2, regular_recent_days=200,
+                                              loyalty=LOYALTY)) == {"anna", "dora", "clara"}
+    assert shop.matching("stamm", rules=Rules(regular_min_purchases=6, loyalty=LOYALTY)) == {"dora"}
+    # half of 2130 is 1065: clara (800) and ida (before her: 800) are in, gina (before her: 1500) is not
+    assert shop.matching("vip", rules=Rules(vip_revenue_share=Decimal("0.5"), loyalty=LOYALTY)) == {"clara", "ida"}
+    assert shop.matching("vip", rules=Rules(vip_revenue_share=Decimal("1"), loyalty=LOYALTY)) == \
+        EVERYONE - {"emil", "fritz"}
+
+
+def plain(store, name: str, revenue_cents: int) -> int:
+    with store.session() as session:
+        customer = Customer(first_name=name, created_at=NOW, last_seen_at=NOW, revenue_cents=revenue_cents,
+                            purchase_count=1 if revenue_cents else 0)
+        session.add(customer)
+        session.flush()
+        return customer.id
+
+
+def test_vip_treats_equal_revenue_alike_and_is_empty_without_revenue(store):
+    ids = {name: plain(store, name, 0) for name in ("a", "b", "c", "d")}
+    shop = Shop(store, ids)
+    assert shop.matching("vip") == set()
+    assert shop.matching("ohne vip") == {"a", "b", "c", "d"}  # no NULL comparison swallows them
+    with store.session() as session:
+        for name, cents in (("a", 500), ("b", 300), ("c", 300), ("d", 100)):
+            session.get(Customer, ids[name]).revenue_cents = cents
+    # total 1200; 80 % = 960: a (before: 0), b and c (before: 500) are in, d (before: 1100) is not
+    assert shop.matching("vip") == {"a", "b", "c"}
+    # 50 % = 600: b and c have the same revenue, so both are in (before them: 500)
+    assert shop.matching("vip", rules=Rules(vip_revenue_share=Decimal("0.5"))) == {"a", "b", "c"}
+    assert shop.matching("vip", rules=Rules(vip_revenue_share=Decimal("0.4"))) == {"a"}
+
+
+def test_count_samples_and_recipients(store):
+    shop = build_shop(store)
+    everyone = segments.parse("alle", RULES)
+    with store.session() as session:
+        assert segments.count(session, everyone, RULES, NOW) == SegmentCount(matching=9, reachable=6)
+        assert segments.recipients(session, everyone, RULES, NOW) == sorted(
+            (shop.ids[name], CHATS[name]) for name in REACHABLE)
+        assert segments.sample_names(session, everyone, RULES, NOW) == ["Anna M.", "Ben", "Clara Ö."]
+        assert segments.sample_names(session, everyone, RULES, NOW, limit=10) == [
+            "Anna M.", "Ben", "Clara Ö.", "Emil L.", "Fritz K.", "Ida N."]
+
+        stamm = segments.parse("stamm", RULES)  # anna and dora; dora did not agree to offers
+        assert segments.count(session, stamm, RULES, NOW) == SegmentCount(2, 1)
+        assert segments.recipients(session, stamm, RULES, NOW) == [(shop.ids["anna"], 10)]
+        assert segments.sample_names(session, stamm, RULES, NOW) == ["Anna M."]
+
+        neu = segments.parse("neu", RULES)  # ben, gina (blocked the bot), hans (no Telegram), ida
+        assert segments.count(session, neu, RULES, NOW) == SegmentCount(4, 2)
+        assert segments.recipients(session, neu, RULES, NOW) == [(shop.ids["ben"], 20), (shop.ids["ida"], 90)]
+
+        nobody = segments.parse("kategorie:brot", RULES)
+        assert segments.count(session, nobody, RULES, NOW) == SegmentCount(0, 0)
+        assert segments.recipients(session, nobody, RULES, NOW) == []
+        assert segments.sample_names(session, nobody, RULES, NOW) == []
+
+
+def test_recipients_in_pages(store):
+    shop = build_shop(store)
+    everyone = segments.parse("alle", RULES)
+    with store.session() as session:
+        whole = segments.recipients(session, everyone, RULES, NOW)
+        pages, after = [], 0
+        while page := segments.recipients(session, everyone, RULES, NOW, after_id=after, limit=4):
+            pages.append(page)
+            after = page[-1][0]
+    assert [len(p) for p in pages] == [4, 2]
+    assert sum(pages, []) == whole and len(whole) == len(REACHABLE)
+    assert {cid for cid, _ in whole} == {shop.ids[n] for n in REACHABLE}
+
+
+def test_a_customer_who_writes_again_is_reachable_again(store):
+    shop = build_shop(store)
+    gina = segments.parse("stufe:silber", RULES)
+    with store.session() as session:
+        assert segments.count(session, gina, RULES, NOW) == SegmentCount(1, 0)
+    with store.session() as session:
+        customers.register(session, TelegramProfile(7, 70, "Gina", "Weber"), NOW)
+    with store.session() as session:
+        assert segments.count(session, gina, RULES, NOW) == SegmentCount(1, 1)
+        assert segments.recipients(session, gina, RULES, NOW) == [(shop.ids["gina"], 70)]
+    with store.session() as session:
+        consent.record_marketing_consent(session, shop.ids["gina"], False, "stop_command", NOW)
+    with store.session() as session:
+        assert segments.count(session, gina, RULES, NOW) == SegmentCount(1, 0)
+        assert segments.recipients(session, gina, RULES, NOW) == []
+
+
+def test_category_names_with_spaces_and_spellings(store):
+    customer_id = register(store, 50, "Lena", "Vogel", NOW - 10 * DAY, True)
+    buy(store, customer_id, "4", NOW - 2 * DAY, "Kaffee to go")
+    other = register(store, 51, "Max", "Ernst", NOW - 10 * DAY, True)
+    buy(store, other, "4", NOW - 2 * DAY, "KAFFEE  TO GO")
+    buy(store, other, "9", NOW - DAY, "Süßes")
+    shop = Shop(store, {"lena": customer_id, "max": other})
+    assert shop.matching('kategorie:"kaffee to go"') == {"lena", "max"}
+    assert shop.matching("kategorie:„Kaffee to go“") == {"lena", "max"}
+    assert shop.matching("kategorie:kaffee") == set()  # a category is matched whole, not in part
+    assert shop.matching("kategorie:suesses") == shop.matching("kategorie:SÜSSES") == {"max"}
