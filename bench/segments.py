@@ -323,6 +323,9 @@ def cached_sqlite(customers: int) -> tuple[Path, bool]:
     for suffix in ("-wal", "-shm"):
         Path(f"{building}{suffix}").unlink(missing_ok=True)
     building.rename(path)
+    for stale in CACHE_DIR.glob(f"segments-v*-{customers}-*.db"):  # older generators or schemas
+        if stale != path:
+            stale.unlink()
     return path, True
 
 

@@ -15,7 +15,7 @@ and its next row no sooner than ``PER_CHAT_SECONDS`` after Telegram answered the
 
 Concurrency. ``SENDERS`` tasks send at once, so the network's round trip does not divide the
 rate: each takes the next row that is ready, renders it, waits for the limiter and sends.
-Rows are claimed about a second ahead (``backlog``), one per chat.
+Rows are claimed about a second ahead (``backlog``), one per chat, in chunks of two thirds of it.
 
 Leases. A claimed row is leased to this process (``outbox.CLAIM_LEASE``, 30 s) and the lease
 is renewed every ``RENEW_SECONDS`` while the row is held, so no wait (a 429, a full group, a
@@ -227,7 +227,7 @@ class OutboxDispatcher:
         self.bot = bot
         rate = services.settings.max_messages_per_second
         self.backlog = max(2 * SENDERS, math.ceil(rate))  # rows claimed ahead: about a second of sending
-        self.low_water = self.backlog // 2
+        self.low_water = self.backlog // 3  # claim again when so few are left
         self._queue: list[tuple[float, int, OutboxMessage]] = []  # (ready at, order, row), claimed, not started
         self._order = itertools.count()
         self._held: dict[int, float] = {}  # row id -> local time its lease ends (queued or in flight)
@@ -286,12 +286,16 @@ class OutboxDispatcher:
             if claimed < room:  # everything due was taken: wait for news, or poll
                 await _first_of(s.outbox_wakeup, self._room, timeout=POLL_SECONDS)
 
-    async def _claim(self) -> tuple[int, int]:
+    async def _release_expired(self) -> None:
         s = self.services
         released = await s.db(outbox.release_expired_claims, s.now(), set(self._held))
         if released:
             log.info("outbox rows of a stopped dispatcher resumed", extra={"rows": released})
-        room = self.backlog - len(self._held)
+            s.outbox_changed()
+
+    async def _claim(self) -> tuple[int, int]:
+        s = self.services
+        room = self.backlog - len(self._queue)  # plus at most SENDERS rows being sent
         if room <= 0:
             return 0, 0
         loop = asyncio.get_running_loop()
@@ -299,7 +303,14 @@ class OutboxDispatcher:
         self._holds = {chat: until for chat, until in self._holds.items() if until > now}
         if len(self._chat_free_at) > 4 * self.backlog:
             self._chat_free_at = {chat: at for chat, at in self._chat_free_at.items() if at > now}
-        rows = await s.db(outbox.claim_next_per_chat, s.now(), room, set(self._holds))
+        claim = asyncio.ensure_future(s.db(outbox.claim_next_per_chat, s.now(), room, set(self._holds)))
+        try:
+            rows = await asyncio.shield(claim)
+        except asyncio.CancelledError:  # stopping: the claim commits in its thread anyway, so give it back
+            rows = await claim
+            if rows:
+                await s.db(outbox.release_claims, [row.id for row in rows], s.now())
+            raise
         now = loop.time()
         for row in rows:
             self._held[row.id] = now + LEASE_SECONDS
@@ -310,9 +321,15 @@ class OutboxDispatcher:
         return len(rows), room
 
     async def _renew_loop(self) -> None:
+        """Every RENEW_SECONDS: renew the leases of the rows held here, and take back the rows of
+        a dispatcher that died (their lease ran out)."""
         s = self.services
         loop = asyncio.get_running_loop()
         while True:
+            try:
+                await self._release_expired()
+            except Exception:
+                log.exception("could not take back the outbox rows of a stopped dispatcher")
             await asyncio.sleep(RENEW_SECONDS)
             held = set(self._held)
             if not held:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import case, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -124,8 +124,9 @@ def claim_due(session: Session, now: datetime, limit: int = 50) -> list[OutboxMe
 
 def claim_next_per_chat(session: Session, now: datetime, limit: int = 50,
                         skip_chats: Collection[int] = ()) -> list[OutboxMessage]:
-    """Claim the next due row of up to ``limit`` chats (leased like ``claim_due``), the chats
-    whose next row is due longest first.
+    """Claim the next due row of up to ``limit`` chats (leased like ``claim_due``): first those
+    that are not marketing (a ticket alert or "+42 Punkte" does not wait for a broadcast of
+    thousands to finish), then the rest, each longest due first.
 
     One row per chat, and none of a chat that has a row being sent (here or by a replica): a
     chat's rows go out one after another, oldest first, so the dispatcher can keep them about a
@@ -139,7 +140,9 @@ def claim_next_per_chat(session: Session, now: datetime, limit: int = 50,
     another dispatcher claimed in the meantime is never returned twice.
     """
     busy = select(OutboxMessage.chat_id).where(OutboxMessage.status == SENDING)
+    later = case((OutboxMessage.category == MARKETING, 1), else_=0)
     candidates = (select(OutboxMessage.id.label("id"), OutboxMessage.not_before.label("not_before"),
+                         later.label("later"),
                          func.row_number().over(partition_by=OutboxMessage.chat_id,
                                                 order_by=OutboxMessage.id).label("place"))
                   .where(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now,
@@ -147,11 +150,12 @@ def claim_next_per_chat(session: Session, now: datetime, limit: int = 50,
     if skip_chats:
         candidates = candidates.where(OutboxMessage.chat_id.not_in(list(skip_chats)))
     ranked = candidates.subquery()
-    heads = select(ranked.c.id).where(ranked.c.place == 1).order_by(ranked.c.not_before, ranked.c.id).limit(limit)
+    heads = (select(ranked.c.id).where(ranked.c.place == 1)
+             .order_by(ranked.c.later, ranked.c.not_before, ranked.c.id).limit(limit))
     rows = list(session.exec(
         select(OutboxMessage)
         .where(OutboxMessage.id.in_(heads), OutboxMessage.status == PENDING, OutboxMessage.not_before <= now)
-        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .order_by(later, OutboxMessage.not_before, OutboxMessage.id)
         .with_for_update(skip_locked=True)
     ))
     for row in rows:
@@ -189,9 +193,9 @@ def release_claims(session: Session, row_ids: Collection[int], now: datetime) ->
 
 
 def mark_sent(session: Session, row_id: int, telegram_message_id: int | None, now: datetime) -> None:
-    row = session.get(OutboxMessage, row_id)
-    row.status, row.sent_at, row.telegram_message_id, row.last_error = SENT, now, telegram_message_id, None
-    session.add(row)
+    # One UPDATE, no load: the dispatcher records some 30 of these a second.
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
+                    .values(status=SENT, sent_at=now, telegram_message_id=telegram_message_id, last_error=None))
 
 
 def retry_delay(attempts: int) -> timedelta:

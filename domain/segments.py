@@ -342,10 +342,12 @@ def _reachable_account():
 @dataclass(frozen=True)
 class _Set:
     """Customers found in another table (a query of distinct customer ids); the term means
-    those customers, or with ``inside=False`` all the others."""
+    those customers, or with ``inside=False`` all the others. ``exists`` is the same test as a
+    correlated EXISTS, for the terms that have one (not the tier, which sums per customer)."""
 
     ids: Select
     inside: bool = True
+    exists: ColumnElement[bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -365,7 +367,8 @@ def segment_filter(session, segment: Segment, rules: Rules, now: datetime) -> Fi
     customer; on PostgreSQL a join, hashed once. (PostgreSQL runs an ``IN (...)`` that sits
     under OR or NOT as a subplan that, when its result outgrows ``work_mem``, is searched
     anew for every customer: minutes at a million customers.)"""
-    joined = session.get_bind().dialect.name != "sqlite"
+    postgres = session.get_bind().dialect.name != "sqlite"
+    one_clause = len(segment.clauses) == 1
     source: FromClause = Customer.__table__
     resolved: dict[Term, ColumnElement[bool]] = {}
     for clause in segment.clauses:
@@ -374,12 +377,14 @@ def segment_filter(session, segment: Segment, rules: Rules, now: datetime) -> Fi
                 continue
             found = _term_filter(session, literal.term, rules, now)
             if isinstance(found, _Set):
-                if joined:
+                if not postgres:
+                    member = _customer.id.in_(found.ids)
+                elif found.exists is not None and one_clause:
+                    member = found.exists
+                else:
                     ids = found.ids.subquery(f"segment_set_{len(resolved)}")
                     source = source.outerjoin(ids, ids.c.customer_id == _customer.id)
                     member = ids.c.customer_id.is_not(None)
-                else:
-                    member = _customer.id.in_(found.ids)
                 found = member if found.inside else ~member
             resolved[literal.term] = found
     where = or_(*(and_(*(~resolved[lit.term] if lit.negated else resolved[lit.term] for lit in clause))
@@ -421,8 +426,9 @@ def _term_filter(session, term: Term, rules: Rules, now: datetime) -> ColumnElem
         spellings = category_spellings(session, str(term.value))
         if not spellings:
             return false()
-        return _Set(select(_purchase.customer_id).distinct()
-                    .where(_purchase.category.in_(spellings), _purchase.reversed_at.is_(None)))
+        bought = (_purchase.category.in_(spellings), _purchase.reversed_at.is_(None))
+        return _Set(select(_purchase.customer_id).distinct().where(*bought),
+                    exists=exists().where(_purchase.customer_id == c.id, *bought))
     if term.kind == NPS:
         low, high = NPS_GROUPS[term.value]
         later = Survey.__table__.alias("later_survey")
@@ -430,8 +436,9 @@ def _term_filter(session, term: Term, rules: Rules, now: datetime) -> ColumnElem
                                or_(later.c.answered_at > _survey.answered_at,
                                    and_(later.c.answered_at == _survey.answered_at, later.c.id > _survey.id)))
         # one row per customer: their latest answer (by time, then id)
-        return _Set(select(_survey.customer_id).where(_survey.score.between(low, high),
-                                                      _survey.answered_at.is_not(None), ~newer))
+        latest = (_survey.score.between(low, high), _survey.answered_at.is_not(None), ~newer)
+        return _Set(select(_survey.customer_id).where(*latest),
+                    exists=exists().where(_survey.customer_id == c.id, *latest))
     raise ValueError(f"unknown term {term!r}")
 
 

@@ -58,7 +58,7 @@ async def _start(update: Update, context: ContextTypes.DEFAULT_TYPE, planned: bo
     typed = " ".join(arguments(update).split())
     if not typed:
         await say(context, owner, usage)
-        await say(context, owner, "segments.help")
+        await _segment_help(context, owner)
         return
     schedule = None
     if planned:
@@ -88,10 +88,14 @@ async def _segment(context: ContextTypes.DEFAULT_TYPE, owner: Owner, typed: str,
         return segments.parse(typed, s.campaign_rules.segments)
     except segments.SegmentError as error:
         log.info("segment refused", extra={"reason": error.reason})
-        await say(context, owner, f"segments.errors.{error.reason}", value=error.value)
+        await say(context, owner, f"segments.errors.{error.reason}", **error.params)
         await say(context, owner, usage)
-        await say(context, owner, "segments.help")
+        await _segment_help(context, owner)
         return None
+
+
+async def _segment_help(context: ContextTypes.DEFAULT_TYPE, owner: Owner) -> None:
+    await say(context, owner, "segments.help", **segments.help_params(services(context).campaign_rules.segments))
 
 
 def _when_text(s: Services, voice: Voice, schedule: when.Schedule | None) -> str:
@@ -120,7 +124,7 @@ async def segment_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     owner = await owner_of(update, context)
     typed = " ".join(arguments(update).split())
     if not typed:
-        await say(context, owner, "segments.help")
+        await _segment_help(context, owner)
         return
     segment = await _segment(context, owner, typed, "campaigns.usage_segment")
     if segment is not None:

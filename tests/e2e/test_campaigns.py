@@ -209,10 +209,12 @@ async def test_bad_input_is_explained_and_nothing_is_sent(bots, api, staff, db, 
 
     await owner.send_command("/broadcast")
     assert "/broadcast SEGMENT" in (await owner.next_message()).text
-    assert "stamm" in (await owner.next_message()).text  # the segments' help
+    help_text = (await owner.next_message()).text  # the segments' help, with this shop's figures
+    assert "mindestens 4 Einkäufe" in help_text and "stufe:silber" in help_text and "{" not in help_text
 
     await owner.send_command("/broadcast", "kaffeetrinker")
-    assert "kaffeetrinker" in (await owner.next_message()).text
+    refusal = (await owner.next_message()).text
+    assert "kaffeetrinker" in refusal and "{" not in refusal
     assert "/broadcast SEGMENT" in (await owner.next_message()).text
     await owner.next_message()  # the segments' help
 

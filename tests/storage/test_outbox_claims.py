@@ -63,6 +63,14 @@ def test_a_busy_chat_does_not_hold_up_the_others(store):
     assert claim(store, limit=10) == ["staff0", "anna"]
 
 
+def test_messages_that_are_not_marketing_go_first(store):
+    with store.session() as session:
+        for n in range(50):
+            outbox.enqueue(session, f"offer{n}", 100 + n, MessageSpec(text="x"), outbox.MARKETING, NOW)
+    queue(store, ("alert", -100, 5), ("points", 7, 10))
+    assert claim(store, NOW + timedelta(seconds=10), limit=3) == ["alert", "points", "offer0"]
+
+
 def test_leases_are_renewed_and_given_back(store):
     queue(store, ("a", 1), ("b", 2))
     claim(store)
