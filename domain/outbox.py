@@ -187,9 +187,16 @@ def release_claims(session: Session, row_ids: Collection[int], now: datetime) ->
                                                     OutboxMessage.status == SENDING)
                         .with_for_update()).all()
     for row in rows:
-        row.status, row.not_before, row.attempts = PENDING, now, max(row.attempts - 1, 0)
+        row.status, row.not_before, row.attempts = PENDING, _place_of(row, now), max(row.attempts - 1, 0)
         session.add(row)
     return len(rows)
+
+
+def _place_of(row: OutboxMessage, now: datetime) -> datetime:
+    """A claimed row's ``not_before`` holds its lease; given back, it is due at once and keeps
+    its place among the due rows (by when it was queued) instead of going to the back of a
+    broadcast of thousands."""
+    return min(row.created_at, now)
 
 
 def mark_sent(session: Session, row_id: int, telegram_message_id: int | None, now: datetime) -> None:
@@ -249,7 +256,7 @@ def release_expired_claims(session: Session, now: datetime, keep: Collection[int
         query = query.where(OutboxMessage.id.not_in(list(keep)))
     rows = list(session.exec(query.with_for_update(skip_locked=True)))
     for row in rows:
-        row.status = PENDING
+        row.status, row.not_before = PENDING, _place_of(row, now)
         session.add(row)
     return len(rows)
 

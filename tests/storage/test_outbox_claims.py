@@ -85,8 +85,19 @@ def test_leases_are_renewed_and_given_back(store):
     with store.session() as session:  # b went back to pending: the old holder does not get it renewed
         assert outbox.renew_claims(session, {a.id, b.id}, later) == {a.id}
         assert outbox.release_claims(session, {a.id}, later) == 1
-    a = status_of(store, "a")
-    assert (a.status, a.attempts, a.not_before) == (outbox.PENDING, 0, later)
+    a, b = status_of(store, "a"), status_of(store, "b")  # due at once, in their place (when queued)
+    assert (a.status, a.attempts, a.not_before) == (outbox.PENDING, 0, NOW)
+    assert (b.status, b.attempts, b.not_before) == (outbox.PENDING, 1, NOW)
+
+
+def test_a_row_taken_back_from_a_dead_dispatcher_keeps_its_place(store):
+    queue(store, ("early", 1))
+    claim(store)  # the dispatcher dies with it
+    queue(store, *[(f"later{n}", 10 + n, 10) for n in range(5)])
+    after_lease = NOW + outbox.CLAIM_LEASE
+    with store.session() as session:
+        assert outbox.release_expired_claims(session, after_lease) == 1
+    assert claim(store, after_lease, limit=2) == ["early", "later0"]
 
 
 def test_rate_limited_attempts_do_not_count(store):
