@@ -122,11 +122,11 @@ async def test_commands_are_registered_per_language(bots, api, staff):
     assert names("en") == ["start", "points", "card", "rewards", "invite", "birthday", "feedback", "complaint", "help",
                             "language", "stop"]
     assert names("") == names("de")
-    # The counter and ticket commands are offered in the staff group, and with the reports to the owners.
+    # The counter and ticket commands are offered in the staff group, and with reports and campaigns to the owners.
     staff_commands = ["kauf", "storno", "beleg", "kunde", "einloesen", "tickets", "ticket"]
     assert [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": STAFF_CHAT_ID})] == staff_commands
     assert [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": ADMIN_ID})] == (
-        names("de") + staff_commands + ["nps", "loop"])
+        names("de") + staff_commands + ["nps", "loop", "broadcast", "planen", "kampagnen", "abbrechen", "segment"])
 
 
 async def test_unknown_commands_and_pictures_get_a_friendly_answer(bot, api):
