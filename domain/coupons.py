@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from domain import codes, rewards
@@ -114,8 +114,3 @@ def _error(reason: str, coupon: Coupon) -> UseError:
     error = UseError(reason)
     error.reward_name, error.used_at, error.expires_at = coupon.offer, coupon.redeemed_at, coupon.expires_at
     return error
-
-
-def redeemed_count(session: Session, campaign_id: int) -> int:
-    return session.exec(select(func.count(Coupon.id)).where(Coupon.campaign_id == campaign_id,
-                                                            Coupon.redeemed_at.is_not(None))).one()

@@ -267,7 +267,7 @@ def _summary_block(s: Services, voice: Voice, summary: campaigns.Summary) -> str
     state = _state_text(s, voice, campaign, figures)
     first_line = (campaign.text or "").strip().splitlines()[0] if (campaign.text or "").strip() else "📷"
     lines = [s.texts.render("campaigns.list_head", voice, id=campaign.id, state=Html(state),
-                            segment=campaign.segment, text=formatting_short(first_line))]
+                            segment=campaign.segment, text=_shortened(first_line))]
     lines.append(s.texts.render("campaigns.list_counts", voice, sent=figures.sent, queued=figures.queued,
                                 failed=figures.failed, unreachable=figures.unreachable))
     if figures.skipped:
@@ -283,7 +283,7 @@ def _summary_block(s: Services, voice: Voice, summary: campaigns.Summary) -> str
     return "\n".join(lines)
 
 
-def formatting_short(text: str, limit: int = 60) -> str:
+def _shortened(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
