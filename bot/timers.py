@@ -1,5 +1,6 @@
 """Timed work beside the chat: SLA reminders and escalations, follow-ups after a ticket was
-solved, the runs of planned campaigns and the daily milestone greetings. APScheduler triggers
+solved, the runs of planned campaigns, the daily milestone greetings and the tier points kept
+on the customer rows for segments. APScheduler triggers
 a short check every second; the deadlines themselves live in the database (see
 ``domain.tickets.process_timers``; the milestones' last scanned day is a ``JobRun`` row), so a
 restart loses none of them and a clock moved forward in tests is seen at the next check."""
@@ -7,17 +8,20 @@ restart loses none of them and a clock moved forward in tests is seen at the nex
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services import Services
-from domain import campaigns, milestones, tickets
+from domain import campaigns, ledger, milestones, tickets
 
 log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 1.0  # one indexed query; a deadline is never more than this late
 MILESTONES_RETRY = timedelta(minutes=1)  # after a failed milestone scan (not every second)
+# Kept tier points that no longer fit are only slower to count (segments fall back to the
+# ledger for them), so refreshing them every few minutes, and right after a start, is enough.
+TIER_POINTS_SECONDS = 300
 
 
 class Timers:
@@ -38,6 +42,9 @@ class Timers:
                                max_instances=1, coalesce=True, misfire_grace_time=None)
         self.scheduler.add_job(self.run_milestones, "interval", seconds=CHECK_SECONDS, id="milestones",
                                max_instances=1, coalesce=True, misfire_grace_time=None)
+        self.scheduler.add_job(self.refresh_tier_points, "interval", seconds=TIER_POINTS_SECONDS,
+                               id="tier-points", max_instances=1, coalesce=True, misfire_grace_time=None,
+                               next_run_time=datetime.now(UTC))
         self.scheduler.start()
 
     def stop(self) -> None:
@@ -88,3 +95,17 @@ class Timers:
         if queued:
             s.outbox_changed()
         return queued
+
+    async def refresh_tier_points(self) -> int:
+        """Sum the tier points again where the kept ones no longer fit (after purchases, and
+        when old points leave the window), a batch per transaction."""
+        s = self.services
+        now, after, refreshed = s.now(), 0, 0
+        try:
+            while (done := await s.db(ledger.refresh_tier_points, s.config.loyalty, now, after)) is not None:
+                refreshed, after = refreshed + done[0], done[1]
+        except Exception:
+            log.exception("refreshing the tier points failed; trying again later")
+        if refreshed:
+            log.info("tier points refreshed", extra={"customers": refreshed})
+        return refreshed

@@ -52,6 +52,7 @@ def register(session: Session, profile: TelegramProfile, now: datetime) -> Regis
         account.username = profile.username
         account.language_code = profile.language_code
         account.unreachable_since = None  # they wrote to us, so they can be reached
+        customer.telegram_reachable = True
         if now - customer.last_seen_at >= LAST_SEEN_RESOLUTION:
             customer.last_seen_at = now
         session.add_all([account, customer])  # written only if something changed
@@ -62,6 +63,7 @@ def register(session: Session, profile: TelegramProfile, now: datetime) -> Regis
         last_name=_clean_name(profile.last_name),
         created_at=now,
         last_seen_at=now,
+        telegram_reachable=True,  # the account below
     )
     session.add(customer)
     session.flush()
@@ -147,6 +149,7 @@ def mark_unreachable(session: Session, chat_id: int, now: datetime) -> bool:
         return False
     account.unreachable_since = now
     session.add(account)
+    _set_reachable(session, account.customer_id, False)
     return True
 
 
@@ -155,6 +158,14 @@ def mark_reachable(session: Session, chat_id: int) -> None:
     if account is not None and account.unreachable_since is not None:
         account.unreachable_since = None
         session.add(account)
+        _set_reachable(session, account.customer_id, True)
+
+
+def _set_reachable(session: Session, customer_id: int, reachable: bool) -> None:
+    """The customer row repeats whether the account can be reached (segment counts read it)."""
+    customer = session.get(Customer, customer_id)
+    customer.telegram_reachable = reachable
+    session.add(customer)
 
 
 def preferred_language(session: Session, customer_id: int, shop_language: str) -> str:

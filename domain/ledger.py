@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -36,7 +36,7 @@ def lock(session: Session, customer_id: int) -> int:
     """Serialize all point changes of one customer; returns the new points version."""
     result = session.execute(
         update(Customer).where(Customer.id == customer_id)
-        .values(points_version=Customer.points_version + 1)
+        .values(points_version=Customer.points_version + 1, tier_points_since=None)  # see tier_points_column
         .returning(Customer.points_version)
     ).first()
     if result is None:
@@ -56,7 +56,8 @@ def lock_many(session: Session, customer_ids: Iterable[int]) -> None:
         # The id range keeps each batch an index range scan.
         in_chunk = (Customer.id.between(chunk[0], chunk[-1]), Customer.id.in_(chunk))
         session.exec(select(Customer.id).where(*in_chunk).order_by(Customer.id).with_for_update()).all()
-        session.execute(update(Customer).where(*in_chunk).values(points_version=Customer.points_version + 1))
+        session.execute(update(Customer).where(*in_chunk).values(points_version=Customer.points_version + 1,
+                                                                 tier_points_since=None))
 
 
 def entry_exists(session: Session, key: str) -> bool:
@@ -127,6 +128,55 @@ def tier_status(session: Session, customer_id: int, rules: LoyaltySection, now: 
     upcoming = loyalty.next_tier(earned, rules)
     return TierStatus(loyalty.tier_for(earned, rules), earned, upcoming[0] if upcoming else None,
                       upcoming[1] if upcoming else 0)
+
+
+# --- The tier points of all customers at once (segments) -------------------------------------
+#
+# Summing every customer's ledger over the tier window reads millions of entries; the customer
+# row keeps the sum instead (Customer.tier_points). It stays right until a points change (which
+# clears tier_points_since under ``lock``) or until the oldest counted points leave the window.
+
+TIER_REFRESH_BATCH = 2000
+
+
+def _window_sum(start: datetime):
+    return (select(func.coalesce(func.sum(PointsEntry.amount), 0))
+            .where(PointsEntry.customer_id == Customer.id, PointsEntry.tier_at >= start).scalar_subquery())
+
+
+def _tier_points_fresh(start: datetime):
+    """The kept figures hold exactly the points with ``tier_at >= start``: they were summed from
+    an earlier (or the same) start, and none of the points counted then is older than ``start``."""
+    return and_(Customer.tier_points_since.is_not(None), Customer.tier_points_since <= start,
+                or_(Customer.tier_points_oldest.is_(None), Customer.tier_points_oldest >= start))
+
+
+def tier_points_column(rules: LoyaltySection, now: datetime):
+    """Every customer's points in the tier window as a SQL expression on the customer row (what
+    ``earned_since`` gives for one): the kept sum, or for the few rows it does not fit (changed
+    since the last refresh, or older points gone from the window) the sum from the ledger."""
+    start = loyalty.window_start(now, rules)
+    return case((_tier_points_fresh(start), Customer.tier_points), else_=_window_sum(start))
+
+
+def refresh_tier_points(session: Session, rules: LoyaltySection, now: datetime, after: int = 0,
+                        batch: int = TIER_REFRESH_BATCH) -> tuple[int, int] | None:
+    """Sum the tier points again for up to ``batch`` customers (ids above ``after``) whose kept
+    figures no longer fit; returns how many and the last id done, None when there was none
+    left (call again with that id, one transaction per batch). Rows are locked (FOR UPDATE SKIP LOCKED) before they
+    are summed, so a purchase booked meanwhile waits and clears the figures again after it; a
+    replica doing the same takes other rows."""
+    start = loyalty.window_start(now, rules)
+    ids = session.exec(select(Customer.id).where(Customer.id > after, ~_tier_points_fresh(start))
+                       .order_by(Customer.id).limit(batch).with_for_update(skip_locked=True)).all()
+    if not ids:
+        return None
+    oldest = (select(func.min(PointsEntry.tier_at))
+              .where(PointsEntry.customer_id == Customer.id, PointsEntry.tier_at >= start).scalar_subquery())
+    session.execute(update(Customer).where(Customer.id.in_(ids))
+                    .values(tier_points=_window_sum(start), tier_points_oldest=oldest, tier_points_since=start)
+                    .execution_options(synchronize_session=False))
+    return len(ids), ids[-1]
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,7 @@ def _merge(session: Session, source: Customer, target: Customer, account: Telegr
     target.referred_by_id = target.referred_by_id or source.referred_by_id
     target.last_seen_at = max(target.last_seen_at, source.last_seen_at)
     account.customer_id = target.id
+    target.telegram_reachable = account.unreachable_since is None
     session.add_all([target, account])
     session.flush()
     session.delete(source)

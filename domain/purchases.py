@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, select
 
 from domain import customers, ledger, loyalty, outbox, referrals
 from domain.config import LoyaltySection
 from domain.outbox import MessageSpec
-from storage.models import Customer, PointsEntry, Purchase
+from storage.models import Customer, CustomerCategory, PointsEntry, Purchase
 
 COUNTER, RECEIPT, IMPORT = "counter", "receipt", "import"
 
@@ -74,8 +74,9 @@ STATS_CHUNK = 500  # customer ids per UPDATE, far below the databases' parameter
 
 def refresh_stats(session: Session, customer_ids: Iterable[int]) -> None:
     """Recount the purchase figures kept on the customer rows (count, revenue, first and last
-    purchase; reversals excluded) from the purchases themselves. Called after every change
-    of a customer's purchases, so segments and milestones can read one row per customer."""
+    purchase; reversals excluded) and the categories they bought from, from the purchases
+    themselves. Called after every change of a customer's purchases, so segments and
+    milestones can read one row per customer."""
     session.flush()  # the purchases just added or reversed take part in the count
     ids = sorted(set(customer_ids))
     valid = (Purchase.customer_id == Customer.id, Purchase.reversed_at.is_(None))
@@ -90,7 +91,16 @@ def refresh_stats(session: Session, customer_ids: Iterable[int]) -> None:
             first_purchase_at=of_purchases(func.min(Purchase.created_at)),
             last_purchase_at=of_purchases(func.max(Purchase.created_at)),
         ).execution_options(synchronize_session=False))
+        _refresh_categories(session, ids[start:start + STATS_CHUNK])
     session.expire_all()  # loaded customers show the new figures
+
+
+def _refresh_categories(session: Session, customer_ids: list[int]) -> None:
+    session.execute(delete(CustomerCategory).where(CustomerCategory.customer_id.in_(customer_ids)))
+    bought = (select(Purchase.customer_id, Purchase.category).distinct()
+              .where(Purchase.customer_id.in_(customer_ids), Purchase.category.is_not(None),
+                     Purchase.reversed_at.is_(None)))
+    session.execute(insert(CustomerCategory).from_select(["customer_id", "category"], bought))
 
 
 def _points_of(session: Session, purchase: Purchase) -> int:

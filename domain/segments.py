@@ -23,12 +23,15 @@ Terms separated by spaces or ``und`` must all match; alternatives are separated 
 term prefixed by ``-``, ``!``, ``ohne``, ``nicht`` or ``außer`` is excluded.
 
 Purchase figures come from the customer row (``purchase_count``, ``revenue_cents``,
-``last_purchase_at``; kept by ``domain.purchases.refresh_stats``), so most terms read one row
-per customer. Everything runs as SQL in the database; the only values read into Python first
-are the VIP revenue threshold and the spellings of a category (a handful of strings).
+``last_purchase_at``; kept by ``domain.purchases.refresh_stats``), and so do the points in the
+tier window (``tier_points``, kept by ``domain.ledger``), so most terms read one row per
+customer; ``kategorie`` reads the categories per customer (``customer_category``, also kept by
+``refresh_stats``). Everything runs as SQL in the database; the only values read into Python
+first are the VIP revenue threshold and the spellings of a category (a handful of strings).
 
 "Reachable" customers are those a campaign can write to: a Telegram account that is not marked
-unreachable, and marketing consent.
+unreachable (``customer.telegram_reachable``, kept by ``domain.customers``), and marketing
+consent.
 """
 
 from __future__ import annotations
@@ -47,9 +50,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from domain.config import LoyaltySection, ShopConfig
-from domain.loyalty import window_start
+from domain import ledger
 from domain.topics import fold
-from storage.models import Customer, PointsEntry, Purchase, Survey, TelegramAccount
+from storage.models import Customer, CustomerCategory, Survey, TelegramAccount
 
 MAX_CHARS = 300  # Campaign.segment keeps what the owner typed
 MAX_TERMS = 20
@@ -300,8 +303,7 @@ def _segment(clauses: list[list[Literal]]) -> Segment:
 
 _customer = Customer.__table__.c
 _account = TelegramAccount.__table__.c
-_purchase = Purchase.__table__.c
-_points = PointsEntry.__table__.c
+_category = CustomerCategory.__table__.c
 _survey = Survey.__table__.c
 
 
@@ -343,7 +345,7 @@ def _reachable_account():
 class _Set:
     """Customers found in another table (a query of distinct customer ids); the term means
     those customers, or with ``inside=False`` all the others. ``exists`` is the same test as a
-    correlated EXISTS, for the terms that have one (not the tier, which sums per customer)."""
+    correlated EXISTS."""
 
     ids: Select
     inside: bool = True
@@ -421,14 +423,15 @@ def _term_filter(session, term: Term, rules: Rules, now: datetime) -> ColumnElem
         month = now.astimezone(ZoneInfo(rules.timezone)).month
         return and_(c.birthday_month.is_not(None), c.birthday_month == month)
     if term.kind == TIER:
-        return _tier_set(term.value, rules, now)
+        return _tier_term(term.value, rules, now)
     if term.kind == CATEGORY:
         spellings = category_spellings(session, str(term.value))
         if not spellings:
             return false()
-        bought = (_purchase.category.in_(spellings), _purchase.reversed_at.is_(None))
-        return _Set(select(_purchase.customer_id).distinct().where(*bought),
-                    exists=exists().where(_purchase.customer_id == c.id, *bought))
+        bought = _category.category.in_(spellings)
+        buyers = select(_category.customer_id).where(bought)
+        return _Set(buyers.distinct() if len(spellings) > 1 else buyers,
+                    exists=exists().where(_category.customer_id == c.id, bought))
     if term.kind == NPS:
         low, high = NPS_GROUPS[term.value]
         later = Survey.__table__.alias("later_survey")
@@ -442,24 +445,19 @@ def _term_filter(session, term: Term, rules: Rules, now: datetime) -> ColumnElem
     raise ValueError(f"unknown term {term!r}")
 
 
-def _tier_set(name: str, rules: Rules, now: datetime) -> ColumnElement[bool] | _Set:
-    """Points with ``tier_at`` in the window decide the tier (as ``ledger.tier_status``): the
-    highest tier whose threshold they reach; below the second threshold (also below 0 or
-    without any points) it is the first tier."""
+def _tier_term(name: str, rules: Rules, now: datetime) -> ColumnElement[bool]:
+    """Points in the tier window decide the tier (as ``ledger.tier_status``): the highest tier
+    whose threshold they reach; below the second threshold (also below 0 or without any points)
+    it is the first tier."""
     tiers = rules.loyalty.tiers
     index = next(i for i, tier in enumerate(tiers) if tier.name == name)
-    earned = func.sum(_points.amount)
-
-    def customers_earning(*having) -> Select:
-        return (select(_points.customer_id).where(_points.tier_at >= window_start(now, rules.loyalty))
-                .group_by(_points.customer_id).having(and_(*having)))
-
-    if index == 0:
-        return true() if len(tiers) == 1 else _Set(customers_earning(earned >= tiers[1].threshold), inside=False)
-    bounds = [earned >= tiers[index].threshold]
+    earned = ledger.tier_points_column(rules.loyalty, now)
+    bounds = []
+    if index > 0:
+        bounds.append(earned >= tiers[index].threshold)
     if index + 1 < len(tiers):
         bounds.append(earned < tiers[index + 1].threshold)
-    return _Set(customers_earning(*bounds))
+    return and_(*bounds) if bounds else true()
 
 
 def vip_threshold(session, rules: Rules) -> int | None:
@@ -484,9 +482,9 @@ def vip_threshold(session, rules: Rules) -> int | None:
 
 _DISTINCT_CATEGORIES = text("""
     WITH RECURSIVE categories(name) AS (
-        SELECT min(category) FROM purchase
+        SELECT min(category) FROM customer_category
         UNION ALL
-        SELECT (SELECT min(p.category) FROM purchase p WHERE p.category > categories.name)
+        SELECT (SELECT min(c.category) FROM customer_category c WHERE c.category > categories.name)
         FROM categories WHERE categories.name IS NOT NULL
     )
     SELECT name FROM categories WHERE name IS NOT NULL
@@ -500,20 +498,10 @@ def category_spellings(session, name: str) -> list[str]:
 
 
 def count_query(session, segment: Segment, rules: Rules, now: datetime) -> Select:
-    """The query behind ``count``: one row (matching, reachable).
-
-    PostgreSQL joins the reachable accounts (at most one per customer) and can hash them.
-    SQLite looks the account up per customer, so it does so only for those with consent
-    (a CASE inside a CASE is evaluated only when the outer one holds)."""
+    """The query behind ``count``: one row (matching, reachable)."""
     found = segment_filter(session, segment, rules, now)
-    if session.get_bind().dialect.name == "sqlite":
-        reachable = case((_customer.marketing_consent == true(),
-                          case((exists().where(_reachable_account()), 1))))
-        return select(func.count(), func.count(reachable)).select_from(found.source).where(found.where)
-    reachable = case((and_(_customer.marketing_consent == true(), _account.customer_id.is_not(None)), 1))
-    return (select(func.count(), func.count(reachable))
-            .select_from(found.source.outerjoin(TelegramAccount.__table__, _reachable_account()))
-            .where(found.where))
+    reachable = case((and_(_customer.marketing_consent == true(), _customer.telegram_reachable == true()), 1))
+    return select(func.count(), func.count(reachable)).select_from(found.source).where(found.where)
 
 
 def count(session, segment: Segment, rules: Rules, now: datetime) -> SegmentCount:

@@ -50,6 +50,30 @@ class Customer(SQLModel, table=True):
     revenue_cents: int = Field(default=0, sa_type=BigInteger)
     first_purchase_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_purchase_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The points that count for the tier (segment stufe:<Name> reads them for every customer
+    # at once): their sum over the window that began at tier_points_since, and the oldest tier
+    # date among them. Kept by domain.ledger: every points change clears tier_points_since
+    # (ledger.lock), and ledger.refresh_tier_points fills it in again. The figures are right
+    # while tier_points_since is set, not after the current window's start and no counted
+    # points are older than that start (ledger.tier_points_column falls back to the ledger).
+    tier_points: int = Field(default=0)
+    tier_points_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    tier_points_oldest: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A Telegram account that is not marked unreachable (kept by domain.customers): with
+    # marketing_consent, what campaigns need, on the row the segment counts read anyway.
+    telegram_reachable: bool = Field(default=False)
+
+
+class CustomerCategory(SQLModel, table=True):
+    """The categories a customer bought from (reversals excluded), one row per spelling as
+    stored; kept by domain.purchases.refresh_stats with the other purchase figures. The segment
+    kategorie:<Name> reads these rows instead of every purchase."""
+
+    __tablename__ = "customer_category"
+    __table_args__ = (Index("ix_customer_category_category", "category", "customer_id"),)
+
+    customer_id: int = Field(foreign_key="customer.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    category: str = Field(max_length=40, primary_key=True)
 
 
 class TelegramAccount(SQLModel, table=True):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from storage.db import Store
+from tests.kept_figures import assert_kept_figures_agree
 from tests.e2e.harness import STAFF_CHAT_ID, BotProcess, bot_environment
 from tests.fakebotapi import FakeBotApi
 
@@ -48,6 +49,12 @@ async def bots(api, database_url, rasa_url, tmp_path):
     yield start
     for process in started:
         await process.stop()
+    if started:  # whatever the journey did, the figures kept for segments still agree
+        store = Store(database_url)
+        try:
+            assert_kept_figures_agree(store)
+        finally:
+            store.dispose()
 
 
 @pytest.fixture

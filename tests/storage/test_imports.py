@@ -17,6 +17,7 @@ from domain.config import LoyaltySection, TierConfig
 from domain.customers import TelegramProfile
 from domain.imports import FileError, PendingImport
 from storage.models import ConversationState, Customer, OutboxMessage, PointsEntry, Purchase
+from tests.kept_figures import assert_kept_figures_agree
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
@@ -133,6 +134,7 @@ def test_purchases_credit_points_at_their_date_once(store):
     assert (again.booked, again.already_imported, again.points) == (0, 4, 0)
     assert count(store, Purchase) == 4 and count(store, PointsEntry) == 5
     assert balance(store, "1001") == 1358
+    assert_kept_figures_agree(store, RULES, NOW)
 
 
 def test_identical_rows_are_counted_so_a_longer_export_adds_only_the_new_ones(store):
@@ -198,6 +200,7 @@ def test_many_rows_are_imported_with_one_statement_per_batch(store):
         total = session.exec(select(func.sum(PointsEntry.amount))).one()
     assert total == sum(i % 7 for i in range(2000)) + sum(i % 50 + 1 for i in range(4000))
     assert run(store, many_purchases).already_imported == 4000
+    assert_kept_figures_agree(store, RULES, NOW)
 
 
 # --- the bot's confirmation ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from domain import customers, ledger, linking
 from storage.models import ConsentRecord, Customer, TelegramAccount
+from tests.kept_figures import assert_kept_figures_agree
 from tests.storage.people import onboarded_customer
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
@@ -56,7 +57,9 @@ def test_the_imported_card_takes_over_the_account_and_what_the_chat_customer_had
         assert session.get(Customer, card).marketing_consent
         assert [r.customer_id for r in session.exec(select(ConsentRecord))] == [card]
         assert ledger.balance(session, card) == 120
+        assert session.get(Customer, card).telegram_reachable
     assert link(store, 4242, "4915112345678") == ("already_linked", card)
+    assert_kept_figures_agree(store)
 
 
 def test_unknown_shared_and_invalid_numbers_link_nothing(store):

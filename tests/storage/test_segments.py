@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+from sqlmodel import select
+
 from domain import consent, customers, ledger, purchases, segments, surveys
 from domain.config import LoyaltySection, NpsSection, TierConfig
 from domain.customers import TelegramProfile
 from domain.segments import Rules, SegmentCount
-from storage.models import Customer, Survey
+from storage.models import Customer, Purchase, Survey
+from tests.kept_figures import assert_kept_figures_agree
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -189,6 +192,7 @@ def test_every_term_and_combination(store):
     failures = {text: (shop.matching(text), expected) for text, expected in EXPECTED.items()
                 if shop.matching(text) != expected}
     assert failures == {}
+    assert_kept_figures_agree(store, LOYALTY, NOW)
 
 
 def test_purchase_figures_follow_bookings_and_reversals(store):
@@ -228,16 +232,80 @@ def test_refresh_stats_after_storno_keeps_the_figures_right(store):
     assert figures() == (0, 0, None, None)
     assert shop.matching("neu") == shop.matching("vip") == shop.matching("kategorie:kaffee") == set()
     assert shop.matching("inaktiv:30") == {"paula"}  # registered 300 days ago, no purchase left
+    assert_kept_figures_agree(store, LOYALTY, NOW)
+
+
+def refresh_tier_points(store, at: datetime, rules: LoyaltySection = LOYALTY, batch: int = 3) -> int:
+    """What the bot's job does: batches until nothing is left (small batches, so paging is used)."""
+    refreshed, after = 0, 0
+    while True:
+        with store.session() as session:
+            done = ledger.refresh_tier_points(session, rules, at, after, batch=batch)
+        if done is None:
+            return refreshed
+        refreshed, after = refreshed + done[0], done[1]
+
+
+def tiers_by_ledger(store, shop: Shop, at: datetime, rules: LoyaltySection = LOYALTY) -> dict[str, str]:
+    with store.session() as session:
+        return {name: ledger.tier_status(session, cid, rules, at).tier.name.lower() for name, cid in shop.ids.items()}
+
+
+def assert_tier_segments_match(shop: Shop, expected: dict[str, str], at: datetime, rules: Rules = RULES) -> None:
+    for tier in ("bronze", "silber", "gold"):
+        assert shop.matching(f"stufe:{tier}", now=at, rules=rules) == {
+            n for n, t in expected.items() if t == tier}, (at, tier)
 
 
 def test_tier_segments_agree_with_the_ledger(store):
     shop = build_shop(store)
     for at in (NOW, NOW + 60 * DAY, NOW + 250 * DAY):  # clara's points leave the window
-        with store.session() as session:
-            expected = {name: ledger.tier_status(session, cid, LOYALTY, at).tier.name.lower()
-                        for name, cid in shop.ids.items()}
-        for tier in ("bronze", "silber", "gold"):
-            assert shop.matching(f"stufe:{tier}", now=at) == {n for n, t in expected.items() if t == tier}, (at, tier)
+        expected = tiers_by_ledger(store, shop, at)
+        assert_tier_segments_match(shop, expected, at)  # from the ledger (figures not kept yet)
+        refresh_tier_points(store, at)
+        assert_tier_segments_match(shop, expected, at)  # from the kept figures
+        assert_kept_figures_agree(store, LOYALTY, at)
+
+
+def test_kept_tier_points_follow_purchases_reversals_time_and_the_window(store):
+    shop = build_shop(store)
+    assert refresh_tier_points(store, NOW) == len(EVERYONE)
+    assert refresh_tier_points(store, NOW) == 0  # nothing changed: nothing to do
+    assert refresh_tier_points(store, NOW + DAY) == 0  # no counted points left the window
+    # a purchase makes ben Silber at once (his kept figures are set aside until the next refresh)
+    buy(store, shop.ids["ben"], "300", NOW + DAY, "Bohnen")
+    assert shop.matching("stufe:silber", now=NOW + DAY) == {"ben", "gina"}
+    assert refresh_tier_points(store, NOW + DAY) == 1
+    assert shop.matching("stufe:silber", now=NOW + DAY) == {"ben", "gina"}
+    assert_kept_figures_agree(store, LOYALTY, NOW + DAY)
+    # clara's points (200 and 150 days ago) leave the 12-month window 165 and 215 days from now:
+    # her kept figures stop fitting on that day, before any refresh
+    assert shop.matching("stufe:gold", now=NOW + 164 * DAY) == {"clara"}
+    assert shop.matching("stufe:gold", now=NOW + 166 * DAY) == set()
+    assert shop.matching("stufe:silber", now=NOW + 166 * DAY) == {"ben", "clara", "gina"}
+    assert refresh_tier_points(store, NOW + 166 * DAY) >= 1
+    assert shop.matching("stufe:silber", now=NOW + 166 * DAY) == {"ben", "clara", "gina"}
+    assert_kept_figures_agree(store, LOYALTY, NOW + 166 * DAY)
+    # the owner makes the window longer (24 months): ida's order 400 days ago counts again
+    longer = LOYALTY.model_copy(update={"tier_window_months": 24})
+    wider = Rules(loyalty=longer)
+    expected = tiers_by_ledger(store, shop, NOW, longer)
+    assert expected["ida"] == "gold"
+    assert_tier_segments_match(shop, expected, NOW, wider)
+    refresh_tier_points(store, NOW, longer)
+    assert_tier_segments_match(shop, expected, NOW, wider)
+    assert_kept_figures_agree(store, longer, NOW)
+    # and shorter again (1 month): only ben's purchase and dora's last coffees are in it
+    shorter = LOYALTY.model_copy(update={"tier_window_months": 1})
+    assert_tier_segments_match(shop, tiers_by_ledger(store, shop, NOW, shorter), NOW, Rules(loyalty=shorter))
+    assert_kept_figures_agree(store, shorter, NOW)
+    # a reversal takes ben back to Bronze at once
+    with store.session() as session:
+        bens = session.exec(select(Purchase.id).where(Purchase.customer_id == shop.ids["ben"],
+                                                       Purchase.category == "Bohnen")).one()
+        purchases.reverse_purchase(session, bens, "Tippfehler", NOW + 2 * DAY, LOYALTY)
+    assert "ben" not in shop.matching("stufe:silber", now=NOW + 2 * DAY)
+    assert_kept_figures_agree(store, LOYALTY, NOW + 2 * DAY)
 
 
 def test_birthday_month_is_the_shops(store):
@@ -338,6 +406,7 @@ def test_a_customer_who_writes_again_is_reachable_again(store):
     with store.session() as session:
         assert segments.count(session, gina, RULES, NOW) == SegmentCount(1, 0)
         assert segments.recipients(session, gina, RULES, NOW) == []
+    assert_kept_figures_agree(store)
 
 
 def test_category_names_with_spaces_and_spellings(store):
