@@ -4,9 +4,11 @@ created and dropped here; skipped with a notice when unreachable).
 
 The generator writes customers (most with a Telegram account, some with marketing consent,
 birthdays), their purchases (categories, a few reversed), the purchase figures on the customer
-rows, the points ledger (one entry per purchase with ``tier_at``, corrections for reversals,
-some rewards) and NPS surveys, straight through the driver (executemany on SQLite, COPY on
-PostgreSQL) after ``Store.migrate()``. The SQLite file is cached under
+rows and the categories per customer, the points ledger (one entry per purchase with
+``tier_at``, corrections for reversals, some rewards) and NPS surveys, straight through the
+driver (executemany on SQLite, COPY on PostgreSQL) after ``Store.migrate()``; then the tier
+points kept on the customer rows are filled by the bot's own ``ledger.refresh_tier_points``
+(timed). The SQLite file is cached under
 ``~/.cache/stammgast/bench/``, keyed by the generator version, the size and the schema, so a
 second run only measures.
 
@@ -42,12 +44,12 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from domain import segments
+from domain import ledger, segments
 from domain.codes import ALPHABET, CUSTOMER_CODE_LENGTH
 from domain.config import LoyaltySection, ShopConfig, ShopSection, TierConfig
 from storage.db import MIGRATIONS_DIR, Store
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 CUSTOMERS = int(os.environ.get("STAMMGAST_BENCH_CUSTOMERS", "1000000"))
 POSTGRES_ADMIN_URL = os.environ.get("STAMMGAST_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CACHE_DIR = Path.home() / ".cache" / "stammgast" / "bench"
@@ -94,10 +96,11 @@ STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores datetimes in SQLite
 COLUMNS = {
     "customer": ("id", "code", "first_name", "last_name", "marketing_consent", "consent_asked", "created_at",
                  "last_seen_at", "birthday_day", "birthday_month", "birthday_year", "points_version",
-                 "purchase_count", "revenue_cents", "first_purchase_at", "last_purchase_at"),
+                 "purchase_count", "revenue_cents", "first_purchase_at", "last_purchase_at", "telegram_reachable"),
     "telegram_account": ("telegram_user_id", "customer_id", "chat_id", "language_code", "unreachable_since"),
     "purchase": ("id", "idempotency_key", "customer_id", "amount_cents", "category", "source", "booked_by",
                  "created_at", "reversed_at", "reversal_reason"),
+    "customer_category": ("customer_id", "category"),
     "points_entry": ("idempotency_key", "customer_id", "amount", "reason", "purchase_id", "tier_at", "expires_at",
                      "created_at"),
     "survey": ("customer_id", "purchase_id", "status", "created_at", "due_at", "score", "answered_at", "topics"),
@@ -151,15 +154,17 @@ def generate(first_id: int, count: int, seed: int, next_purchase_id: int) -> tup
             purchases.append((purchase_id, cents, category, at, reversed_at))
         valid = [p for p in purchases if p[4] is None]
         birthday = rng.random() < 0.6
+        unreachable = created + DAY if telegram and rng.random() < 0.03 else None
         rows["customer"].append((
             customer_id, customer_code(customer_id), rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES), consent,
             telegram, created, max([created] + times),
             rng.randint(1, 28) if birthday else None, rng.randint(1, 12) if birthday else None,
             rng.randint(1940, 2008) if birthday and rng.random() < 0.4 else None, 0,
             len(valid), sum(p[1] for p in valid), min((p[3] for p in valid), default=None),
-            max((p[3] for p in valid), default=None)))
+            max((p[3] for p in valid), default=None), telegram and unreachable is None))
+        rows["customer_category"].extend((customer_id, category) for category in
+                                         sorted({p[2] for p in valid if p[2] is not None}))
         if telegram:
-            unreachable = created + DAY if rng.random() < 0.03 else None
             rows["telegram_account"].append((10**10 + customer_id, customer_id, 10**10 + customer_id, "de", unreachable))
         balance = 0
         for purchase_id, cents, category, at, reversed_at in purchases:
@@ -283,6 +288,9 @@ def load(store: Store, customers: int, progress: Callable[[str], None]) -> dict[
         else:
             raw.commit()
         progress(f"  indexes and constraints made ({time.perf_counter() - started:.0f} s in all)")
+        refreshed, elapsed = refresh_tier_points(store)
+        progress(f"  tier points kept on {refreshed:,} customer rows by ledger.refresh_tier_points in {elapsed:.0f} s "
+                 f"(what the bot's job does once after migration 0006)")
         if store.dialect == "postgresql":
             for table in ("customer", "purchase", "points_entry", "survey"):
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -296,6 +304,33 @@ def load(store: Store, customers: int, progress: Callable[[str], None]) -> dict[
     finally:
         raw.close()
     return counts
+
+
+def refresh_tier_points(store: Store) -> tuple[int, float]:
+    """The bot's job (bot.timers): batches of ``ledger.refresh_tier_points`` until none is left."""
+    started, refreshed, after = time.perf_counter(), 0, 0
+    while True:
+        with store.session() as session:
+            done = ledger.refresh_tier_points(session, LOYALTY, NOW, after)
+        if done is None:
+            return refreshed, time.perf_counter() - started
+        refreshed, after = refreshed + done[0], done[1]
+
+
+def measure_tier_fallback(store: Store) -> list[str]:
+    """What a count of a tier costs when many kept tier points were set aside by purchases
+    since the job last ran (1 % of all customers), and what the job then takes."""
+    segment = segments.parse("stufe:gold", RULES)
+    _, fresh = timed(store, lambda s: segments.count(s, segment, RULES, NOW))
+    with store.session() as session:
+        stale = session.execute(text("UPDATE customer SET tier_points_since = NULL WHERE id % 100 = 0")).rowcount
+    elapsed, counted = timed(store, lambda s: segments.count(s, segment, RULES, NOW))
+    assert counted == fresh, (counted, fresh)  # the ledger's sums where kept ones are missing: the same count
+    refreshed, refresh_time = refresh_tier_points(store)
+    idle, _ = timed(store, lambda s: ledger.refresh_tier_points(s, LOYALTY, NOW))
+    return [f"stufe:gold with {stale:,} customers' kept tier points set aside: count {elapsed:.3f} s (same result); "
+            f"the job refreshed {refreshed:,} rows in {refresh_time:.2f} s; with nothing to refresh it takes "
+            f"{idle:.3f} s"]
 
 
 def schema_fingerprint() -> str:
@@ -443,7 +478,7 @@ def run(label: str, url: str, build: bool) -> None:
         extra = [f"recipients('alle'): {rows:,} (customer id, chat id) pairs, {python_mb:.0f} MB of Python memory "
                  f"at the peak (tracemalloc)",
                  f"peak RSS of the process: {peak_rss_mb():.0f} MB (before measuring: {rss_before:.0f} MB)",
-                 measure_milestones(store)]
+                 measure_milestones(store), *measure_tier_fallback(store)]
         slowest = tuple(t for t, *_ in sorted(table, key=lambda r: -r[3])[:2])
         extra += ["query plans of the two slowest counts:", *query_plans(store, slowest)]
         report(label, table, extra)

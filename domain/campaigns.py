@@ -47,6 +47,7 @@ _PLACEHOLDER = re.compile(r"\{([^{}\s]{1,30})\}")
 _COUPON_LINE = re.compile(r"^\s*gutschein\s*(?:\(\s*(?P<days>\d{1,4})\s*tag(?:e|en)?\s*\))?\s*:\s*(?P<offer>.*)$",
                           re.IGNORECASE)
 _INSERT_CHUNK = 500
+RUN_PAGE = 20_000  # recipients read and queued at a time (about 2.5 MB of Python objects)
 _RUNS_PER_CHECK = 5
 
 
@@ -207,7 +208,16 @@ def _run(session: Session, campaign: Campaign, rules: Rules, now: datetime) -> i
         segment = segments.parse(campaign.segment, rules.segments)
     except segments.SegmentError:  # the config changed since (a tier renamed): nobody matches now
         return 0
-    found = segments.recipients(session, segment, rules.segments, now)
+    queued, after = 0, 0
+    # a page at a time: a run to a few hundred thousand customers never holds them all in memory
+    while found := segments.recipients(session, segment, rules.segments, now, after_id=after, limit=RUN_PAGE):
+        queued += _queue(session, campaign, run, found, now)
+        after = found[-1][0]
+    return queued
+
+
+def _queue(session: Session, campaign: Campaign, run: int, found: list[tuple[int, int]], now: datetime) -> int:
+    """The outbox rows (and coupons) of one page of recipients, (customer id, chat id) each."""
     coupon_codes = (coupons.issue_for_run(session, campaign.id, run, [customer_id for customer_id, _ in found],
                                           campaign.coupon_offer, campaign.coupon_valid_days or DEFAULT_COUPON_DAYS,
                                           now) if campaign.coupon_offer else {})

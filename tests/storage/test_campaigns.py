@@ -175,6 +175,18 @@ def test_a_coupon_campaign_gives_every_recipient_a_unique_code_redeemed_once(sto
         assert error.value.reason == reason
 
 
+def test_a_run_reads_its_recipients_in_pages(store, monkeypatch):
+    monkeypatch.setattr(campaigns, "RUN_PAGE", 2)  # five recipients: pages of 2, 2 and 1
+    boss = owner(store)
+    everyone = [customer(store, user_id) for user_id in range(1, 6)]
+    campaign = draft(store, boss, text="Hallo {vorname}!\nGutschein: Ein Kaffee gratis")
+    assert confirm(store, campaign, boss).queued == 5
+    assert [r.customer_id for r in rows(store, campaign.id)] == everyone
+    with store.session() as session:
+        issued = session.exec(select(Coupon.customer_id).where(Coupon.campaign_id == campaign.id)).all()
+    assert sorted(issued) == everyone
+
+
 def test_overview_counts_sent_waiting_skipped_failed_unreachable_and_redeemed(store):
     boss = owner(store)
     ids = [customer(store, n) for n in range(1, 7)]
