@@ -452,12 +452,14 @@ def _tier_term(name: str, rules: Rules, now: datetime) -> ColumnElement[bool]:
     tiers = rules.loyalty.tiers
     index = next(i for i, tier in enumerate(tiers) if tier.name == name)
     earned = ledger.tier_points_column(rules.loyalty, now)
-    bounds = []
-    if index > 0:
-        bounds.append(earned >= tiers[index].threshold)
-    if index + 1 < len(tiers):
-        bounds.append(earned < tiers[index + 1].threshold)
-    return and_(*bounds) if bounds else true()
+    if len(tiers) == 1:
+        return true()
+    if index == 0:
+        return earned < tiers[1].threshold
+    if index + 1 == len(tiers):
+        return earned >= tiers[index].threshold
+    # points are whole numbers; BETWEEN lets SQLite work out the points once per customer
+    return earned.between(tiers[index].threshold, tiers[index + 1].threshold - 1)
 
 
 def vip_threshold(session, rules: Rules) -> int | None:

@@ -3,8 +3,11 @@ on a fresh SQLite database, talking to the session's real Rasa server."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
+from domain.config import LoyaltySection
 from storage.db import Store
 from tests.kept_figures import assert_kept_figures_agree
 from tests.e2e.harness import STAFF_CHAT_ID, BotProcess, bot_environment
@@ -51,8 +54,8 @@ async def bots(api, database_url, rasa_url, tmp_path):
         await process.stop()
     if started:  # whatever the journey did, the figures kept for segments still agree
         store = Store(database_url)
-        try:
-            assert_kept_figures_agree(store)
+        try:  # (the tier points for any window and moment: the default rules, now)
+            assert_kept_figures_agree(store, LoyaltySection(), datetime.now(timezone.utc))
         finally:
             store.dispose()
 

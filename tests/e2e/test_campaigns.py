@@ -35,10 +35,12 @@ def the_owner(api):
 
 
 def bought(db, user, *euros: int, category: str | None = None, days_ago: int = 10) -> None:
-    """Purchases (and their points) written directly, as an import would."""
+    """Purchases (and their points) written directly, as an import would (under the ledger's
+    lock, which also sets the kept tier points aside)."""
     customer_id = customer_of(db, user).id
     at = datetime.now(timezone.utc) - timedelta(days=days_ago)
     with db.session() as session:
+        ledger.lock(session, customer_id)
         for euro in euros:
             key = f"e2e:{uuid.uuid4().hex}"
             purchase = Purchase(idempotency_key=key, customer_id=customer_id, amount_cents=euro * 100,
