@@ -471,15 +471,20 @@ def vip_threshold(session, rules: Rules) -> int | None:
     revenue is below the share.
     """
     c = _customer
-    total = session.execute(select(func.sum(c.revenue_cents)).where(c.revenue_cents > 0)).scalar()
+    # one row per distinct revenue (tens of thousands at a million customers), highest first,
+    # read in one pass; adding them up here is cheaper than a window function in the database
+    groups = session.execute(select(c.revenue_cents, func.count()).where(c.revenue_cents > 0)
+                             .group_by(c.revenue_cents).order_by(c.revenue_cents.desc())).all()
+    total = sum(revenue * customers for revenue, customers in groups)
     if not total:
         return None
     target = math.ceil(Decimal(total) * rules.vip_revenue_share)  # before < share x total <=> before < target
-    groups = (select(c.revenue_cents.label("revenue"), func.sum(c.revenue_cents).label("group_sum"))
-              .where(c.revenue_cents > 0).group_by(c.revenue_cents).subquery())
-    ranked = select(groups.c.revenue, (func.sum(groups.c.group_sum).over(
-        order_by=groups.c.revenue.desc(), rows=(None, 0)) - groups.c.group_sum).label("before")).subquery()
-    return session.execute(select(func.min(ranked.c.revenue)).where(ranked.c.before < target)).scalar()
+    before, threshold = 0, None
+    for revenue, customers in groups:
+        if before >= target:
+            break
+        threshold, before = revenue, before + revenue * customers
+    return threshold
 
 
 _DISTINCT_CATEGORIES = text("""
