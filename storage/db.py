@@ -54,7 +54,11 @@ def create_db_engine(url: str) -> Engine:
         return engine
     if parsed.drivername == "postgresql":  # plain postgresql:// means psycopg 3 here
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No JIT compilation: it pays off for long analytical queries, but PostgreSQL's cost
+    # estimate of a segment with a tier (a subquery per customer it will rarely run) is high
+    # enough to make it compile for a second or two before a query that needs half a second.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         connect_args={"options": "-c jit=off"})
 
 
 def _alembic_config(engine: Engine) -> Config:
