@@ -36,5 +36,5 @@ def drift(store, rules: LoyaltySection | None = None, now: datetime | None = Non
 
 
 def assert_kept_figures_agree(store, rules: LoyaltySection | None = None, now: datetime | None = None) -> None:
-    found = drift(store, rules, now)
-    assert {name: rows for name, rows in found.items() if rows} == {}
+    wrong = {name: rows for name, rows in drift(store, rules, now).items() if rows}
+    assert not wrong, f"figures kept on customer rows disagree with their sources: {wrong}"

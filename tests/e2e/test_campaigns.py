@@ -172,7 +172,7 @@ async def test_cancel_stops_a_broadcast_in_the_middle(bots, api, staff, db, any_
     with db.session() as session:  # sixty more customers with chats and consent
         for user in users[1:]:
             customer = Customer(first_name=user.first_name, marketing_consent=True, consent_asked=True,
-                                created_at=now, last_seen_at=now)
+                                created_at=now, last_seen_at=now, telegram_reachable=True)
             session.add(customer)
             session.flush()
             session.add(TelegramAccount(telegram_user_id=user.id, customer_id=customer.id, chat_id=user.id))

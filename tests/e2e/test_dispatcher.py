@@ -38,7 +38,7 @@ def add_customers(db, users, consent: bool = True) -> dict[int, int]:
     with db.session() as session:
         for user in users:
             customer = Customer(first_name=user.first_name, marketing_consent=consent, consent_asked=True,
-                                created_at=now, last_seen_at=now)
+                                created_at=now, last_seen_at=now, telegram_reachable=True)
             session.add(customer)
             session.flush()
             session.add(TelegramAccount(telegram_user_id=user.id, customer_id=customer.id, chat_id=user.id,
