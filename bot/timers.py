@@ -1,7 +1,7 @@
 """Timed work beside the chat: SLA reminders and escalations, follow-ups after a ticket was
 solved, the runs of planned campaigns, the daily milestone greetings and the tier points kept
-on the customer rows for segments. APScheduler triggers
-a short check every second; the deadlines themselves live in the database (see
+on the customer rows for segments. APScheduler triggers a short check every second; the
+deadlines themselves live in the database (see
 ``domain.tickets.process_timers``; the milestones' last scanned day is a ``JobRun`` row), so a
 restart loses none of them and a clock moved forward in tests is seen at the next check."""
 
