@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes
 from bot.settings import Settings
 from bot.texts import Texts, Voice
 from domain.clock import Clock
-from domain import campaigns, marketing, tickets
+from domain import campaigns, ledger, marketing, tickets
 from domain.config import ShopConfig
 from nlu.client import NluClient
 from nlu.faq import FaqCatalog
@@ -43,6 +43,14 @@ class Services:
                 return use_case(session, *args, **kwargs)
 
         return await asyncio.to_thread(unit_of_work)
+
+    async def refresh_tier_points(self) -> int:
+        """Sum the kept tier points again where they no longer fit, a batch per transaction
+        (``ledger.refresh_tier_points``); returns how many customers were refreshed."""
+        now, after, refreshed = self.now(), 0, 0
+        while (done := await self.db(ledger.refresh_tier_points, self.config.loyalty, now, after)) is not None:
+            refreshed, after = refreshed + done[0], done[1]
+        return refreshed
 
     @cached_property
     def ticket_rules(self) -> tickets.Rules:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services import Services
-from domain import campaigns, ledger, milestones, tickets
+from domain import campaigns, milestones, tickets
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +98,12 @@ class Timers:
 
     async def refresh_tier_points(self) -> int:
         """Sum the tier points again where the kept ones no longer fit (after purchases, and
-        when old points leave the window), a batch per transaction."""
-        s = self.services
-        now, after, refreshed = s.now(), 0, 0
+        when old points leave the window)."""
         try:
-            while (done := await s.db(ledger.refresh_tier_points, s.config.loyalty, now, after)) is not None:
-                refreshed, after = refreshed + done[0], done[1]
+            refreshed = await self.services.refresh_tier_points()
         except Exception:
             log.exception("refreshing the tier points failed; trying again later")
+            return 0
         if refreshed:
             log.info("tier points refreshed", extra={"customers": refreshed})
         return refreshed

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, update
+from sqlalchemy import and_, case, exists, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -151,11 +151,30 @@ def _tier_points_fresh(start: datetime):
                 or_(Customer.tier_points_oldest.is_(None), Customer.tier_points_oldest >= start))
 
 
-def tier_points_column(rules: LoyaltySection, now: datetime):
+def _tier_points_stale(start: datetime):
+    """The opposite of ``_tier_points_fresh``, as three tests that each have an index."""
+    return or_(Customer.tier_points_since.is_(None), Customer.tier_points_since > start,
+               Customer.tier_points_oldest < start)
+
+
+def tier_points_all_fresh(session: Session, start: datetime) -> bool:
+    """No customer's kept tier points need the ledger (three index lookups)."""
+    checks = (exists().where(Customer.tier_points_since.is_(None)),
+              exists().where(Customer.tier_points_since > start),
+              exists().where(Customer.tier_points_oldest < start))
+    return not any(session.execute(select(*checks)).one())
+
+
+def tier_points_column(session: Session, rules: LoyaltySection, now: datetime):
     """Every customer's points in the tier window as a SQL expression on the customer row (what
-    ``earned_since`` gives for one): the kept sum, or for the few rows it does not fit (changed
-    since the last refresh, or older points gone from the window) the sum from the ledger."""
+    ``earned_since`` gives for one). The kept sum when all of them fit (the usual case right
+    after the job ran); otherwise, for the rows it does not fit (changed since the last
+    refresh, or older points gone from the window), the sum from the ledger. The plain column
+    matters beyond its speed: PostgreSQL prices the ledger subquery for every row, even though
+    it seldom runs it, and then prefers far worse plans around it."""
     start = loyalty.window_start(now, rules)
+    if tier_points_all_fresh(session, start):
+        return Customer.tier_points
     return case((_tier_points_fresh(start), Customer.tier_points), else_=_window_sum(start))
 
 
@@ -167,7 +186,7 @@ def refresh_tier_points(session: Session, rules: LoyaltySection, now: datetime, 
     are summed, so a purchase booked meanwhile waits and clears the figures again after it; a
     replica doing the same takes other rows."""
     start = loyalty.window_start(now, rules)
-    ids = session.exec(select(Customer.id).where(Customer.id > after, ~_tier_points_fresh(start))
+    ids = session.exec(select(Customer.id).where(Customer.id > after, _tier_points_stale(start))
                        .order_by(Customer.id).limit(batch).with_for_update(skip_locked=True)).all()
     if not ids:
         return None

@@ -337,10 +337,6 @@ def _compile_scanned_sqlite(element, compiler, **kw):
     return "+" + compiler.process(element.column, **kw)
 
 
-def _reachable_account():
-    return and_(_account.customer_id == _customer.id, _account.unreachable_since.is_(None))
-
-
 @dataclass(frozen=True)
 class _Set:
     """Customers found in another table (a query of distinct customer ids); the term means
@@ -423,7 +419,7 @@ def _term_filter(session, term: Term, rules: Rules, now: datetime) -> ColumnElem
         month = now.astimezone(ZoneInfo(rules.timezone)).month
         return and_(c.birthday_month.is_not(None), c.birthday_month == month)
     if term.kind == TIER:
-        return _tier_term(term.value, rules, now)
+        return _tier_term(session, term.value, rules, now)
     if term.kind == CATEGORY:
         spellings = category_spellings(session, str(term.value))
         if not spellings:
@@ -445,13 +441,13 @@ def _term_filter(session, term: Term, rules: Rules, now: datetime) -> ColumnElem
     raise ValueError(f"unknown term {term!r}")
 
 
-def _tier_term(name: str, rules: Rules, now: datetime) -> ColumnElement[bool]:
+def _tier_term(session, name: str, rules: Rules, now: datetime) -> ColumnElement[bool]:
     """Points in the tier window decide the tier (as ``ledger.tier_status``): the highest tier
     whose threshold they reach; below the second threshold (also below 0 or without any points)
     it is the first tier."""
     tiers = rules.loyalty.tiers
     index = next(i for i, tier in enumerate(tiers) if tier.name == name)
-    earned = ledger.tier_points_column(rules.loyalty, now)
+    earned = ledger.tier_points_column(session, rules.loyalty, now)
     if len(tiers) == 1:
         return true()
     if index == 0:
@@ -524,27 +520,35 @@ def display_name(first_name: str, last_name: str | None) -> str:
     return f"{first} {last[0]}." if last else first
 
 
-def _reachable_query(session, segment: Segment, rules: Rules, now: datetime, *columns) -> Select:
+def _reachable(session, segment: Segment, rules: Rules, now: datetime, *columns) -> Select:
+    """Columns of the segment's reachable customers (consent, and a chat that can be reached,
+    as kept on the customer row), by id."""
     found = segment_filter(session, segment, rules, now)
-    return (select(*columns)
-            .select_from(found.source.join(TelegramAccount.__table__, _reachable_account()))
-            .where(found.where, _customer.marketing_consent == true())
+    return (select(*columns).select_from(found.source)
+            .where(found.where, _customer.marketing_consent == true(), _customer.telegram_reachable == true())
             .order_by(_customer.id))
 
 
 def sample_names(session, segment: Segment, rules: Rules, now: datetime, limit: int = 3) -> list[str]:
     """A few reachable customers of the segment (the first by id), as "Anna M."."""
-    rows = session.execute(_reachable_query(session, segment, rules, now, _customer.first_name,
-                                            _customer.last_name).limit(limit)).all()
+    rows = session.execute(_reachable(session, segment, rules, now, _customer.first_name,
+                                      _customer.last_name).limit(limit)).all()
     return [display_name(first, last) for first, last in rows]
 
 
 def recipients(session, segment: Segment, rules: Rules, now: datetime, *, after_id: int = 0,
                limit: int | None = None) -> list[tuple[int, int]]:
     """(customer id, chat id) of the reachable customers of the segment, by customer id.
-    ``after_id`` and ``limit`` fetch it in pages (``after_id`` = the last id of the page before)."""
-    query = _reachable_query(session, segment, rules, now, _customer.id, _account.chat_id).where(
-        _customer.id > after_id)
+    ``after_id`` and ``limit`` fetch it in pages (``after_id`` = the last id of the page before).
+
+    A page's customers are picked from the customer rows first and joined with their accounts
+    after, so the database never walks all accounts to find a page of them."""
+    page = _reachable(session, segment, rules, now, _customer.id.label("id")).where(_customer.id > after_id)
     if limit is not None:
-        query = query.limit(limit)
+        page = page.limit(limit)
+    page = page.subquery("page")
+    query = (select(page.c.id, _account.chat_id)
+             .join(TelegramAccount.__table__, and_(_account.customer_id == page.c.id,
+                                                  _account.unreachable_since.is_(None)))
+             .order_by(page.c.id))
     return [(customer_id, chat_id) for customer_id, chat_id in session.execute(query)]

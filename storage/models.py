@@ -20,7 +20,10 @@ class Customer(SQLModel, table=True):
                       Index("ix_customer_birthday", "birthday_month", "birthday_day"),
                       Index("ix_customer_last_purchase", "last_purchase_at"),
                       Index("ix_customer_first_purchase", "first_purchase_at"),
-                      Index("ix_customer_revenue", "revenue_cents"))  # the VIP segment's ABC analysis
+                      Index("ix_customer_revenue", "revenue_cents"),  # the VIP segment's ABC analysis
+                      # finding the customers whose kept tier points need summing again
+                      Index("ix_customer_tier_since", "tier_points_since"),
+                      Index("ix_customer_tier_oldest", "tier_points_oldest"))
 
     id: int | None = Field(default=None, primary_key=True)
     # Short code for the counter and the loyalty card (no 0/O or 1/I); see domain.codes.

@@ -29,7 +29,7 @@ def drift(store, rules: LoyaltySection | None = None, now: datetime | None = Non
         }
         if rules is not None:
             start = loyalty.window_start(now, rules)
-            points = session.execute(select(Customer.id, ledger.tier_points_column(rules, now))).all()
+            points = session.execute(select(Customer.id, ledger.tier_points_column(session, rules, now))).all()
             found["tier_points"] = [(cid, value, ledger.earned_since(session, cid, start)) for cid, value in points
                                     if value != ledger.earned_since(session, cid, start)]
     return found

@@ -135,11 +135,19 @@ async def segment_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def _summary(s: Services, voice: Voice, segment: segments.Segment) -> tuple[str, segments.SegmentCount]:
     """"N customers, M of them reachable: Anna M., Ben K., Carla S." and the count."""
     rules = s.campaign_rules.segments
+    await _tiers_summed(s, segment)
     count = await s.db(segments.count, segment, rules, s.now())
     names = await s.db(segments.sample_names, segment, rules, s.now())
     key = "segments.summary" if count.reachable else "segments.summary_nobody_reachable"
     text = s.texts.render(key, voice, matching=count.matching, reachable=count.reachable, names=", ".join(names))
     return text, count
+
+
+async def _tiers_summed(s: Services, segment: segments.Segment) -> None:
+    """Before a tier segment is counted, the tier points of the customers who bought since the
+    job last ran are summed again (a few rows; the count then reads one column)."""
+    if segments.TIER in segment.kinds:
+        await s.refresh_tier_points()
 
 
 # --- the text, the preview and the confirm button -----------------------------------------------
@@ -170,8 +178,10 @@ async def _preview(context: ContextTypes.DEFAULT_TYPE, owner: Owner, campaign) -
     s = services(context)
     rules = s.campaign_rules
     segment = segments.parse(campaign.segment, rules.segments)
-    found = await s.db(segments.recipients, segment, rules.segments, s.now())
-    sample_id = found[0][0] if found else None
+    await _tiers_summed(s, segment)
+    count = await s.db(segments.count, segment, rules.segments, s.now())
+    first = await s.db(segments.recipients, segment, rules.segments, s.now(), limit=1)
+    sample_id = first[0][0] if first else None
     body, name = await s.db(_sample_text, campaign, sample_id, rules, owner.voice.language, s.now())
     spec_key = campaigns.TEMPLATE_WITH_COUPON if campaign.coupon_offer else campaigns.TEMPLATE
     params = {"body": body}
@@ -186,7 +196,7 @@ async def _preview(context: ContextTypes.DEFAULT_TYPE, owner: Owner, campaign) -
         await send_html(context.bot, owner.chat_id, text)
     confirm_key = "campaigns.confirm_planned" if campaign.next_run_at else "campaigns.confirm_now"
     schedule = when.Schedule(campaign.next_run_at, campaign.recurrence) if campaign.next_run_at else None
-    await say(context, owner, confirm_key, _confirm_keyboard(s, owner.voice, campaign), count=len(found),
+    await say(context, owner, confirm_key, _confirm_keyboard(s, owner.voice, campaign), count=count.reachable,
               segment=campaign.segment, when=Html(_when_text(s, owner.voice, schedule)),
               coupon=Html(s.texts.render("campaigns.coupon_note", owner.voice, offer=campaign.coupon_offer,
                                          days=campaign.coupon_valid_days) if campaign.coupon_offer else ""))

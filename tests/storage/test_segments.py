@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlmodel import select
 
-from domain import consent, customers, ledger, purchases, segments, surveys
+from domain import consent, customers, ledger, loyalty, purchases, segments, surveys
 from domain.config import LoyaltySection, NpsSection, TierConfig
 from domain.customers import TelegramProfile
 from domain.segments import Rules, SegmentCount
@@ -257,6 +257,11 @@ def assert_tier_segments_match(shop: Shop, expected: dict[str, str], at: datetim
             n for n, t in expected.items() if t == tier}, (at, tier)
 
 
+def all_fresh(store, at: datetime, rules: LoyaltySection = LOYALTY) -> bool:
+    with store.session() as session:
+        return ledger.tier_points_all_fresh(session, loyalty.window_start(at, rules))
+
+
 def test_tier_segments_agree_with_the_ledger(store):
     shop = build_shop(store)
     for at in (NOW, NOW + 60 * DAY, NOW + 250 * DAY):  # clara's points leave the window
@@ -269,11 +274,14 @@ def test_tier_segments_agree_with_the_ledger(store):
 
 def test_kept_tier_points_follow_purchases_reversals_time_and_the_window(store):
     shop = build_shop(store)
+    assert not all_fresh(store, NOW)
     assert refresh_tier_points(store, NOW) == len(EVERYONE)
+    assert all_fresh(store, NOW)  # segments read the kept column alone
     assert refresh_tier_points(store, NOW) == 0  # nothing changed: nothing to do
     assert refresh_tier_points(store, NOW + DAY) == 0  # no counted points left the window
     # a purchase makes ben Silber at once (his kept figures are set aside until the next refresh)
     buy(store, shop.ids["ben"], "300", NOW + DAY, "Bohnen")
+    assert not all_fresh(store, NOW + DAY)
     assert shop.matching("stufe:silber", now=NOW + DAY) == {"ben", "gina"}
     assert refresh_tier_points(store, NOW + DAY) == 1
     assert shop.matching("stufe:silber", now=NOW + DAY) == {"ben", "gina"}
@@ -281,6 +289,7 @@ def test_kept_tier_points_follow_purchases_reversals_time_and_the_window(store):
     # clara's points (200 and 150 days ago) leave the 12-month window 165 and 215 days from now:
     # her kept figures stop fitting on that day, before any refresh
     assert shop.matching("stufe:gold", now=NOW + 164 * DAY) == {"clara"}
+    assert all_fresh(store, NOW + 164 * DAY) and not all_fresh(store, NOW + 166 * DAY)
     assert shop.matching("stufe:gold", now=NOW + 166 * DAY) == set()
     assert shop.matching("stufe:silber", now=NOW + 166 * DAY) == {"ben", "clara", "gina"}
     assert refresh_tier_points(store, NOW + 166 * DAY) >= 1
