@@ -49,8 +49,8 @@ from sqlalchemy.sql import FromClause, Select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from domain.config import LoyaltySection, ShopConfig
 from domain import ledger
+from domain.config import LoyaltySection, ShopConfig
 from domain.topics import fold
 from storage.models import Customer, CustomerCategory, Survey, TelegramAccount
 
@@ -360,7 +360,7 @@ class Filter:
 def segment_filter(session, segment: Segment, rules: Rules, now: datetime) -> Filter:
     """The segment as SQL (reads the VIP threshold and the category spellings it needs first).
 
-    Terms on the customer row are conditions. Terms from other tables (tier, category, NPS)
+    Terms on the customer row are conditions. Terms from other tables (category, NPS)
     are sets of customer ids: on SQLite ``id IN (...)``, which it builds once and probes per
     customer; on PostgreSQL a join, hashed once. (PostgreSQL runs an ``IN (...)`` that sits
     under OR or NOT as a subplan that, when its result outgrows ``work_mem``, is searched
