@@ -186,6 +186,8 @@ def refresh_tier_points(session: Session, rules: LoyaltySection, now: datetime, 
     are summed, so a purchase booked meanwhile waits and clears the figures again after it; a
     replica doing the same takes other rows."""
     start = loyalty.window_start(now, rules)
+    if after == 0 and tier_points_all_fresh(session, start):
+        return None  # the usual case: three index lookups rather than a scan in id order
     ids = session.exec(select(Customer.id).where(Customer.id > after, _tier_points_stale(start))
                        .order_by(Customer.id).limit(batch).with_for_update(skip_locked=True)).all()
     if not ids:
