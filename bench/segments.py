@@ -3,8 +3,9 @@ synthetic customers, on SQLite (a file) and on PostgreSQL (a fresh database on 1
 created and dropped here; skipped with a notice when unreachable).
 
 The generator writes customers (most with a Telegram account, some with marketing consent,
-birthdays), their purchases (categories, a few reversed), the purchase figures on the customer
-rows and the categories per customer, the points ledger (one entry per purchase with
+birthdays), their purchases (categories, a few reversed), the figures kept on the customer rows
+(purchase figures, categories bought from, latest NPS score) and the revenue groups, the points
+ledger (one entry per purchase with
 ``tier_at``, corrections for reversals, some rewards) and NPS surveys, straight through the
 driver (executemany on SQLite, COPY on PostgreSQL) after ``Store.migrate()``; then the tier
 points kept on the customer rows are filled by the bot's own ``ledger.refresh_tier_points``
@@ -45,11 +46,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from domain import ledger, segments
+from domain import purchases as purchases_domain
 from domain.codes import ALPHABET, CUSTOMER_CODE_LENGTH
 from domain.config import LoyaltySection, ShopConfig, ShopSection, TierConfig
 from storage.db import MIGRATIONS_DIR, Store
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 CUSTOMERS = int(os.environ.get("STAMMGAST_BENCH_CUSTOMERS", "1000000"))
 POSTGRES_ADMIN_URL = os.environ.get("STAMMGAST_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CACHE_DIR = Path.home() / ".cache" / "stammgast" / "bench"
@@ -96,11 +98,11 @@ STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores datetimes in SQLite
 COLUMNS = {
     "customer": ("id", "code", "first_name", "last_name", "marketing_consent", "consent_asked", "created_at",
                  "last_seen_at", "birthday_day", "birthday_month", "birthday_year", "points_version",
-                 "purchase_count", "revenue_cents", "first_purchase_at", "last_purchase_at", "telegram_reachable"),
+                 "purchase_count", "revenue_cents", "first_purchase_at", "last_purchase_at", "telegram_reachable",
+                 "category_keys", "nps_score"),
     "telegram_account": ("telegram_user_id", "customer_id", "chat_id", "language_code", "unreachable_since"),
     "purchase": ("id", "idempotency_key", "customer_id", "amount_cents", "category", "source", "booked_by",
                  "created_at", "reversed_at", "reversal_reason"),
-    "customer_category": ("customer_id", "category"),
     "points_entry": ("idempotency_key", "customer_id", "amount", "reason", "purchase_id", "tier_at", "expires_at",
                      "created_at"),
     "survey": ("customer_id", "purchase_id", "status", "created_at", "due_at", "score", "answered_at", "topics"),
@@ -155,18 +157,17 @@ def generate(first_id: int, count: int, seed: int, next_purchase_id: int) -> tup
         valid = [p for p in purchases if p[4] is None]
         birthday = rng.random() < 0.6
         unreachable = created + DAY if telegram and rng.random() < 0.03 else None
-        rows["customer"].append((
+        customer = (  # the kept categories and NPS score are added once the surveys are made
             customer_id, customer_code(customer_id), rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES), consent,
             telegram, created, max([created] + times),
             rng.randint(1, 28) if birthday else None, rng.randint(1, 12) if birthday else None,
             rng.randint(1940, 2008) if birthday and rng.random() < 0.4 else None, 0,
             len(valid), sum(p[1] for p in valid), min((p[3] for p in valid), default=None),
-            max((p[3] for p in valid), default=None), telegram and unreachable is None))
-        rows["customer_category"].extend((customer_id, category) for category in
-                                         sorted({p[2] for p in valid if p[2] is not None}))
+            max((p[3] for p in valid), default=None), telegram and unreachable is None)
         if telegram:
             rows["telegram_account"].append((10**10 + customer_id, customer_id, 10**10 + customer_id, "de", unreachable))
         balance = 0
+        answers: list[tuple[datetime, int, int]] = []  # (answered, order, score): the latest is kept on the row
         for purchase_id, cents, category, at, reversed_at in purchases:
             rows["purchase"].append((purchase_id, f"bench:{purchase_id}", customer_id, cents, category, "counter", 1,
                                      at, reversed_at, "Tippfehler" if reversed_at else None))
@@ -185,6 +186,11 @@ def generate(first_id: int, count: int, seed: int, next_purchase_id: int) -> tup
                     score = rng.choice(SCORES) if answered is not None and answered < NOW else None
                     rows["survey"].append((customer_id, purchase_id, "done" if score is not None else "scheduled",
                                            at, due, score, answered if score is not None else None))
+                    if score is not None:
+                        answers.append((answered, len(answers), score))
+        rows["customer"].append(customer + (
+            purchases_domain.category_keys(p[2] for p in valid if p[2] is not None),
+            max(answers)[2] if answers else None))
         if balance >= 40 and purchases and rng.random() < 0.3:
             at = min(NOW, purchases[-1][3] + DAY)
             rows["points_entry"].append((f"reward:{customer_id}", customer_id, -40, "reward", None, None, None, at))
@@ -288,6 +294,9 @@ def load(store: Store, customers: int, progress: Callable[[str], None]) -> dict[
         else:
             raw.commit()
         progress(f"  indexes and constraints made ({time.perf_counter() - started:.0f} s in all)")
+        cursor.execute(REVENUE_GROUPS)  # SQLite's raw connection commits each statement by itself
+        if store.dialect == "postgresql":
+            raw.commit()
         refreshed, elapsed = refresh_tier_points(store)
         progress(f"  tier points kept on {refreshed:,} customer rows by ledger.refresh_tier_points in {elapsed:.0f} s "
                  f"(what the bot's job does once after migration 0006)")
@@ -304,6 +313,11 @@ def load(store: Store, customers: int, progress: Callable[[str], None]) -> dict[
     finally:
         raw.close()
     return counts
+
+
+# What migration 0007 fills the revenue groups with (purchases.refresh_stats keeps them after).
+REVENUE_GROUPS = ("INSERT INTO revenue_group (revenue_cents, customers) "
+                  "SELECT revenue_cents, count(*) FROM customer WHERE revenue_cents > 0 GROUP BY revenue_cents")
 
 
 def refresh_tier_points(store: Store) -> tuple[int, float]:

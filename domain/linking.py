@@ -9,12 +9,13 @@ import phonenumbers
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from domain import ledger, purchases
-from storage.models import (ConsentRecord, ConversationState, Customer, MessageLog, OutboxMessage, PointsEntry,
-                            Purchase, Redemption, TelegramAccount, UsedReceipt)
+from domain import ledger, purchases, surveys
+from storage.models import (ConsentRecord, ConversationState, Coupon, Customer, Feedback, MessageLog, OutboxMessage,
+                            PointsEntry, Purchase, Redemption, Survey, TelegramAccount, Ticket, UsedReceipt)
 
 # Every table whose rows belong to a customer; a merge moves them all.
-_OWNED = (ConsentRecord, MessageLog, OutboxMessage, PointsEntry, Purchase, Redemption, UsedReceipt)
+_OWNED = (ConsentRecord, Coupon, Feedback, MessageLog, OutboxMessage, PointsEntry, Purchase, Redemption, Survey, Ticket,
+          UsedReceipt)
 
 
 def normalize_phone(text: str, region: str = "DE") -> str | None:
@@ -69,6 +70,7 @@ def _merge(session: Session, source: Customer, target: Customer, account: Telegr
         session.execute(update(table).where(table.customer_id == source.id).values(customer_id=target.id))
     session.execute(update(Customer).where(Customer.referred_by_id == source.id).values(referred_by_id=target.id))
     purchases.refresh_stats(session, [source.id, target.id])
+    surveys.refresh_latest_scores(session, [target.id])
     state = session.get(ConversationState, source.id)
     if state is not None:
         session.delete(state)

@@ -7,18 +7,21 @@ booking instead of crediting again.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import bindparam, delete, func, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from domain import customers, ledger, loyalty, outbox, referrals
+from domain import customers, ledger, loyalty, outbox, referrals, topics
 from domain.config import LoyaltySection
 from domain.outbox import MessageSpec
-from storage.models import Customer, CustomerCategory, PointsEntry, Purchase
+from storage.models import Customer, PointsEntry, Purchase, RevenueGroup
 
 COUNTER, RECEIPT, IMPORT = "counter", "receipt", "import"
 
@@ -58,10 +61,12 @@ def book_purchase(
                         category=category, source=source, booked_by=booked_by, created_at=now)
     session.add(purchase)
     session.flush()
-    refresh_stats(session, [customer_id])
     ledger.add_entry(session, customer_id, points, ledger.PURCHASE, f"purchase:{purchase.id}", now,
                      purchase_id=purchase.id, tier_at=now, expires_at=loyalty.expiry_of(now, rules))
-    referrals.credit_first_purchase(session, customer, rules, now)
+    referrals.credit_first_purchase(session, customer, rules, now)  # may lock the referrer
+    refresh_stats(session, [customer_id])  # after every customer lock: see _move_revenue_groups
+    for loaded in (purchase, customer):  # the booking outlives the session: load them again now
+        session.refresh(loaded)
     after = ledger.tier_status(session, customer_id, rules, now)
     booking = _booking(session, purchase, customer, after, points=points,
                        upgraded=after.tier.threshold > before.tier.threshold, duplicate=False)
@@ -74,9 +79,9 @@ STATS_CHUNK = 500  # customer ids per UPDATE, far below the databases' parameter
 
 def refresh_stats(session: Session, customer_ids: Iterable[int]) -> None:
     """Recount the purchase figures kept on the customer rows (count, revenue, first and last
-    purchase; reversals excluded) and the categories they bought from, from the purchases
-    themselves. Called after every change of a customer's purchases, so segments and
-    milestones can read one row per customer."""
+    purchase, the categories bought from; reversals excluded) from the purchases themselves,
+    and move the customers between the revenue groups. Called after every change of a
+    customer's purchases, so segments and milestones can read one row per customer."""
     session.flush()  # the purchases just added or reversed take part in the count
     ids = sorted(set(customer_ids))
     valid = (Purchase.customer_id == Customer.id, Purchase.reversed_at.is_(None))
@@ -84,23 +89,73 @@ def refresh_stats(session: Session, customer_ids: Iterable[int]) -> None:
     def of_purchases(aggregate):
         return select(aggregate).where(*valid).scalar_subquery()
 
+    moves: defaultdict[int, int] = defaultdict(int)  # revenue -> customers gained (or lost)
     for start in range(0, len(ids), STATS_CHUNK):
-        session.execute(update(Customer).where(Customer.id.in_(ids[start:start + STATS_CHUNK])).values(
+        chunk = ids[start:start + STATS_CHUNK]
+        before = _revenues_locked(session, chunk)
+        recounted = session.execute(update(Customer).where(Customer.id.in_(chunk)).values(
             purchase_count=of_purchases(func.count(Purchase.id)),
             revenue_cents=of_purchases(func.coalesce(func.sum(Purchase.amount_cents), 0)),
             first_purchase_at=of_purchases(func.min(Purchase.created_at)),
             last_purchase_at=of_purchases(func.max(Purchase.created_at)),
-        ).execution_options(synchronize_session=False))
-        _refresh_categories(session, ids[start:start + STATS_CHUNK])
+        ).returning(Customer.id, Customer.revenue_cents).execution_options(synchronize_session=False))
+        for customer_id, revenue in recounted:
+            moves[before[customer_id]] -= 1
+            moves[revenue] += 1
+        _refresh_category_keys(session, chunk)
+    _move_revenue_groups(session, moves)
     session.expire_all()  # loaded customers show the new figures
 
 
-def _refresh_categories(session: Session, customer_ids: list[int]) -> None:
-    session.execute(delete(CustomerCategory).where(CustomerCategory.customer_id.in_(customer_ids)))
-    bought = (select(Purchase.customer_id, Purchase.category).distinct()
-              .where(Purchase.customer_id.in_(customer_ids), Purchase.category.is_not(None),
-                     Purchase.reversed_at.is_(None)))
-    session.execute(insert(CustomerCategory).from_select(["customer_id", "category"], bought))
+def _revenues_locked(session: Session, customer_ids: list[int]) -> dict[int, int]:
+    """The revenues before the recount; on PostgreSQL the rows stay locked until it is done."""
+    return dict(session.execute(select(Customer.id, Customer.revenue_cents).where(Customer.id.in_(customer_ids))
+                                .order_by(Customer.id).with_for_update()).all())
+
+
+def _move_revenue_groups(session: Session, moves: dict[int, int]) -> None:
+    """Add the customers gained or lost to each revenue group. The groups are shared by all
+    customers, so on PostgreSQL their row locks come last in a transaction: in ascending order
+    (two transactions never wait for each other's groups the other way round), and after the
+    customers' own locks (nobody holds a group while waiting for a customer)."""
+    changes = sorted((revenue, gained) for revenue, gained in moves.items() if revenue > 0 and gained)
+    if not changes:
+        return
+    groups = RevenueGroup.__table__
+    upsert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    for start in range(0, len(changes), STATS_CHUNK):
+        statement = upsert(groups).values([{"revenue_cents": revenue, "customers": gained}
+                                           for revenue, gained in changes[start:start + STATS_CHUNK]])
+        session.execute(statement.on_conflict_do_update(
+            index_elements=[groups.c.revenue_cents],
+            set_={"customers": groups.c.customers + statement.excluded.customers}))
+        emptied = [revenue for revenue, gained in changes[start:start + STATS_CHUNK] if gained < 0]
+        if emptied:
+            session.execute(delete(groups).where(groups.c.revenue_cents.in_(emptied), groups.c.customers <= 0))
+
+
+def category_key(name: str) -> str:
+    """A category as the segment kategorie:<Name> compares it: any case, umlauts or ae/oe/ue,
+    and spacing; "|" (which frames the keys on the customer row) becomes a space."""
+    return " ".join(topics.fold(name).replace("|", " ").split())
+
+
+def category_keys(names: Iterable[str]) -> str:
+    """The value of ``customer.category_keys`` for the categories bought: "|kaffee|kuchen|"."""
+    keys = sorted({category_key(name) for name in names} - {""})
+    return "".join(f"|{key}" for key in keys) + "|" if keys else ""
+
+
+def _refresh_category_keys(session: Session, customer_ids: list[int]) -> None:
+    bought: dict[int, list[str]] = {customer_id: [] for customer_id in customer_ids}
+    for customer_id, category in session.execute(
+            select(Purchase.customer_id, Purchase.category).distinct()
+            .where(Purchase.customer_id.in_(customer_ids), Purchase.category.is_not(None),
+                   Purchase.reversed_at.is_(None))):
+        bought[customer_id].append(category)
+    table = Customer.__table__
+    session.execute(update(table).where(table.c.id == bindparam("customer")).values(category_keys=bindparam("keys")),
+                    [{"customer": customer_id, "keys": category_keys(names)} for customer_id, names in bought.items()])
 
 
 def _points_of(session: Session, purchase: Purchase) -> int:

@@ -22,12 +22,13 @@ Terms separated by spaces or ``und`` must all match; alternatives are separated 
 ``oder`` (``und`` binds tighter: ``stamm ohne vip oder neu`` is (stamm and not vip) or neu). A
 term prefixed by ``-``, ``!``, ``ohne``, ``nicht`` or ``außer`` is excluded.
 
-Purchase figures come from the customer row (``purchase_count``, ``revenue_cents``,
-``last_purchase_at``; kept by ``domain.purchases.refresh_stats``), and so do the points in the
-tier window (``tier_points``, kept by ``domain.ledger``), so most terms read one row per
-customer; ``kategorie`` reads the categories per customer (``customer_category``, also kept by
-``refresh_stats``). Everything runs as SQL in the database; the only values read into Python
-first are the VIP revenue threshold and the spellings of a category (a handful of strings).
+Every term reads the customer row alone, where the domain keeps what segments need: the
+purchase figures (``purchase_count``, ``revenue_cents``, ``last_purchase_at``) and the
+categories bought from (``category_keys``), kept by ``domain.purchases.refresh_stats``; the
+points in the tier window (``tier_points``, kept by ``domain.ledger``); the latest NPS score
+(``nps_score``, kept by ``domain.surveys``). So a count reads each customer row once, whatever
+the combination. The only figure read into Python first is the VIP revenue threshold, from the
+revenue groups (``revenue_group``, also kept by ``refresh_stats``).
 
 "Reachable" customers are those a campaign can write to: a Telegram account that is not marked
 unreachable (``customer.telegram_reachable``, kept by ``domain.customers``), and marketing
@@ -43,16 +44,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, false, func, or_, select, text, true
+from sqlalchemy import and_, case, false, func, or_, select, true
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import FromClause, Select
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from domain import ledger
+from domain import ledger, purchases
 from domain.config import LoyaltySection, ShopConfig
 from domain.topics import fold
-from storage.models import Customer, CustomerCategory, Survey, TelegramAccount
+from storage.models import Customer, RevenueGroup, TelegramAccount
 
 MAX_CHARS = 300  # Campaign.segment keeps what the owner typed
 MAX_TERMS = 20
@@ -268,7 +269,7 @@ def _term(token: str, rules: Rules) -> Term:
         if group is None:
             raise SegmentError("unknown_nps_group", value[:60], _choices(NPS, rules))
         return Term(NPS, group)
-    return Term(CATEGORY, value.lower())  # matched in any case and spelling; see category_spellings
+    return Term(CATEGORY, value.lower())  # matched in any case and spelling: purchases.category_key
 
 
 def _choices(kind: str, rules: Rules) -> tuple[str, ...]:
@@ -303,8 +304,7 @@ def _segment(clauses: list[list[Literal]]) -> Segment:
 
 _customer = Customer.__table__.c
 _account = TelegramAccount.__table__.c
-_category = CustomerCategory.__table__.c
-_survey = Survey.__table__.c
+_groups = RevenueGroup.__table__.c
 
 
 @dataclass(frozen=True)
@@ -337,68 +337,26 @@ def _compile_scanned_sqlite(element, compiler, **kw):
     return "+" + compiler.process(element.column, **kw)
 
 
-@dataclass(frozen=True)
-class _Set:
-    """Customers found in another table (a query of distinct customer ids); the term means
-    those customers, or with ``inside=False`` all the others. ``exists`` is the same test as a
-    correlated EXISTS."""
-
-    ids: Select
-    inside: bool = True
-    exists: ColumnElement[bool] | None = None
-
-
-@dataclass(frozen=True)
-class Filter:
-    """A segment in SQL: the customer table (joined with the sets its terms need) and the
-    condition on it."""
-
-    source: FromClause
-    where: ColumnElement[bool]
-
-
-def segment_filter(session, segment: Segment, rules: Rules, now: datetime) -> Filter:
-    """The segment as SQL (reads the VIP threshold and the category spellings it needs first).
-
-    Terms on the customer row are conditions. Terms from other tables (category, NPS)
-    are sets of customer ids: on SQLite ``id IN (...)``, which it builds once and probes per
-    customer; on PostgreSQL a join, hashed once. (PostgreSQL runs an ``IN (...)`` that sits
-    under OR or NOT as a subplan that, when its result outgrows ``work_mem``, is searched
-    anew for every customer: minutes at a million customers.)"""
-    postgres = session.get_bind().dialect.name != "sqlite"
-    one_clause = len(segment.clauses) == 1
-    source: FromClause = Customer.__table__
+def condition(session, segment: Segment, rules: Rules, now: datetime) -> ColumnElement[bool]:
+    """The segment as SQL: a condition on the customer row (reads the VIP threshold first when
+    the segment needs it)."""
     resolved: dict[Term, ColumnElement[bool]] = {}
     for clause in segment.clauses:
         for literal in clause:
-            if literal.term in resolved:
-                continue
-            found = _term_filter(session, literal.term, rules, now)
-            if isinstance(found, _Set):
-                if not postgres:
-                    member = _customer.id.in_(found.ids)
-                elif found.exists is not None and one_clause:
-                    member = found.exists
-                else:
-                    ids = found.ids.subquery(f"segment_set_{len(resolved)}")
-                    source = source.outerjoin(ids, ids.c.customer_id == _customer.id)
-                    member = ids.c.customer_id.is_not(None)
-                found = member if found.inside else ~member
-            resolved[literal.term] = found
-    where = or_(*(and_(*(~resolved[lit.term] if lit.negated else resolved[lit.term] for lit in clause))
-                  for clause in segment.clauses))
-    return Filter(source, where)
+            if literal.term not in resolved:
+                resolved[literal.term] = _term_filter(session, literal.term, rules, now)
+    return or_(*(and_(*(~resolved[lit.term] if lit.negated else resolved[lit.term] for lit in clause))
+                 for clause in segment.clauses))
 
 
 def ids_query(session, segment: Segment, rules: Rules, now: datetime) -> Select:
     """The ids of the segment's customers, by id (for checks and reports; campaigns use
     ``recipients``)."""
-    found = segment_filter(session, segment, rules, now)
-    return select(_customer.id).select_from(found.source).where(found.where).order_by(_customer.id)
+    return select(_customer.id).where(condition(session, segment, rules, now)).order_by(_customer.id)
 
 
-def _term_filter(session, term: Term, rules: Rules, now: datetime) -> ColumnElement[bool] | _Set:
-    """A condition that is never NULL (so that its negation means "all the others"), or a set."""
+def _term_filter(session, term: Term, rules: Rules, now: datetime) -> ColumnElement[bool]:
+    """A condition that is never NULL (so that its negation means "all the others")."""
     c = _customer
     if term.kind == ALL:
         return true()
@@ -421,23 +379,11 @@ def _term_filter(session, term: Term, rules: Rules, now: datetime) -> ColumnElem
     if term.kind == TIER:
         return _tier_term(session, term.value, rules, now)
     if term.kind == CATEGORY:
-        spellings = category_spellings(session, str(term.value))
-        if not spellings:
-            return false()
-        bought = _category.category.in_(spellings)
-        buyers = select(_category.customer_id).where(bought)
-        return _Set(buyers.distinct() if len(spellings) > 1 else buyers,
-                    exists=exists().where(_category.customer_id == c.id, bought))
+        key = purchases.category_key(str(term.value))
+        return c.category_keys.contains(f"|{key}|", autoescape=True) if key else false()
     if term.kind == NPS:
         low, high = NPS_GROUPS[term.value]
-        later = Survey.__table__.alias("later_survey")
-        newer = exists().where(later.c.customer_id == _survey.customer_id, later.c.score.is_not(None),
-                               or_(later.c.answered_at > _survey.answered_at,
-                                   and_(later.c.answered_at == _survey.answered_at, later.c.id > _survey.id)))
-        # one row per customer: their latest answer (by time, then id)
-        latest = (_survey.score.between(low, high), _survey.answered_at.is_not(None), ~newer)
-        return _Set(select(_survey.customer_id).where(*latest),
-                    exists=exists().where(_survey.customer_id == c.id, *latest))
+        return and_(c.nps_score.is_not(None), c.nps_score.between(low, high))
     raise ValueError(f"unknown term {term!r}")
 
 
@@ -466,11 +412,11 @@ def vip_threshold(session, rules: Rules) -> int | None:
     revenue are treated alike: a customer is in when the revenue of those with *more*
     revenue is below the share.
     """
-    c = _customer
-    # one row per distinct revenue (tens of thousands at a million customers), highest first,
-    # read in one pass; adding them up here is cheaper than a window function in the database
-    groups = session.execute(select(c.revenue_cents, func.count()).where(c.revenue_cents > 0)
-                             .group_by(c.revenue_cents).order_by(c.revenue_cents.desc())).all()
+    # one row per distinct revenue (tens of thousands at a million customers, kept by
+    # purchases.refresh_stats), highest first; adding them up here is cheaper than a window
+    # function in the database
+    groups = session.execute(select(_groups.revenue_cents, _groups.customers).where(_groups.customers > 0)
+                             .order_by(_groups.revenue_cents.desc())).all()
     total = sum(revenue * customers for revenue, customers in groups)
     if not total:
         return None
@@ -483,28 +429,10 @@ def vip_threshold(session, rules: Rules) -> int | None:
     return threshold
 
 
-_DISTINCT_CATEGORIES = text("""
-    WITH RECURSIVE categories(name) AS (
-        SELECT min(category) FROM customer_category
-        UNION ALL
-        SELECT (SELECT min(c.category) FROM customer_category c WHERE c.category > categories.name)
-        FROM categories WHERE categories.name IS NOT NULL
-    )
-    SELECT name FROM categories WHERE name IS NOT NULL
-""")
-
-
-def category_spellings(session, name: str) -> list[str]:
-    """The categories as stored that mean ``name`` (any case, umlauts or ae/oe/ue). Walks the
-    distinct categories through the index (one seek per category, not a scan of purchases)."""
-    return [stored for (stored,) in session.execute(_DISTINCT_CATEGORIES) if _same(stored, name)]
-
-
 def count_query(session, segment: Segment, rules: Rules, now: datetime) -> Select:
     """The query behind ``count``: one row (matching, reachable)."""
-    found = segment_filter(session, segment, rules, now)
     reachable = case((and_(_customer.marketing_consent == true(), _customer.telegram_reachable == true()), 1))
-    return select(func.count(), func.count(reachable)).select_from(found.source).where(found.where)
+    return select(func.count(), func.count(reachable)).where(condition(session, segment, rules, now))
 
 
 def count(session, segment: Segment, rules: Rules, now: datetime) -> SegmentCount:
@@ -523,9 +451,9 @@ def display_name(first_name: str, last_name: str | None) -> str:
 def _reachable(session, segment: Segment, rules: Rules, now: datetime, *columns) -> Select:
     """Columns of the segment's reachable customers (consent, and a chat that can be reached,
     as kept on the customer row), by id."""
-    found = segment_filter(session, segment, rules, now)
-    return (select(*columns).select_from(found.source)
-            .where(found.where, _customer.marketing_consent == true(), _customer.telegram_reachable == true())
+    return (select(*columns)
+            .where(condition(session, segment, rules, now), _customer.marketing_consent == true(),
+                   _customer.telegram_reachable == true())
             .order_by(_customer.id))
 
 

@@ -9,9 +9,11 @@ A survey is scheduled at most once per purchase (a unique purchase id) and at mo
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -109,7 +111,20 @@ def record_score(session: Session, customer_id: int, survey_id: int, score: int,
         raise SurveyError("not_asked_yet")
     survey.score, survey.answered_at, survey.status = score, now, ANSWERED
     session.add(survey)
+    refresh_latest_scores(session, [customer_id])
     return nps.classify(score)
+
+
+def refresh_latest_scores(session: Session, customer_ids: Iterable[int]) -> None:
+    """Keep the score of each customer's latest answered survey (by answer time, then id) on
+    the customer row, where the segment nps:<Gruppe> reads it. Called after every answer and
+    after surveys moved to another customer."""
+    session.flush()
+    latest = (select(Survey.score).where(Survey.customer_id == Customer.id, Survey.score.is_not(None))
+              .order_by(Survey.answered_at.desc(), Survey.id.desc()).limit(1).scalar_subquery())
+    session.execute(update(Customer).where(Customer.id.in_(sorted(set(customer_ids)))).values(nps_score=latest)
+                    .execution_options(synchronize_session=False))
+    session.expire_all()
 
 
 def answered(session: Session, customer_id: int, survey_id: int) -> Survey | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -20,7 +20,7 @@ class Customer(SQLModel, table=True):
                       Index("ix_customer_birthday", "birthday_month", "birthday_day"),
                       Index("ix_customer_last_purchase", "last_purchase_at"),
                       Index("ix_customer_first_purchase", "first_purchase_at"),
-                      Index("ix_customer_revenue", "revenue_cents"),  # the VIP segment's ABC analysis
+                      Index("ix_customer_revenue", "revenue_cents"),  # vip: the customers from the threshold on
                       # finding the customers whose kept tier points need summing again
                       Index("ix_customer_tier_since", "tier_points_since"),
                       Index("ix_customer_tier_oldest", "tier_points_oldest"))
@@ -65,18 +65,24 @@ class Customer(SQLModel, table=True):
     # A Telegram account that is not marked unreachable (kept by domain.customers): with
     # marketing_consent, what campaigns need, on the row the segment counts read anyway.
     telegram_reachable: bool = Field(default=False)
+    # The categories bought from (reversals excluded), as the segment kategorie:<Name> compares
+    # them: each folded (domain.purchases.category_key) and framed by "|", sorted, e.g.
+    # "|kaffee|kuchen|"; "" for none. Kept by domain.purchases.refresh_stats.
+    category_keys: str = Field(default="", sa_type=Text)
+    # The score of the latest answered NPS survey (by answer time, then id), for the segment
+    # nps:<Gruppe>; kept by domain.surveys.
+    nps_score: int | None = None
 
 
-class CustomerCategory(SQLModel, table=True):
-    """The categories a customer bought from (reversals excluded), one row per spelling as
-    stored; kept by domain.purchases.refresh_stats with the other purchase figures. The segment
-    kategorie:<Name> reads these rows instead of every purchase."""
+class RevenueGroup(SQLModel, table=True):
+    """How many customers have exactly this revenue (> 0; reversals excluded): the distribution
+    the VIP segment's ABC analysis walks, tens of thousands of rows instead of every customer.
+    Kept by domain.purchases.refresh_stats with the other purchase figures."""
 
-    __tablename__ = "customer_category"
-    __table_args__ = (Index("ix_customer_category_category", "category", "customer_id"),)
+    __tablename__ = "revenue_group"
 
-    customer_id: int = Field(foreign_key="customer.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
-    category: str = Field(max_length=40, primary_key=True)
+    revenue_cents: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    customers: int = Field(default=0)
 
 
 class TelegramAccount(SQLModel, table=True):

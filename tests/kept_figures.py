@@ -4,13 +4,14 @@ every bot process stopped, so every journey checks that no code path forgot to k
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
-from domain import ledger, loyalty
+from domain import ledger, loyalty, purchases
 from domain.config import LoyaltySection
-from storage.models import Customer, CustomerCategory, Purchase, TelegramAccount
+from storage.models import Customer, Purchase, RevenueGroup, Survey, TelegramAccount
 
 
 def drift(store, rules: LoyaltySection | None = None, now: datetime | None = None) -> dict[str, list]:
@@ -19,13 +20,24 @@ def drift(store, rules: LoyaltySection | None = None, now: datetime | None = Non
     with store.session() as session:
         reachable_account = exists().where(TelegramAccount.customer_id == Customer.id,
                                            TelegramAccount.unreachable_since.is_(None))
-        flags = session.execute(select(Customer.id, Customer.telegram_reachable, reachable_account)).all()
-        kept = set(session.execute(select(CustomerCategory.customer_id, CustomerCategory.category)).all())
-        bought = set(session.execute(select(Purchase.customer_id, Purchase.category).distinct().where(
-            Purchase.category.is_not(None), Purchase.reversed_at.is_(None))).all())
+        rows = session.execute(select(Customer.id, Customer.telegram_reachable, reachable_account,
+                                      Customer.category_keys, Customer.nps_score)).all()
+        bought = defaultdict(list)
+        for customer_id, category in session.execute(select(Purchase.customer_id, Purchase.category).distinct().where(
+                Purchase.category.is_not(None), Purchase.reversed_at.is_(None))):
+            bought[customer_id].append(category)
+        answers = session.execute(select(Survey.customer_id, Survey.score).where(Survey.score.is_not(None))
+                                  .order_by(Survey.answered_at, Survey.id)).all()
+        latest_score = dict(answers)  # the last answer by time, then id, wins
+        groups = dict(session.execute(select(Customer.revenue_cents, func.count()).where(Customer.revenue_cents > 0)
+                                      .group_by(Customer.revenue_cents)).all())
+        kept_groups = dict(session.execute(select(RevenueGroup.revenue_cents, RevenueGroup.customers)).all())
         found = {
-            "telegram_reachable": [row.id for row in flags if bool(row[1]) != bool(row[2])],
-            "categories": sorted(kept ^ bought),
+            "telegram_reachable": [row.id for row in rows if bool(row[1]) != bool(row[2])],
+            "category_keys": [(row.id, row.category_keys) for row in rows
+                              if row.category_keys != purchases.category_keys(bought[row.id])],
+            "nps_score": [(row.id, row.nps_score) for row in rows if row.nps_score != latest_score.get(row.id)],
+            "revenue_groups": sorted(set(groups.items()) ^ set(kept_groups.items())),
         }
         if rules is not None:
             start = loyalty.window_start(now, rules)

@@ -10,6 +10,7 @@ import pytest
 from babel.dates import format_date
 from sqlmodel import select
 
+from domain import surveys
 from storage.models import OutboxMessage, Survey, TelegramAccount
 from tests.e2e.harness import ADMIN_ID, SEND_ANY_TIME, config_file
 from tests.e2e.journeys import customer_of, onboarded
@@ -37,6 +38,7 @@ def answered(db, user, score: int, topics: list[str], at: datetime | None = None
     with db.session() as session:
         session.add(Survey(customer_id=customer_of(db, user).id, status="done", created_at=at, due_at=at,
                            score=score, answered_at=at, reason="…", topics=topics))
+        surveys.refresh_latest_scores(session, [customer_of(db, user).id])
     return at
 
 

@@ -3,10 +3,11 @@
 from datetime import datetime, timezone
 
 import pytest
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
-from domain import customers, ledger, linking
-from storage.models import ConsentRecord, Customer, TelegramAccount
+from domain import customers, feedback, ledger, linking, surveys, tickets
+from domain.config import ShopConfig, ShopSection
+from storage.models import ConsentRecord, Customer, Feedback, Survey, TelegramAccount, Ticket
 from tests.kept_figures import assert_kept_figures_agree
 from tests.storage.people import onboarded_customer
 
@@ -62,6 +63,24 @@ def test_the_imported_card_takes_over_the_account_and_what_the_chat_customer_had
     assert_kept_figures_agree(store)
 
 
+def test_feedback_tickets_and_survey_answers_move_with_the_merge(store):
+    card = imported(store, "K-1", "+4915112345678")
+    fresh = chat_customer(store, 4242)
+    with store.session() as session:
+        session.add(Survey(customer_id=fresh, status=surveys.DONE, created_at=NOW, due_at=NOW, score=3, answered_at=NOW))
+        surveys.refresh_latest_scores(session, [fresh])
+        feedback.record(session, fresh, "Tolle Torte!", None, "feedback:1", NOW)
+        tickets.open_ticket(session, fresh, tickets.KINDS[0], "Kaffee war kalt", "ticket:1",
+                            tickets.rules_from(ShopConfig(shop=ShopSection(name="Kaffeehaus"))), NOW)
+    assert link(store, 4242, "+4915112345678") == ("linked", card)
+    with store.session() as session:
+        assert session.get(Customer, fresh) is None
+        for table in (Survey, Feedback, Ticket):
+            assert [row.customer_id for row in session.exec(select(table))] == [card], table
+        assert session.get(Customer, card).nps_score == 3  # the nps:detraktor segment finds the card now
+    assert_kept_figures_agree(store)
+
+
 def test_unknown_shared_and_invalid_numbers_link_nothing(store):
     imported(store, "K-1", "+4915111111111")
     imported(store, "K-2", "+4915111111111")  # one number for two cards: a family
@@ -71,3 +90,12 @@ def test_unknown_shared_and_invalid_numbers_link_nothing(store):
     assert link(store, 4242, "nonsense") == ("invalid", None)
     with store.session() as session:
         assert session.get(TelegramAccount, 4242).customer_id == fresh
+
+
+def test_the_merge_moves_every_table_that_belongs_to_a_customer():
+    """A table added later with a customer_id would otherwise keep the merged customer's rows,
+    and deleting that customer would fail on its foreign key."""
+    handled_apart = {"customer", "telegram_account", "conversation_state"}  # referred_by, the account, the state
+    owning = {table.name for table in SQLModel.metadata.tables.values()
+              if any(fk.column.table.name == "customer" for fk in table.foreign_keys)}
+    assert owning - handled_apart == {model.__tablename__ for model in linking._OWNED}

@@ -3,14 +3,16 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
-from storage.db import Store, schema_is_current
+from storage.db import Store, _alembic_config, schema_is_current
 from storage.models import Customer, TelegramAccount
+from tests.kept_figures import drift
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
 TABLES = {"customer", "telegram_account", "consent_wording", "consent_record", "conversation_state",
@@ -82,3 +84,45 @@ def test_foreign_keys_are_enforced(store):
     with pytest.raises(IntegrityError):
         with store.session() as session:
             session.add(TelegramAccount(telegram_user_id=5, customer_id=999_999, chat_id=5))
+
+
+def test_migration_0007_fills_the_new_figures_from_what_0006_kept(database_url):
+    """An existing shop upgraded to 0007: categories (from 0006's customer_category), the latest
+    NPS answers and the revenue groups are filled in, and agree with their sources."""
+    store = Store(database_url)
+    try:
+        command.upgrade(_alembic_config(store.engine), "0006")
+        with store.engine.begin() as connection:
+            for cid, name in ((1, "Anna"), (2, "Ben"), (3, "Cem")):
+                connection.execute(text(
+                    "INSERT INTO customer (id, first_name, marketing_consent, consent_asked, created_at, last_seen_at, "
+                    "points_version, purchase_count, revenue_cents, tier_points, telegram_reachable) "
+                    "VALUES (:id, :name, false, false, :now, :now, 0, 0, :revenue, 0, false)"),
+                    {"id": cid, "name": name, "now": NOW, "revenue": {1: 800, 2: 500, 3: 0}[cid]})
+            for pid, cid, cents, category, reversed_at in ((1, 1, 300, "Kaffee", None), (2, 1, 500, "Gebäck", None),
+                                                           (3, 2, 500, "gebaeck", None), (4, 2, 200, "Tee", NOW)):
+                connection.execute(text(
+                    "INSERT INTO purchase (id, idempotency_key, customer_id, amount_cents, category, source, "
+                    "created_at, reversed_at) VALUES (:id, :key, :cid, :cents, :category, 'counter', :now, :rev)"),
+                    {"id": pid, "key": f"k{pid}", "cid": cid, "cents": cents, "category": category, "now": NOW,
+                     "rev": reversed_at})
+                if reversed_at is None:
+                    connection.execute(text("INSERT INTO customer_category (customer_id, category) VALUES (:c, :n)"),
+                                       {"c": cid, "n": category})
+            for sid, cid, score, hours in ((1, 1, 10, 1), (2, 1, 3, 2), (3, 2, None, None)):
+                connection.execute(text(
+                    "INSERT INTO survey (id, customer_id, status, created_at, due_at, score, answered_at, topics) "
+                    "VALUES (:id, :cid, 'done', :now, :now, :score, :at, '[]')"),
+                    {"id": sid, "cid": cid, "score": score, "now": NOW,
+                     "at": NOW + timedelta(hours=hours) if hours else None})
+        store.migrate()
+        with store.engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, category_keys, nps_score FROM customer ORDER BY id")).all()
+            groups = connection.execute(text("SELECT revenue_cents, customers FROM revenue_group "
+                                             "ORDER BY revenue_cents")).all()
+        assert [tuple(row) for row in rows] == [(1, "|geback|kaffee|", 3), (2, "|geback|", None), (3, "", None)]
+        assert [tuple(row) for row in groups] == [(500, 1), (800, 1)]
+        assert "customer_category" not in inspect(store.engine).get_table_names()
+        assert not any(drift(store).values())
+    finally:
+        store.dispose()
