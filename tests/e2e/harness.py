@@ -104,11 +104,12 @@ class BotProcess:
                     self._lines.append(line.rstrip("\n"))
                     self._new_line.notify_all()
 
-    async def wait_for_log(self, fragment: str, timeout: float = 60) -> str:
-        """Wait until the bot logs a line containing ``fragment``; return that line."""
+    async def wait_for_log(self, fragment: str, *more: str, timeout: float = 60) -> str:
+        """Wait until the bot logs a line containing ``fragment`` (and every one of ``more``);
+        return that line."""
 
         def found() -> str | None:
-            return next((line for line in self._lines if fragment in line), None)
+            return next((line for line in self._lines if all(part in line for part in (fragment, *more))), None)
 
         async def wait() -> str:
             async with self._new_line:

@@ -1,6 +1,7 @@
 """The owner's campaigns through the fake Bot API, the real bot and its database: /broadcast to a
-segment with preview and confirm, placeholders and coupons, /planen (once and recurring, with a
-movable clock), /kampagnen, /abbrechen in the middle of a send, and bad input.
+segment with preview and confirm, placeholders and coupons, quiet hours and the weekly cap,
+/planen (once and recurring, with a movable clock), /kampagnen, /abbrechen in the middle of a
+send, and bad input.
 
 Customers are onboarded through the bot (so they have chats and consent); their purchases
 are written to the database directly, without the bot's "points credited" messages."""
@@ -125,7 +126,7 @@ async def test_a_broadcast_reaches_its_segment_with_personal_text_and_coupon(bot
 
 async def test_planned_and_weekly_campaigns_go_out_at_their_time(bots, api, staff, db, any_time, tmp_path):
     clock = tmp_path / "clock"
-    await bots(STAMMGAST_CONFIG=any_time, STAMMGAST_TEST_CLOCK_FILE=str(clock))
+    process = await bots(STAMMGAST_CONFIG=any_time, STAMMGAST_TEST_CLOCK_FILE=str(clock))
     anna = await onboarded(api)
     owner = the_owner(api)
 
@@ -149,6 +150,8 @@ async def test_planned_and_weekly_campaigns_go_out_at_their_time(bots, api, staf
     tomorrow_ten = datetime.combine(in_two_days - timedelta(days=1), datetime.min.time().replace(hour=10), BERLIN)
     clock.write_text(str((tomorrow_ten - now).total_seconds() + 60))
     assert (await anna.next_message()).text.startswith("Morgen gibt es Waffeln, Anna!")
+    # Anna may read it a moment before the dispatcher records the send; /kampagnen counts records
+    await process.wait_for_log("outbox message sent", f'"chat_id": {anna.id}')
 
     await owner.send_command("/kampagnen")
     listing = (await owner.next_message()).text
@@ -162,6 +165,51 @@ async def test_planned_and_weekly_campaigns_go_out_at_their_time(bots, api, staf
     weekly_keys = sorted(r.idempotency_key for r in campaign_rows(db) if r.campaign_id == 2)
     customer_id = customer_of(db, anna).id
     assert weekly_keys == [f"campaign:2:1:{customer_id}", f"campaign:2:2:{customer_id}"]
+
+
+async def send_now(owner, segment: str, text: str) -> None:
+    _, _, _, confirm = await draft(owner, "/broadcast", segment, text)
+    await owner.press("✅ Senden", message=confirm)
+    await owner.next_callback_answer()
+    await owner.next_edit()
+
+
+async def test_a_broadcast_waits_out_quiet_hours_and_the_weekly_cap_skips_who_had_enough(bots, api, staff, db,
+                                                                                         tmp_path):
+    """Marketing rules at send time: quiet hours around the real time of the test run, moved
+    past by the bot's clock; a cap of one marketing message per customer and week."""
+    berlin = datetime.now(BERLIN)
+    quiet = f"{berlin - timedelta(hours=1):%H:%M}-{berlin + timedelta(hours=2):%H:%M}"
+    clock = tmp_path / "clock"
+    process = await bots(STAMMGAST_TEST_CLOCK_FILE=str(clock), STAMMGAST_CONFIG=config_file(tmp_path, {"campaigns": {
+        "quiet_hours": quiet, "no_send_days": [], "no_send_dates": [], "max_marketing_per_week": 1}}))
+    anna = await onboarded(api)
+    ben = await onboarded(api, first_name="Ben")
+    bought(db, anna, 30, 30, 30, 30)
+    bought(db, ben, 12)
+    owner = the_owner(api)
+
+    await send_now(owner, "neu", "Ben, dein erster Kaffee war gut? Der zweite ist halb so teuer.")
+    await send_now(owner, "alle", "Heute Abend: Verkostung!")
+    await ben.expect_no_message(within=1.5)  # quiet hours: both wait
+    quiet_ends = (berlin + timedelta(hours=2)).replace(second=0, microsecond=0).astimezone(timezone.utc)
+    assert [(r.status, r.not_before) for r in campaign_rows(db)] == [("pending", quiet_ends)] * 3
+
+    clock.write_text(str(2 * 3600 + 60))
+    assert (await ben.next_message()).text.startswith("Ben, dein erster Kaffee")
+    assert (await anna.next_message()).text.startswith("Heute Abend: Verkostung!")
+    await process.wait_for_log('"verdict": "skipped"')
+    await process.wait_for_log("outbox message sent", f'"chat_id": {anna.id}')
+    await ben.expect_no_message(within=0.5)  # the second offer this week is one too many
+    rows = campaign_rows(db)
+    assert [(r.campaign_id, r.customer_id, r.status, r.last_error) for r in rows] == [
+        (1, customer_of(db, ben).id, "sent", None),
+        (2, customer_of(db, anna).id, "sent", None),
+        (2, customer_of(db, ben).id, "skipped", "weekly_cap"),
+    ]
+    await owner.send_command("/kampagnen")
+    listing = (await owner.next_message()).text
+    assert "⏭ übersprungen 1: Wochenlimit" in listing.split("#2")[1]
 
 
 async def test_cancel_stops_a_broadcast_in_the_middle(bots, api, staff, db, any_time):

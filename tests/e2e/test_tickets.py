@@ -237,6 +237,8 @@ async def test_a_customer_who_blocked_the_bot_cannot_be_answered_and_staff_are_t
     bea = api.new_user(first_name="Bea")
     await complain(anna, "Mein Paket kam kaputt an, alles voller Scherben")
     alert = await staff.next_message()
+    # the bot knows the alert once the send is recorded (a reply before that finds no ticket)
+    await process.wait_for_log("outbox message sent", f'"chat_id": {staff.id}')
     await anna.block()
     await process.wait_for_log("customer blocked the bot")
     await staff.reply_to(bea, alert, "Das tut uns leid, wir schicken Ersatz.")
