@@ -3,7 +3,7 @@ everything the bot sends.
 
 It claims due rows, renders each in its recipient's language, sends it and records the
 outcome: sent, retried later (429, 5xx, timeouts), skipped (blocked bot, deleted chat) or
-failed (rejected message).
+failed (rejected message). A milestone greeting that ends skipped or failed takes its gift back.
 
 Pacing. Telegram allows about 30 messages per second in all, 20 per minute in one group and
 about one per second in one chat. The first two apply to everything the bot sends (direct
@@ -45,7 +45,7 @@ from telegram.ext import AIORateLimiter
 from bot import keyboards
 from bot.chat import send_html
 from bot.services import Services
-from domain import campaigns, customers, marketing, outbox, tickets
+from domain import campaigns, customers, marketing, milestones, outbox, tickets
 from domain.outbox import MessageSpec
 from storage.models import OutboxMessage
 
@@ -364,6 +364,8 @@ class OutboxDispatcher:
                     log.warning("outbox row's lease is running out; not sent here", extra={"outbox_id": row.id})
                 else:
                     await self._deliver(row)
+                    if row.idempotency_key.startswith(milestones.KEY_PREFIX):
+                        await self._take_back_gift_if_undelivered(row)
             except Exception:
                 log.exception("outbox row could not be handled", extra={"outbox_id": row.id})
             finally:
@@ -461,6 +463,12 @@ class OutboxDispatcher:
             return await self.bot.send_photo(row.chat_id, spec.photo, caption=text or None,
                                              parse_mode=ParseMode.HTML, reply_markup=keyboard, **extra)
         return await send_html(self.bot, row.chat_id, text, keyboard, **extra)
+
+    async def _take_back_gift_if_undelivered(self, row: OutboxMessage) -> None:
+        s = self.services
+        if await s.db(milestones.take_back_undelivered_gift, row.id, s.now()):
+            log.info("gift of an undelivered greeting taken back", extra={"outbox_id": row.id,
+                                                                          "customer_id": row.customer_id})
 
     async def _give_up_on_chat(self, row: OutboxMessage, reason: str, context: dict) -> None:
         s = self.services

@@ -20,7 +20,8 @@ points' expiry) that read only the customers due, never all of them.
 
 Gifts go only to customers who will get the message: with a reachable Telegram account and,
 for the marketing occasions, with marketing consent (a gift nobody hears about only confuses).
-The dispatcher checks consent, quiet hours and the weekly cap again at send time.
+The dispatcher checks consent, quiet hours and the weekly cap again at send time; a greeting it
+skips or gives up on takes its gift back (``take_back_undelivered_gift``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ OCCASIONS = (BIRTHDAY, ANNIVERSARY, WIN_BACK, EXPIRY_WARNING)
 CATEGORY = {BIRTHDAY: outbox.MARKETING, ANNIVERSARY: outbox.MARKETING, WIN_BACK: outbox.MARKETING,
             EXPIRY_WARNING: outbox.SERVICE}
 JOB = "milestones"
+KEY_PREFIX = "milestone:"  # of every greeting's outbox key and its gift's ledger key
 OWN_TEXT = "milestones.own_text"  # the owner's wording from config.yml, placeholders filled
 LOCALES = {"de": "de_DE", "en": "en_GB"}
 
@@ -161,7 +163,7 @@ class Due:
 
     @property
     def key(self) -> str:
-        return f"milestone:{self.occasion}:{self.ref}:{self.customer_id}"
+        return f"{KEY_PREFIX}{self.occasion}:{self.ref}:{self.customer_id}"
 
     @property
     def category(self) -> str:
@@ -337,6 +339,44 @@ def _give(session: Session, rules: Rules, due: Due, now: datetime) -> Gift:
     coupon = coupons.issue(session, due.customer_id, offer, setting.coupon_valid_days, now,
                            occasion=f"{due.occasion}:{due.ref}:{due.customer_id}") if offer else None
     return Gift(points, coupon)
+
+
+def take_back_undelivered_gift(session: Session, row_id: int, now: datetime) -> bool:
+    """A greeting that will never arrive (skipped at send time: consent withdrawn, the weekly
+    cap, a blocked bot; or failed for good) takes its gift back, as no gift goes to a customer
+    who does not hear about it. The points are reversed as far as the balance still holds them
+    (some may be spent by now), the coupon expires now unless it was redeemed. Once per
+    greeting; True if something was taken back."""
+    row = session.get(OutboxMessage, row_id)
+    if (row is None or row.customer_id is None or not row.idempotency_key.startswith(KEY_PREFIX)
+            or row.status not in (outbox.SKIPPED, outbox.FAILED)):
+        return False
+    points = _reverse_gift_points(session, row.idempotency_key, row.customer_id, now)
+    coupon = _expire_gift_coupon(session, row.idempotency_key.removeprefix(KEY_PREFIX), row.customer_id, now)
+    return points or coupon
+
+
+def _reverse_gift_points(session: Session, key: str, customer_id: int, now: datetime) -> bool:
+    reversal_key = f"{key}:undelivered"
+    if ledger.entry_exists(session, reversal_key):
+        return False
+    given = session.exec(select(PointsEntry.amount).where(PointsEntry.idempotency_key == key,
+                                                          PointsEntry.reason == ledger.GIFT)).first()
+    if not given:
+        return False
+    ledger.lock(session, customer_id)
+    amount = min(given, ledger.current_balance(session, customer_id, now))
+    if amount <= 0:
+        return False
+    return ledger.add_entry(session, customer_id, -amount, ledger.CORRECTION, reversal_key, now,
+                            note="gift of an undelivered greeting") is not None
+
+
+def _expire_gift_coupon(session: Session, occasion: str, customer_id: int, now: datetime) -> bool:
+    expired = session.execute(update(Coupon).where(
+        Coupon.occasion == occasion, Coupon.customer_id == customer_id, Coupon.redeemed_at.is_(None),
+        Coupon.expires_at > now).values(expires_at=now)).rowcount
+    return expired > 0
 
 
 def message(rules: Rules, due: Due, gift: Gift) -> MessageSpec:

@@ -1,7 +1,7 @@
 """The daily greetings with the bot's clock moved (STAMMGAST_TEST_CLOCK_FILE): a birthday with
 points at the send hour and not before, the anniversary of the first purchase, "we miss you"
 with a coupon the counter redeems, the points-expiry warning, and a day the bot was down caught
-up at the next start, once.
+up at the next start, once; a greeting the weekly cap holds back takes its gift back.
 
 Days are the shop's (Europe/Berlin) and counted from today's real date, so the tests run on
 any day; marketing may go out at any time here (no quiet hours, no days off)."""
@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot import formatting
-from domain import customers, ledger, milestones
+from domain import customers, ledger, milestones, outbox
+from domain.outbox import MessageSpec
 from storage.models import JobRun, OutboxMessage, PointsEntry, Survey
 from tests.e2e.harness import SEND_ANY_TIME, config_file
 from tests.e2e.journeys import customer_of, onboarded
@@ -156,3 +157,26 @@ async def test_a_birthday_while_the_bot_was_down_is_caught_up_once_at_the_next_s
         f"milestone:birthday:{birthday.year}:{customer_of(db, anna).id}"]
     with db.session() as session:
         assert session.get(JobRun, milestones.JOB).last_run_on == birthday + timedelta(days=1)
+
+
+async def test_a_birthday_greeting_the_weekly_cap_holds_back_takes_its_gift_back(bots, api, db, tmp_path):
+    clock = tmp_path / "clock"
+    one_a_week = config_file(tmp_path, {"campaigns": SEND_ANY_TIME["campaigns"] | {"max_marketing_per_week": 1}})
+    process = await bots(STAMMGAST_TEST_CLOCK_FILE=str(clock), STAMMGAST_CONFIG=one_a_week)
+    anna = await onboarded(api)
+    anna_id = customer_of(db, anna).id
+    with db.session() as session:  # an offer she got earlier today
+        offer = outbox.enqueue(session, "campaign:1:1:test", anna.id, MessageSpec(text="Heute: Waffeln"),
+                               outbox.MARKETING, datetime.now(timezone.utc), customer_id=anna_id)
+        session.flush()
+        outbox.mark_sent(session, offer.id, 1, datetime.now(timezone.utc))
+    birthday = today() + timedelta(days=1)
+    set_birthday(db, anna, birthday)
+    move_clock(clock, at(birthday, 10, 0))
+    await process.wait_for_log("gift of an undelivered greeting taken back", f'"customer_id": {anna_id}')
+    (greeting,) = milestone_rows(db)
+    assert (greeting.status, greeting.last_error) == ("skipped", "weekly_cap")
+    await anna.send_command("/punkte")
+    points = (await anna.next_message()).text
+    assert "Kontostand: 0 Punkte" in points and "+50 – Geschenk" in points and "−50 – Storno" in points
+    assert not any(m.text.startswith("🎂") for m in anna.messages)

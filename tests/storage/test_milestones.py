@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from domain import customers, ledger, milestones, outbox, purchases, surveys
+from domain import coupons, customers, ledger, marketing, milestones, outbox, purchases, rewards, surveys
 from domain.config import ShopConfig
 from domain.consent import record_marketing_consent
 from domain.customers import TelegramProfile
@@ -172,6 +172,89 @@ def test_greetings_and_gifts_only_for_customers_who_will_get_them(store):
     assert run(store) == 1
     assert [row.customer_id for row in greetings(store)] == [anna]
     assert all(gifts(store, who) == [] for who in (ben, carl, dora))
+
+
+def withdrawn_before_sending(store, customer_id: int, at: datetime = NOW) -> OutboxMessage:
+    """The customer says /stop after the scan; the dispatcher then skips the greeting."""
+    with store.session() as session:
+        record_marketing_consent(session, customer_id, False, "command", at)
+    row = next(row for row in greetings(store) if row.customer_id == customer_id)
+    with store.session() as session:
+        assert marketing.admit(session, row.id, marketing.rules_from(CONFIG), at) is marketing.Verdict.SKIPPED
+    return row
+
+
+def take_back(store, row_id: int, at: datetime = NOW) -> bool:
+    with store.session() as session:
+        return milestones.take_back_undelivered_gift(session, row_id, at)
+
+
+def test_a_skipped_greeting_takes_its_points_and_coupon_back_once(store):
+    anna = customer(store, 1, birthday=(4, 5, None))
+    run(store, rules_=rules(birthday={"gift_points": 50, "coupon_offer": "Ein Stück Kuchen"}))
+    row = withdrawn_before_sending(store, anna)
+    later = NOW + timedelta(minutes=1)
+    assert take_back(store, row.id, later) is True
+    assert take_back(store, row.id, later) is False  # once
+    with store.session() as session:
+        assert ledger.balance(session, anna) == 0
+        reversal = session.exec(select(PointsEntry).where(PointsEntry.amount < 0)).one()
+        assert (reversal.reason, reversal.idempotency_key) == (ledger.CORRECTION, f"{row.idempotency_key}:undelivered")
+        (coupon,) = session.exec(select(Coupon).where(Coupon.customer_id == anna)).all()
+        assert coupon.expires_at == later
+        assert coupons.find(session, coupon.code) is not None
+        code = coupon.code
+    with store.session() as session:
+        try:
+            coupons.mark_used(session, code, 99, later)
+        except rewards.UseError as error:
+            assert error.reason == "expired"
+        else:
+            raise AssertionError("the coupon of an undelivered greeting was accepted")
+
+
+def test_points_spent_meanwhile_are_taken_back_only_as_far_as_the_balance_holds(store):
+    anna = customer(store, 1, birthday=(4, 5, None))
+    run(store)  # 50 points
+    with store.session() as session:
+        ledger.lock(session, anna)
+        ledger.add_entry(session, anna, -30, ledger.REWARD, "spent", NOW)
+    row = withdrawn_before_sending(store, anna)
+    assert take_back(store, row.id) is True
+    with store.session() as session:
+        assert ledger.balance(session, anna) == 0
+        assert sorted(session.exec(select(PointsEntry.amount).where(PointsEntry.customer_id == anna))) == [-30, -20, 50]
+
+
+def test_a_redeemed_coupon_stays_redeemed_and_a_sent_or_waiting_greeting_keeps_its_gift(store):
+    anna = customer(store, 1, birthday=(4, 5, None))
+    ben = customer(store, 2, "Ben", birthday=(4, 5, None))
+    run(store, rules_=rules(birthday={"gift_points": 0, "coupon_offer": "Ein Stück Kuchen"}))
+    with store.session() as session:
+        code = session.exec(select(Coupon.code).where(Coupon.customer_id == anna)).one()
+        coupons.mark_used(session, code, 99, NOW)
+    row = withdrawn_before_sending(store, anna)
+    assert take_back(store, row.id) is False
+    with store.session() as session:
+        assert session.exec(select(Coupon).where(Coupon.customer_id == anna)).one().expires_at > NOW
+    bens = next(r for r in greetings(store) if r.customer_id == ben)
+    assert take_back(store, bens.id) is False  # still pending
+    with store.session() as session:
+        outbox.mark_sent(session, bens.id, 7, NOW)
+    assert take_back(store, bens.id) is False
+    with store.session() as session:
+        assert session.exec(select(Coupon).where(Coupon.customer_id == ben)).one().expires_at > NOW
+
+
+def test_only_greetings_give_gifts_back(store):
+    anna = customer(store, 1)
+    with store.session() as session:
+        row = outbox.enqueue(session, "campaign:1:1:1", 1, outbox.MessageSpec(text="Hallo"), outbox.MARKETING,
+                             NOW, customer_id=anna)
+        session.flush()
+        outbox.mark_failed(session, row.id, "rejected")
+        row_id = row.id
+    assert take_back(store, row_id) is False
 
 
 # --- catch-up -----------------------------------------------------------------------------------
