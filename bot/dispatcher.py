@@ -40,7 +40,7 @@ from datetime import timedelta
 from telegram import ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import AIORateLimiter
+from telegram.ext import BaseRateLimiter
 
 from bot import keyboards
 from bot.chat import send_html
@@ -150,44 +150,54 @@ class SlidingWindow:
         self._released.set()
 
 
-class TelegramRateLimiter(AIORateLimiter):
-    """PTB's AIORateLimiter with exact windows: at most ``messages_per_second`` requests with
-    a chat id in any second, evenly paced; per group 20 messages a minute and one a second.
+class TelegramRateLimiter(BaseRateLimiter[None]):
+    """The bot's rate limiter (PTB's public ``BaseRateLimiter`` interface), with exact windows:
+    at most ``messages_per_second`` requests with a chat id in any second, evenly paced; per
+    group 20 messages a minute and one a second. Written on the interface rather than on PTB's
+    ``AIORateLimiter``, whose leaky buckets let bursts through (see :class:`SlidingWindow`).
 
-    ``max_retries=0``: a 429 is raised to the caller at once (the dispatcher puts the row back
+    A 429 is raised to the caller at once, never retried here (the dispatcher puts the row back
     with Telegram's ``retry_after`` and sends other chats meanwhile; a handler's reply fails
     like any other error). Only when several chats are refused within a short time does every
     request wait for ``retry_after``, since then the bot as a whole is over the limit."""
 
     def __init__(self, messages_per_second: float = 30.0):
-        super().__init__(max_retries=0)
         if messages_per_second <= 0:
             raise ValueError("messages_per_second must be positive")
         self.messages_per_second = messages_per_second
-        self._base_limiter = SlidingWindow(((max(1, int(messages_per_second)), 1.0),),
-                                           spacing=1.0 / messages_per_second)
+        self._overall = SlidingWindow(((max(1, int(messages_per_second)), 1.0),), spacing=1.0 / messages_per_second)
+        self._groups: dict[int | str, SlidingWindow] = {}
         self._refusals: deque[tuple[float, object]] = deque()
         self._paused_until = 0.0
+        self._running = asyncio.Event()  # cleared while all sends pause
+        self._running.set()
 
-    def _get_group_limiter(self, group_id: str | int | bool) -> SlidingWindow:
-        if len(self._group_limiters) > 512:  # forget idle groups
-            for key, limiter in list(self._group_limiters.items()):
-                if key != group_id and limiter.idle():
-                    del self._group_limiters[key]
-        if group_id not in self._group_limiters:
-            self._group_limiters[group_id] = SlidingWindow(((GROUP_MESSAGES_PER_MINUTE, 60.0), (1, 1.0)))
-        return self._group_limiters[group_id]
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def _group_window(self, group_id: int | str) -> SlidingWindow:
+        if len(self._groups) > 512:  # forget idle groups
+            for key, window in list(self._groups.items()):
+                if key != group_id and window.idle():
+                    del self._groups[key]
+        if group_id not in self._groups:
+            self._groups[group_id] = SlidingWindow(((GROUP_MESSAGES_PER_MINUTE, 60.0), (1, 1.0)))
+        return self._groups[group_id]
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
         chat_id = data.get("chat_id")
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)
         is_group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
-        group = chat_id if is_group and endpoint.lower() in SEND_ENDPOINTS else False
+        in_group = self._group_window(chat_id) if is_group and endpoint.lower() in SEND_ENDPOINTS else None
+        overall = self._overall if chat_id is not None else None
         try:
-            return await self._run_request(chat=chat_id is not None, group=group,
-                                           allow_paid_broadcast=bool(data.get("allow_paid_broadcast", False)),
-                                           callback=callback, args=args, kwargs=kwargs)
+            async with in_group or contextlib.nullcontext(), overall or contextlib.nullcontext():
+                await self._running.wait()
+                return await callback(*args, **kwargs)
         except RetryAfter as error:
             self._refused(chat_id, _seconds(error))
             raise
@@ -201,13 +211,13 @@ class TelegramRateLimiter(AIORateLimiter):
         if len({chat for _, chat in self._refusals}) < FLOOD_CHATS or now + retry_after <= self._paused_until:
             return
         self._paused_until = now + retry_after
-        self._retry_after_event.clear()  # every request waits for it (see AIORateLimiter._run_request)
+        self._running.clear()  # every request waits for it (see process_request)
         loop.call_at(self._paused_until, self._resume)
         log.warning("telegram rate-limits the bot as a whole; all sends pause", extra={"seconds": retry_after})
 
     def _resume(self) -> None:
         if asyncio.get_running_loop().time() >= self._paused_until - 0.001:
-            self._retry_after_event.set()
+            self._running.set()
 
 
 _RUNNING: dict[int, "OutboxDispatcher"] = {}  # by id(bot), for stop_sending
