@@ -374,8 +374,6 @@ class OutboxDispatcher:
                     log.warning("outbox row's lease is running out; not sent here", extra={"outbox_id": row.id})
                 else:
                     await self._deliver(row)
-                    if row.idempotency_key.startswith(milestones.KEY_PREFIX):
-                        await self._take_back_gift_if_undelivered(row)
             except Exception:
                 log.exception("outbox row could not be handled", extra={"outbox_id": row.id})
             finally:
@@ -416,11 +414,11 @@ class OutboxDispatcher:
         s = self.services
         context = {"outbox_id": row.id, "chat_id": row.chat_id, "category": row.category}
         if row.category == outbox.MARKETING:  # consent, reachability, quiet hours and the weekly cap, checked now
-            verdict = await s.db(marketing.admit, row.id, s.marketing_rules, s.now())
+            verdict = await self._record(row, marketing.admit, row.id, s.marketing_rules, s.now())
             if verdict is not marketing.Verdict.SEND:
                 log.info("marketing message not sent now", extra=context | {"verdict": verdict.value})
                 return
-        elif await s.db(outbox.skip_if_unreachable, row.id):
+        elif await self._record(row, outbox.skip_if_unreachable, row.id):
             log.info("outbox recipient unreachable; not sent", extra=context)
             if await s.db(tickets.note_undeliverable, row.idempotency_key, s.ticket_rules, s.now()):
                 s.outbox_changed()
@@ -443,18 +441,18 @@ class OutboxDispatcher:
             if any(reason in str(error).lower() for reason in GONE_CHAT_ERRORS):
                 await self._give_up_on_chat(row, str(error), context)
             else:
-                await s.db(outbox.mark_failed, row.id, f"rejected: {error}")
+                await self._record(row, outbox.mark_failed, row.id, f"rejected: {error}")
                 log.error("outbox message rejected by Telegram", extra=context | {"error": str(error)})
         except (TimedOut, NetworkError) as error:
             # The chat waits for the retry too, so its rows keep their order.
             self._answered(row.chat_id, hold=outbox.retry_delay(row.attempts).total_seconds())
-            status = await s.db(outbox.mark_retry, row.id, f"{type(error).__name__}: {error}", s.now())
+            status = await self._record(row, outbox.mark_retry, row.id, f"{type(error).__name__}: {error}", s.now())
             log.warning("outbox send failed; will retry", extra=context | {"error": str(error), "status": status})
         except Exception as error:  # a rendering bug must not stop the other rows
             if self._stopping:  # e.g. the bot's connection closed under a send: try again after the restart
                 await s.db(outbox.release_claims, [row.id], s.now())
                 return
-            await s.db(outbox.mark_failed, row.id, f"{type(error).__name__}: {error}")
+            await self._record(row, outbox.mark_failed, row.id, f"{type(error).__name__}: {error}")
             log.exception("outbox row could not be sent", extra=context)
         else:
             self._answered(row.chat_id)
@@ -474,15 +472,26 @@ class OutboxDispatcher:
                                              parse_mode=ParseMode.HTML, reply_markup=keyboard, **extra)
         return await send_html(self.bot, row.chat_id, text, keyboard, **extra)
 
-    async def _take_back_gift_if_undelivered(self, row: OutboxMessage) -> None:
-        s = self.services
-        if await s.db(milestones.take_back_undelivered_gift, row.id, s.now()):
-            log.info("gift of an undelivered greeting taken back", extra={"outbox_id": row.id,
-                                                                          "customer_id": row.customer_id})
+    async def _record(self, row: OutboxMessage, outcome, *args):
+        """Record an outcome on the row (``outcome(session, *args)``). A greeting that thereby
+        ends undelivered (skipped, failed for good) takes its gift back in the same transaction,
+        so a crash cannot leave the outcome without the take-back."""
+        if not row.idempotency_key.startswith(milestones.KEY_PREFIX):
+            return await self.services.db(outcome, *args)
+        now = self.services.now()
+
+        def outcome_and_gift(session):
+            return outcome(session, *args), milestones.take_back_undelivered_gift(session, row.id, now)
+
+        result, taken_back = await self.services.db(outcome_and_gift)
+        if taken_back:
+            log.info("gift of an undelivered greeting taken back",
+                     extra={"outbox_id": row.id, "customer_id": row.customer_id})
+        return result
 
     async def _give_up_on_chat(self, row: OutboxMessage, reason: str, context: dict) -> None:
         s = self.services
-        await s.db(outbox.mark_failed, row.id, f"unreachable: {reason}")
+        await self._record(row, outbox.mark_failed, row.id, f"unreachable: {reason}")
         await s.db(customers.mark_unreachable, row.chat_id, s.now())
         if await s.db(tickets.note_undeliverable, row.idempotency_key, s.ticket_rules, s.now()):
             s.outbox_changed()  # the team hears of it in the ticket's thread
