@@ -77,6 +77,14 @@ async def say(context: ContextTypes.DEFAULT_TYPE, owner: Owner, key: str,
     return await send_html(context.bot, owner.chat_id, s.texts.render(key, owner.voice, **params), keyboard)
 
 
+async def say_together(context: ContextTypes.DEFAULT_TYPE, owner: Owner, *parts: tuple[str, dict]):
+    """Several texts (``(key, params)``) as one message with a blank line between them: a
+    refusal and how to do it right arrive as one answer, not as a burst of messages."""
+    s = services(context)
+    text = "\n\n".join(s.texts.render(key, owner.voice, **params) for key, params in parts)
+    return await send_html(context.bot, owner.chat_id, text)
+
+
 def arguments(update: Update) -> str:
     """What follows the command, line breaks kept (context.args would lose them)."""
     match = _COMMAND.match(update.effective_message.text or "")

@@ -20,7 +20,7 @@ from telegram.ext import ContextTypes
 
 from bot import formatting
 from bot.chat import Visitor, send_html
-from bot.owner import Owner, admin_only, arguments, close_preview, owner_of, say
+from bot.owner import Owner, admin_only, arguments, close_preview, owner_of, say, say_together
 from bot.services import Services, services
 from bot.texts import Html, Voice
 from domain import campaigns, segments, when
@@ -57,8 +57,7 @@ async def _start(update: Update, context: ContextTypes.DEFAULT_TYPE, planned: bo
         return
     typed = " ".join(arguments(update).split())
     if not typed:
-        await say(context, owner, usage)
-        await _segment_help(context, owner)
+        await say_together(context, owner, (usage, {}), _segment_help(s))
         return
     schedule = None
     if planned:
@@ -66,8 +65,8 @@ async def _start(update: Update, context: ContextTypes.DEFAULT_TYPE, planned: bo
             schedule, typed = when.split(typed, s.now(), s.config.shop.timezone)
         except when.WhenError as error:
             log.info("campaign time refused", extra={"reason": error.reason})
-            await say(context, owner, f"campaigns.when_errors.{error.reason}", value=error.value)
-            await say(context, owner, usage)
+            await say_together(context, owner, (f"campaigns.when_errors.{error.reason}", {"value": error.value}),
+                               (usage, {}))
             return
     segment = await _segment(context, owner, typed, usage)
     if segment is None:
@@ -88,14 +87,14 @@ async def _segment(context: ContextTypes.DEFAULT_TYPE, owner: Owner, typed: str,
         return segments.parse(typed, s.campaign_rules.segments)
     except segments.SegmentError as error:
         log.info("segment refused", extra={"reason": error.reason})
-        await say(context, owner, f"segments.errors.{error.reason}", **error.params)
-        await say(context, owner, usage)
-        await _segment_help(context, owner)
+        # The refusal names the choices; the whole explanation is one /segment away.
+        await say_together(context, owner, (f"segments.errors.{error.reason}", error.params), (usage, {}),
+                           ("segments.see_all", {}))
         return None
 
 
-async def _segment_help(context: ContextTypes.DEFAULT_TYPE, owner: Owner) -> None:
-    await say(context, owner, "segments.help", **segments.help_params(services(context).campaign_rules.segments))
+def _segment_help(s: Services) -> tuple[str, dict]:
+    return "segments.help", segments.help_params(s.campaign_rules.segments)
 
 
 def _when_text(s: Services, voice: Voice, schedule: when.Schedule | None) -> str:
@@ -124,7 +123,7 @@ async def segment_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     owner = await owner_of(update, context)
     typed = " ".join(arguments(update).split())
     if not typed:
-        await _segment_help(context, owner)
+        await say_together(context, owner, _segment_help(s))
         return
     segment = await _segment(context, owner, typed, "campaigns.usage_segment")
     if segment is not None:
