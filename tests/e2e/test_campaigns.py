@@ -70,6 +70,14 @@ async def draft(owner, command: str, arguments: str, text: str):
     return summary, title, preview, confirm
 
 
+async def send_now(owner, segment: str, text: str) -> None:
+    """A draft confirmed with the button at once."""
+    _, _, _, confirm = await draft(owner, "/broadcast", segment, text)
+    await owner.press("✅ Senden", message=confirm)
+    await owner.next_callback_answer()
+    await owner.next_edit()
+
+
 async def test_a_broadcast_reaches_its_segment_with_personal_text_and_coupon(bots, api, staff, db, any_time):
     process = await bots(STAMMGAST_CONFIG=any_time)
     anna = await onboarded(api)
@@ -167,13 +175,6 @@ async def test_planned_and_weekly_campaigns_go_out_at_their_time(bots, api, staf
     assert weekly_keys == [f"campaign:2:1:{customer_id}", f"campaign:2:2:{customer_id}"]
 
 
-async def send_now(owner, segment: str, text: str) -> None:
-    _, _, _, confirm = await draft(owner, "/broadcast", segment, text)
-    await owner.press("✅ Senden", message=confirm)
-    await owner.next_callback_answer()
-    await owner.next_edit()
-
-
 async def test_a_broadcast_waits_out_quiet_hours_and_the_weekly_cap_skips_who_had_enough(bots, api, staff, db,
                                                                                          tmp_path):
     """Marketing rules at send time: quiet hours around the real time of the test run, moved
@@ -226,10 +227,7 @@ async def test_cancel_stops_a_broadcast_in_the_middle(bots, api, staff, db, any_
             session.add(TelegramAccount(telegram_user_id=user.id, customer_id=customer.id, chat_id=user.id))
     owner = the_owner(api)
     api.set_latency(0.3, methods=["sendMessage"])
-    _, _, _, confirm = await draft(owner, "/broadcast", "alle", "Heute Abend: Verkostung!")
-    await owner.press("✅ Senden", message=confirm)
-    await owner.next_callback_answer()
-    await owner.next_edit()
+    await send_now(owner, "alle", "Heute Abend: Verkostung!")
     await process.wait_for_logs("outbox message sent", 3)
 
     await owner.send_command("/abbrechen", "#1")
