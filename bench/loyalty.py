@@ -35,7 +35,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from bench.stats import percentile
-from domain import codes, ledger, purchases
+from domain import ledger, purchases
+from domain.rules import codes
 from domain.config import LoyaltySection, RewardConfig, TierConfig
 from storage.db import Store
 from storage.models import Customer, TelegramAccount

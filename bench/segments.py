@@ -47,7 +47,7 @@ from sqlalchemy.exc import OperationalError
 
 from domain import ledger, segments
 from domain import purchases as purchases_domain
-from domain.codes import ALPHABET, CUSTOMER_CODE_LENGTH
+from domain.rules.codes import ALPHABET, CUSTOMER_CODE_LENGTH
 from domain.config import LoyaltySection, ShopConfig, ShopSection, TierConfig
 from storage.db import MIGRATIONS_DIR, Store
 

@@ -73,7 +73,7 @@ def print_receipt(settings: Settings, amount_text: str, png_path: str | None) ->
     """For a till script: print the deep link of a one-time receipt token (and save its QR code)."""
     from domain import receipts
     from domain.clock import SystemClock
-    from domain.parsing import InputError, parse_amount
+    from domain.rules.parsing import InputError, parse_amount
 
     try:
         config = load_shop_config(settings)

@@ -25,14 +25,15 @@ from datetime import datetime, timedelta
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from domain import codes, conversation, coupons, ledger, outbox, segments, when
+from domain import conversation, coupons, ledger, outbox, segments
+from domain.rules import codes, when
 from domain.config import LoyaltySection, ShopConfig
 from domain.outbox import MessageSpec
+from storage import sql
 from storage.models import Campaign, Coupon, Customer, OutboxMessage
+from domain.rules.errors import Refusal
 
 DRAFT, PLANNED, DONE, CANCELLED = "draft", "planned", "done", "cancelled"
 TEXT_STEP = "campaign_text"
@@ -46,20 +47,14 @@ _PLACEHOLDER = re.compile(r"\{([^{}\s]{1,30})\}")
 # The last line "Gutschein: 10 % auf Bohnen" or "Gutschein (14 Tage): ..." makes it a coupon campaign.
 _COUPON_LINE = re.compile(r"^\s*gutschein\s*(?:\(\s*(?P<days>\d{1,4})\s*tag(?:e|en)?\s*\))?\s*:\s*(?P<offer>.*)$",
                           re.IGNORECASE)
-_INSERT_CHUNK = 500
 RUN_PAGE = 20_000  # recipients read and queued at a time (about 2.5 MB of Python objects)
 _RUNS_PER_CHECK = 5
 
 
-class CampaignError(ValueError):
+class CampaignError(Refusal):
     """``reason``: text_missing, text_too_long, caption_too_long, unknown_placeholder,
     coupon_offer_missing, coupon_offer_too_long, coupon_days_invalid, coupon_without_offer,
     not_found, finished."""
-
-    def __init__(self, reason: str, value: str | int = ""):
-        super().__init__(f"{reason}: {value!r}")
-        self.reason = reason
-        self.value = value
 
 
 @dataclass(frozen=True)
@@ -241,10 +236,7 @@ def message_spec(campaign: Campaign, coupon_code: str | None) -> MessageSpec:
 
 def _insert_new(session: Session, rows: list[dict]) -> None:
     """Insert outbox rows in bulk; keys that exist already are left as they are."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        session.execute(statement, rows[start:start + _INSERT_CHUNK])
+    sql.insert_new(session, OutboxMessage.__table__, rows, key=["idempotency_key"])
 
 
 # --- personalization at send time ----------------------------------------------------------------

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from domain.business_hours import BusinessHours, BusinessHoursError
+from domain.rules.business_hours import BusinessHours, BusinessHoursError
 
 
 class ConfigError(ValueError):

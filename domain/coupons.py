@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
-from domain import codes, rewards
+from domain import rewards
+from domain.rules import codes
 from domain.rewards import UseError
 from storage.models import Coupon, Customer
 

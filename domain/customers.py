@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from domain import codes
+from domain.rules import codes
 from storage.models import Customer, TelegramAccount
 
 SUPPORTED_LANGUAGES = ("de", "en")

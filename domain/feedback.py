@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from domain import outbox, topics
+from domain import outbox
+from domain.rules import topics
 from domain.outbox import MessageSpec
 from storage.models import Customer, Feedback
 

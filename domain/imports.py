@@ -32,10 +32,12 @@ import phonenumbers
 from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
-from domain import codes, conversation, ledger, loyalty, purchases
+from domain import conversation, ledger, purchases
+from domain.rules import codes, loyalty
 from domain.config import LoyaltySection
-from domain.parsing import DayOfYear, InputError, parse_amount, parse_day_of_year
+from domain.rules.parsing import DayOfYear, InputError, parse_amount, parse_day_of_year
 from storage.models import ConversationState, Customer, PointsEntry, Purchase
+from domain.rules.errors import Refusal
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_MEGABYTES = MAX_BYTES // (1024 * 1024)
@@ -45,22 +47,20 @@ MAX_AMOUNT = Decimal(1_000_000)
 CUSTOMERS, PURCHASES = "customers", "purchases"
 KINDS = (CUSTOMERS, PURCHASES)
 _BATCH = 500  # ids per IN (...) list
-_RANDOM = secrets.SystemRandom()  # customer codes must not be guessable (see domain.codes)
+_RANDOM = secrets.SystemRandom()  # customer codes must not be guessable (see domain.rules.codes)
 
 
 # --- what can go wrong ------------------------------------------------------------------------
 
 
-class FileError(ValueError):
+class FileError(Refusal):
     """The file as a whole cannot be read; ``reason`` names why (for the texts), ``params``
     fill the text: too_large, too_many_rows, empty, no_rows, not_text, malformed (line),
     missing_columns (columns, expected), duplicate_column (column), unknown_kind,
     wrong_kind (expected, found), changed."""
 
     def __init__(self, reason: str, **params: Any):
-        super().__init__(f"{reason}: {params}" if params else reason)
-        self.reason = reason
-        self.params = params
+        super().__init__(reason, **params)
 
 
 @dataclass(frozen=True)

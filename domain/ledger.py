@@ -18,7 +18,7 @@ from sqlalchemy import and_, case, exists, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from domain import loyalty
+from domain.rules import loyalty
 from domain.config import LoyaltySection, TierConfig
 from storage.models import Customer, PointsEntry
 

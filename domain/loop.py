@@ -22,9 +22,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from domain import conversation, outbox, surveys, topics
+from domain import conversation, outbox, surveys
+from domain.rules import topics
 from domain.outbox import MessageSpec
 from storage.models import ConversationState, Customer, TelegramAccount
+from domain.rules.errors import Refusal
 
 WINDOW = timedelta(days=180)
 MAX_CHARS = 1000
@@ -38,14 +40,9 @@ _ID_CHUNK = 500  # stay far below the bound-parameter limits of SQLite and Postg
 _LONGEST_NAME_WORDS = 3  # "Range of products"
 
 
-class LoopError(ValueError):
+class LoopError(Refusal):
     """An unusable /loop request; ``reason`` is topic_missing, topic_unknown, message_missing
     or message_too_long, ``value`` what the owner typed as topic (or the message's length)."""
-
-    def __init__(self, reason: str, value: str | int = ""):
-        super().__init__(f"{reason}: {value!r}")
-        self.reason = reason
-        self.value = value
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from domain import business_hours, outbox
-from domain.business_hours import BusinessHours, Interval
+from domain import outbox
+from domain.rules import business_hours
+from domain.rules.business_hours import BusinessHours, Interval
 from domain.config import ShopConfig
 from storage.models import Campaign, Customer, OutboxMessage, TelegramAccount
 

@@ -37,7 +37,8 @@ from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from domain import codes, coupons, ledger, loyalty, outbox
+from domain import coupons, ledger, outbox
+from domain.rules import codes, loyalty
 from domain.config import LoyaltySection, MilestonesSection, ShopConfig
 from domain.outbox import MessageSpec
 from storage.models import Coupon, Customer, JobRun, OutboxMessage, PointsEntry, TelegramAccount

@@ -14,14 +14,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import bindparam, delete, func, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from domain import customers, ledger, loyalty, outbox, referrals, topics
+from domain import customers, ledger, outbox, referrals
+from domain.rules import loyalty, topics
 from domain.config import LoyaltySection
 from domain.outbox import MessageSpec
+from storage import sql
 from storage.models import Customer, PointsEntry, Purchase, RevenueGroup
+from domain.rules.errors import Refusal
 
 COUNTER, RECEIPT, IMPORT = "counter", "receipt", "import"
 
@@ -122,16 +123,11 @@ def _move_revenue_groups(session: Session, moves: dict[int, int]) -> None:
     if not changes:
         return
     groups = RevenueGroup.__table__
-    upsert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    for start in range(0, len(changes), STATS_CHUNK):
-        statement = upsert(groups).values([{"revenue_cents": revenue, "customers": gained}
-                                           for revenue, gained in changes[start:start + STATS_CHUNK]])
-        session.execute(statement.on_conflict_do_update(
-            index_elements=[groups.c.revenue_cents],
-            set_={"customers": groups.c.customers + statement.excluded.customers}))
-        emptied = [revenue for revenue, gained in changes[start:start + STATS_CHUNK] if gained < 0]
-        if emptied:
-            session.execute(delete(groups).where(groups.c.revenue_cents.in_(emptied), groups.c.customers <= 0))
+    sql.add_to_counts(session, groups, "revenue_cents", "customers", changes)
+    emptied = [revenue for revenue, gained in changes if gained < 0]
+    for start in range(0, len(emptied), STATS_CHUNK):
+        session.execute(delete(groups).where(groups.c.revenue_cents.in_(emptied[start:start + STATS_CHUNK]),
+                                             groups.c.customers <= 0))
 
 
 def category_key(name: str) -> str:
@@ -190,10 +186,8 @@ def _notify_booking(session: Session, booking: Booking, now: datetime) -> None:
                        outbox.SERVICE, now, customer_id=booking.customer.id)
 
 
-class ReversalError(ValueError):
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason  # unknown_purchase | already_reversed
+class ReversalError(Refusal):
+    """``reason``: unknown_purchase, already_reversed."""
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from sqlmodel import Session
 from domain import ledger, purchases
 from domain.config import LoyaltySection
 from storage.models import UsedReceipt
+from domain.rules.errors import Refusal
 
 PAYLOAD_PREFIX = "r_"
 _BODY = struct.Struct(">6sII")
@@ -38,10 +39,8 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{36}$")
 MAX_AMOUNT_CENTS = 2**32 - 1
 
 
-class ReceiptError(ValueError):
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason  # malformed | forged | expired | already_used | already_yours | no_secret
+class ReceiptError(Refusal):
+    """``reason``: malformed, forged, expired, already_used, already_yours, no_secret."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from sqlmodel import Session, func, select
 
-from domain import customers, ledger, loyalty, outbox
+from domain import customers, ledger, outbox
+from domain.rules import loyalty
 from domain.config import LoyaltySection
 from domain.outbox import MessageSpec
 from storage.models import Customer, Purchase

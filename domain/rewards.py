@@ -9,16 +9,22 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from domain import codes, ledger
+from domain import ledger
+from domain.rules import codes
 from domain.config import LoyaltySection, RewardConfig
 from storage.models import Customer, Redemption
+from domain.rules.errors import Refusal
 
 
-class RedeemError(ValueError):
+class RedeemError(Refusal):
+    """``reason``: unknown_reward, not_enough_points, already_done; ``details`` fill the text."""
+
     def __init__(self, reason: str, **details):
-        super().__init__(reason)
-        self.reason = reason  # unknown_reward | not_enough_points | already_done
-        self.details = details
+        super().__init__(reason, **details)
+
+    @property
+    def details(self) -> dict:
+        return self.params
 
 
 def reward(rules: LoyaltySection, key: str) -> RewardConfig | None:
@@ -66,12 +72,11 @@ def _unused_code(session: Session) -> str:
             return code
 
 
-class UseError(ValueError):
+class UseError(Refusal):
     """Why a code cannot be used; carries plain values (the transaction is rolled back)."""
 
     def __init__(self, reason: str, redemption: Redemption | None = None):
-        super().__init__(reason)
-        self.reason = reason  # invalid_code | unknown_code | already_used | expired
+        super().__init__(reason)  # invalid_code | unknown_code | already_used | expired
         self.reward_name = redemption.reward_name if redemption else None
         self.used_at = redemption.used_at if redemption else None
         self.expires_at = redemption.expires_at if redemption else None

@@ -45,15 +45,15 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, false, func, or_, select, true
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
 
 from domain import ledger, purchases
 from domain.config import LoyaltySection, ShopConfig
-from domain.topics import fold
+from domain.rules.topics import fold
 from storage.models import Customer, RevenueGroup, TelegramAccount
+from storage.sql import Scanned
+from domain.rules.errors import Refusal
 
 MAX_CHARS = 300  # Campaign.segment keeps what the owner typed
 MAX_TERMS = 20
@@ -95,21 +95,17 @@ _TOKEN = re.compile(r'\s*(?:(?P<comma>,)|(?P<term>(?:[^\s,"„“”]|"[^"]*"|[�
 _DAYS = re.compile(r"^(\d+)\s*(?:tage|tagen|tag|t|d)?$", re.ASCII)
 
 
-class SegmentError(ValueError):
+class SegmentError(Refusal):
     """What the owner typed is not a segment. ``reason`` names the text
     (``segments.errors.<reason>``); ``params`` fills it."""
 
     def __init__(self, reason: str, value: str = "", choices: tuple[str, ...] = ()):
-        super().__init__(f"{reason}: {value!r}")
-        self.reason = reason  # empty | unknown_term | term_missing | days_missing | days_invalid | tier_missing
-        #                       unknown_tier | nps_group_missing | unknown_nps_group | category_missing | too_long
-        self.value = value
+        # empty | unknown_term | term_missing | days_missing | days_invalid | tier_missing | unknown_tier
+        # | nps_group_missing | unknown_nps_group | category_missing | too_long
+        super().__init__(reason, value)
         self.choices = choices
-
-    @property
-    def params(self) -> dict[str, str | int]:
-        return {"value": self.value, "choices": ", ".join(self.choices), "max_chars": MAX_CHARS,
-                "max_terms": MAX_TERMS, "max_days": MAX_DAYS}
+        self.params = {"value": value, "choices": ", ".join(choices), "max_chars": MAX_CHARS,
+                       "max_terms": MAX_TERMS, "max_days": MAX_DAYS}
 
 
 @dataclass(frozen=True)
@@ -313,30 +309,6 @@ class SegmentCount:
     reachable: int  # a Telegram account that is not unreachable, and marketing consent
 
 
-class _Scanned(ColumnElement):
-    """A customer column compared as it is, except on SQLite, where it is written ``+column``.
-    The unary plus changes nothing but keeps SQLite's planner (which has no statistics) from
-    reading a large part of the table through an index, one random lookup per row: for the
-    terms most customers of a shop match, reading the table once is several times faster."""
-
-    inherit_cache = True
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, column):
-        self.column = column
-        self.type = column.type
-
-
-@compiles(_Scanned)
-def _compile_scanned(element, compiler, **kw):
-    return compiler.process(element.column, **kw)
-
-
-@compiles(_Scanned, "sqlite")
-def _compile_scanned_sqlite(element, compiler, **kw):
-    return "+" + compiler.process(element.column, **kw)
-
-
 def condition(session, segment: Segment, rules: Rules, now: datetime) -> ColumnElement[bool]:
     """The segment as SQL: a condition on the customer row (reads the VIP threshold first when
     the segment needs it)."""
@@ -363,7 +335,7 @@ def _term_filter(session, term: Term, rules: Rules, now: datetime) -> ColumnElem
     if term.kind == NEW:
         return c.purchase_count == 1
     if term.kind == REGULAR:
-        last = _Scanned(c.last_purchase_at)
+        last = Scanned(c.last_purchase_at)
         return and_(c.purchase_count >= rules.regular_min_purchases, last.is_not(None),
                     last >= now - timedelta(days=rules.regular_recent_days))
     if term.kind == INACTIVE:
@@ -372,7 +344,7 @@ def _term_filter(session, term: Term, rules: Rules, now: datetime) -> ColumnElem
         return func.coalesce(c.last_purchase_at, c.created_at) < now - timedelta(days=int(term.value))
     if term.kind == VIP:
         threshold = vip_threshold(session, rules)
-        return false() if threshold is None else _Scanned(c.revenue_cents) >= threshold
+        return false() if threshold is None else Scanned(c.revenue_cents) >= threshold
     if term.kind == BIRTHDAY:
         month = now.astimezone(ZoneInfo(rules.timezone)).month
         return and_(c.birthday_month.is_not(None), c.birthday_month == month)

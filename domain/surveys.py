@@ -17,11 +17,13 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from domain import customers, milestones, nps, outbox, topics
+from domain import customers, milestones, outbox
+from domain.rules import nps, topics
 from domain.clock import days_later_at
 from domain.config import NpsSection, PostPurchaseMilestone
 from domain.outbox import Button, MessageSpec
 from storage.models import Customer, Survey
+from domain.rules.errors import Refusal
 
 SCHEDULED, ANSWERED, DONE = "scheduled", "answered", "done"
 CALLBACK_PREFIX = "nps:"
@@ -86,10 +88,8 @@ def open_survey(session: Session, customer_id: int, now: datetime) -> Survey | N
     ).first()
 
 
-class SurveyError(ValueError):
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason  # unknown_survey | already_answered | not_asked_yet | bad_score
+class SurveyError(Refusal):
+    """``reason``: unknown_survey, already_answered, not_asked_yet, bad_score."""
 
 
 def _own_survey(session: Session, customer_id: int, survey_id: int) -> Survey:

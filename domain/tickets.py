@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from domain import business_hours, conversation, customers, ledger, loyalty, outbox, priority, topics
+from domain import conversation, customers, ledger, outbox
+from domain.rules import business_hours, loyalty, priority, topics
 from domain.clock import days_later_at
 from domain.config import LoyaltySection, ShopConfig
 from domain.outbox import Button, MessageSpec, moment_param, money_param, text_param, texts_param

@@ -26,7 +26,7 @@ class Customer(SQLModel, table=True):
                       Index("ix_customer_tier_oldest", "tier_points_oldest"))
 
     id: int | None = Field(default=None, primary_key=True)
-    # Short code for the counter and the loyalty card (no 0/O or 1/I); see domain.codes.
+    # Short code for the counter and the loyalty card (no 0/O or 1/I); see domain.rules.codes.
     code: str | None = Field(default=None, max_length=12)
     first_name: str = Field(max_length=128)
     last_name: str | None = Field(default=None, max_length=128)
@@ -306,7 +306,7 @@ class Ticket(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id")
     kind: str = Field(max_length=16)  # complaint | question | nps
     status: str = Field(max_length=16)  # open | resolved | closed
-    category: str = Field(max_length=16)  # a topic key (domain.topics)
+    category: str = Field(max_length=16)  # a topic key (domain.rules.topics)
     priority: str = Field(max_length=8)  # normal | high | urgent
     priority_reasons: list[str] = Field(default_factory=list, sa_type=JSON)
     text: str = Field(default="", max_length=2000)

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import exists, func, select
 
-from domain import ledger, loyalty, purchases
+from domain import ledger, purchases
+from domain.rules import loyalty
 from domain.config import LoyaltySection
 from storage.models import Customer, Purchase, RevenueGroup, Survey, TelegramAccount
 

@@ -23,7 +23,8 @@ from bot.chat import Visitor, send_html
 from bot.owner import Owner, admin_only, arguments, close_preview, owner_of, say, say_together
 from bot.services import Services, services
 from bot.texts import Html, Voice
-from domain import campaigns, segments, when
+from domain import campaigns, segments
+from domain.rules import when
 from domain.outbox import date_param
 
 log = logging.getLogger(__name__)

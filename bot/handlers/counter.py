@@ -17,9 +17,10 @@ from telegram.ext import ContextTypes
 from bot import formatting, qr, staff
 from bot.chat import deep_link, send_html
 from bot.services import Services, services
-from domain import codes, coupons, customers, ledger, purchases, receipts, rewards, surveys
+from domain import coupons, customers, ledger, purchases, receipts, rewards, surveys
+from domain.rules import codes
 from domain.outbox import money_param
-from domain.parsing import InputError, parse_amount
+from domain.rules.parsing import InputError, parse_amount
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,9 @@ from bot import formatting, keyboards, qr, staff
 from bot.chat import Visitor, deep_link, identify, say, say_html
 from bot.handlers import counter
 from bot.services import Services, services
-from domain import codes, conversation, customers, ledger, receipts, referrals, rewards
-from domain.parsing import InputError, parse_day_of_year
+from domain import conversation, customers, ledger, receipts, referrals, rewards
+from domain.rules import codes
+from domain.rules.parsing import InputError, parse_day_of_year
 
 log = logging.getLogger(__name__)
 

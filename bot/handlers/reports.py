@@ -21,7 +21,8 @@ from bot.chat import send_html
 from bot.owner import admin_only, arguments, close_preview, owner_of, say
 from bot.services import Services, services
 from bot.texts import LANGUAGES, Html, Texts, Voice
-from domain import loop, nps, surveys
+from domain import loop, surveys
+from domain.rules import nps
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from telegram.ext import ContextTypes
 from bot.chat import Visitor, deep_link, identify, say
 from bot.handlers import tickets
 from bot.services import Services, services
-from domain import conversation, customers, nps, referrals, surveys
+from domain import conversation, customers, referrals, surveys
+from domain.rules import nps
 from domain import tickets as domain_tickets
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,8 @@ from bot import keyboards, staff
 from bot.chat import Visitor, edit_unless_unchanged, identify, say, say_html, send_html
 from bot.services import Services, services
 from bot.texts import Html
-from domain import conversation, customers, priority, tickets
+from domain import conversation, customers, tickets
+from domain.rules import priority
 from domain.outbox import moment_param, text_param
 from storage.models import Ticket
 

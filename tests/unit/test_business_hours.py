@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.business_hours import (BusinessHours, BusinessHoursError, Interval, NeverOpen, add_business_minutes,
+from domain.rules.business_hours import (BusinessHours, BusinessHoursError, Interval, NeverOpen, add_business_minutes,
                                    business_minutes_between, business_time_between, is_open, next_opening,
                                    reminder_at, subtract_business_minutes)
 

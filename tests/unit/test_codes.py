@@ -2,8 +2,8 @@
 
 import pytest
 
-from domain import codes
-from domain.codes import ALPHABET, CUSTOMER_CODE_LENGTH, REWARD_CODE_LENGTH, grouped, new_code, normalize
+from domain.rules import codes
+from domain.rules.codes import ALPHABET, CUSTOMER_CODE_LENGTH, REWARD_CODE_LENGTH, grouped, new_code, normalize
 
 
 def test_alphabet_leaves_out_look_alikes():

@@ -13,7 +13,7 @@ from bot.handlers.imports import file_error_text, plain, report_text
 from bot.texts import Texts, Voice
 from domain import imports
 from domain.imports import FileError, ImportReport, RowProblem
-from domain.parsing import DayOfYear
+from domain.rules.parsing import DayOfYear
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)

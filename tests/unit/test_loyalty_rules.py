@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from domain.config import ConfigError, LoyaltySection, RewardConfig, TierConfig, load_config
-from domain.loyalty import (expired_points, expiring_soon, expiry_of, next_tier, points_for_purchase,
+from domain.rules.loyalty import (expired_points, expiring_soon, expiry_of, next_tier, points_for_purchase,
                             remaining_lots, tier_for, window_start)
 
 TIERS = (TierConfig(name="Bronze", threshold=0), TierConfig(name="Silber", threshold=250, multiplier=Decimal("1.25")),

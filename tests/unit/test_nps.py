@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.nps import (Group, Period, PeriodError, Summary, TrendPoint, classify, nps, parse_period, parse_score,
+from domain.rules.nps import (Group, Period, PeriodError, Summary, TrendPoint, classify, nps, parse_period, parse_score,
                         summarize, trend)
-from domain.parsing import InputError
+from domain.rules.parsing import InputError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = timezone.utc

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.parsing import DayOfYear, InputError, parse_amount, parse_day_of_year
+from domain.rules.parsing import DayOfYear, InputError, parse_amount, parse_day_of_year
 
 TODAY = date(2026, 11, 22)
 

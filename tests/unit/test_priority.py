@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 
 from domain.config import LoyaltySection, TierConfig
-from domain.priority import (REASONS, Assessment, Priority, PriorityRules, assess_priority, guess_category, is_shouting,
+from domain.rules.priority import (REASONS, Assessment, Priority, PriorityRules, assess_priority, guess_category, is_shouting,
                              is_vip, priority_lexicon)
-from domain.topics import LexiconError
+from domain.rules.topics import LexiconError
 
 NOW = datetime(2026, 11, 18, 10, tzinfo=timezone.utc)
 

@@ -3,7 +3,7 @@ as a café with a roastery and an online shop gets them."""
 
 import pytest
 
-from domain.topics import (DEFAULT_LEXICON, MAX_CHARS, OTHER, TOPIC_KEYWORDS, TOPICS, Lexicon, LexiconError, fold,
+from domain.rules.topics import (DEFAULT_LEXICON, MAX_CHARS, OTHER, TOPIC_KEYWORDS, TOPICS, Lexicon, LexiconError, fold,
                            main_topic, tag_topics, topic_lexicon)
 
 REASONS = [

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain import when
+from domain.rules import when
 
 BERLIN = "Europe/Berlin"
 # Monday 23 November 2026, 09:00 in Berlin

@@ -103,7 +103,7 @@ def upgrade() -> None:
 
 
 def _give_existing_customers_a_code() -> None:
-    # Same alphabet as domain.codes (migrations must not import the application, which changes).
+    # Same alphabet as domain.rules.codes (migrations must not import the application, which changes).
     alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
     connection = op.get_bind()
     taken: set[str] = set()

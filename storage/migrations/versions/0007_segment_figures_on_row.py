@@ -20,7 +20,7 @@ depends_on = None
 
 _BATCH = 5000  # customers whose category keys are written at a time
 
-# A copy of domain.topics.fold and domain.purchases.category_key as of this revision:
+# A copy of domain.rules.topics.fold and domain.purchases.category_key as of this revision:
 # migrations do not import the domain, whose rules may change after them.
 _FOLDS = (("ß", "ss"), ("ä", "a"), ("ö", "o"), ("ü", "u"), ("ae", "a"), ("oe", "o"), ("ue", "u"))
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from domain import campaigns, coupons, customers, marketing, outbox, purchases, segments, when
+from domain import campaigns, coupons, customers, marketing, outbox, purchases, segments
+from domain.rules import when
 from domain.config import load_config
 from domain.rewards import UseError
 from storage.models import Campaign, Coupon, Customer, OutboxMessage
-from tests.storage.people import onboarded_customer
+from tests.use_cases.people import onboarded_customer
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Berlin
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "config.yml")  # Bronze, Silber 250, Gold 600
@@ -253,7 +254,7 @@ def test_figures_on_the_customer_follow_purchases_and_reversals(store):
 
 
 def test_two_processes_checking_at_once_run_a_due_campaign_once(store):
-    from tests.storage.test_loyalty import run_together
+    from tests.use_cases.test_loyalty import run_together
 
     boss = owner(store)
     recipients = [customer(store, n) for n in range(1, 6)]

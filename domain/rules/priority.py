@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.config import LoyaltySection, TierConfig
-from domain.nps import Group, classify
-from domain.topics import DEFAULT_LEXICON, Lexicon, main_topic
+from domain.rules.nps import Group, classify
+from domain.rules.topics import DEFAULT_LEXICON, Lexicon, main_topic
 
 
 class Priority(StrEnum):

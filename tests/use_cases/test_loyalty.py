@@ -15,7 +15,8 @@ from decimal import Decimal
 import pytest
 from sqlmodel import func, select
 
-from domain import codes, customers, ledger, purchases, receipts, referrals, rewards
+from domain import customers, ledger, purchases, receipts, referrals, rewards
+from domain.rules import codes
 from domain.config import LoyaltySection, RewardConfig, TierConfig
 from domain.customers import TelegramProfile
 from storage.models import Customer, OutboxMessage, PointsEntry, Purchase, Redemption, UsedReceipt

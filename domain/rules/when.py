@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+from domain.rules.errors import Refusal
 
 MAX_AHEAD = timedelta(days=366)
 MAX_WORDS = 5  # "jeden Montag um 9 Uhr"
@@ -25,13 +26,8 @@ _ISO_DATE = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})$")
 _FILLERS = {"am", "um", "ab", "den", "uhr", ","}
 
 
-class WhenError(ValueError):
+class WhenError(Refusal):
     """``reason``: unknown, time_missing, bad_time, bad_date, past, too_far."""
-
-    def __init__(self, reason: str, value: str = ""):
-        super().__init__(f"{reason}: {value!r}")
-        self.reason = reason
-        self.value = value
 
 
 @dataclass(frozen=True)

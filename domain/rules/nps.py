@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from domain.parsing import MONTHS, InputError
+from domain.rules.parsing import MONTHS, InputError
 
 SCALE = range(0, 11)
 

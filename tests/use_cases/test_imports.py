@@ -12,7 +12,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bot import cli_import
-from domain import conversation, customers, imports, ledger, loyalty
+from domain import conversation, customers, imports, ledger
+from domain.rules import loyalty
 from domain.config import LoyaltySection, TierConfig
 from domain.customers import TelegramProfile
 from domain.imports import FileError, PendingImport

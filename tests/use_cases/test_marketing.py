@@ -4,11 +4,12 @@ hours and no-send days (deferred to the next allowed time), the weekly cap (skip
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from domain import business_hours, customers, marketing, outbox
+from domain import customers, marketing, outbox
+from domain.rules import business_hours
 from domain.consent import record_marketing_consent
 from domain.outbox import MessageSpec
 from storage.models import OutboxMessage
-from tests.storage.people import onboarded_customer
+from tests.use_cases.people import onboarded_customer
 
 TZ = "Europe/Berlin"
 RULES = marketing.Rules(marketing.sending_hours("20:00-09:00", ("so",), (date(2026, 12, 25),), TZ), max_per_week=2)

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from sqlmodel import select
 
-from domain import consent, customers, ledger, loyalty, purchases, segments, surveys
+from domain import consent, customers, ledger, purchases, segments, surveys
+from domain.rules import loyalty
 from domain.config import LoyaltySection, NpsSection, TierConfig
 from domain.customers import TelegramProfile
 from domain.segments import Rules, SegmentCount

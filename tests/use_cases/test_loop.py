@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from domain import conversation, customers, loop, outbox
 from storage.models import Customer, OutboxMessage, Survey, TelegramAccount
-from tests.storage.people import onboarded_customer
+from tests.use_cases.people import onboarded_customer
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)
 NAMES = {"qualitaet": ["Qualität", "Quality"], "wartezeit": ["Wartezeit/Lieferung", "Waiting/delivery"],

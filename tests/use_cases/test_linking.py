@@ -9,7 +9,7 @@ from domain import customers, feedback, ledger, linking, surveys, tickets
 from domain.config import ShopConfig, ShopSection
 from storage.models import ConsentRecord, Customer, Feedback, Survey, TelegramAccount, Ticket
 from tests.kept_figures import assert_kept_figures_agree
-from tests.storage.people import onboarded_customer
+from tests.use_cases.people import onboarded_customer
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
 

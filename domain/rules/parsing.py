@@ -11,15 +11,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from domain.rules.errors import Refusal
 
 
-class InputError(ValueError):
+class InputError(Refusal):
     """Input that cannot be accepted; ``reason`` names why (for the texts)."""
-
-    def __init__(self, reason: str, value: str = ""):
-        super().__init__(f"{reason}: {value!r}")
-        self.reason = reason
-        self.value = value
 
 
 # --- amounts -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from sqlmodel import select
 from domain import customers, ledger, tickets
 from domain.config import ShopConfig
 from storage.models import OutboxMessage, Ticket, TicketEvent
-from tests.storage.people import onboarded_customer
+from tests.use_cases.people import onboarded_customer
 
 # Monday 24 Nov 2026, 16:30 in Berlin (15:30 UTC); the team works Mon-Fri 08-18, Sat 09-14.
 NOW = datetime(2026, 11, 24, 15, 30, tzinfo=timezone.utc)

@@ -5,10 +5,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain import nps, surveys
+from domain import surveys
+from domain.rules import nps
 from domain.config import NpsSection
 from storage.models import Purchase
-from tests.storage.people import onboarded_customer
+from tests.use_cases.people import onboarded_customer
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)  # a Monday afternoon
 RULES = NpsSection(delay_days=3, send_hour=10, min_days_between=90)
