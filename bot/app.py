@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from telegram import BotCommand, BotCommandScopeChat, Update
@@ -14,119 +16,167 @@ from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler,
 
 from bot.dispatcher import OutboxDispatcher, TelegramRateLimiter, stop_sending
 from bot.timers import Timers
+from bot.access import Who, guarded
 from bot.handlers import (campaigns, conversation, counter, feedback, imports, linking, loyalty, menu, onboarding,
                           reports, surveys, system, tickets)
+from bot.handlers.onboarding import DeepLink
 from bot.ordering import PerChatUpdateProcessor
 from bot.services import Services
 from bot.texts import Voice
+from domain import campaigns as domain_campaigns
+from domain import consent, customers, receipts, referrals
+from domain import feedback as domain_feedback
+from domain import surveys as domain_surveys
+from domain import tickets as domain_tickets
 from nlu.client import NluClient
 from nlu.server import RasaServer, RasaServerError
 
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
+CUSTOMER, STAFF, OWNER = Who.CUSTOMER, Who.STAFF, Who.OWNER
+
+
+@dataclass(frozen=True)
+class Command:
+    names: tuple[str, ...]  # the German name first, then the English one (if it differs)
+    callback: Callable
+    who: Who = CUSTOMER
+    listed_as: str | None = None  # the text key of its line in the command menu; None: not listed
+
+
+@dataclass(frozen=True)
+class Button:
+    pattern: str  # the callback data it answers
+    callback: Callable
+    who: Who = CUSTOMER
+
+
+# Every command, who may use it, and its line in the command menus (in this order).
+COMMANDS = (
+    Command(("start",), onboarding.start_command((
+        DeepLink(receipts.PAYLOAD_PREFIX, loyalty.scan_receipt),
+        DeepLink(referrals.PAYLOAD_PREFIX, loyalty.arrive_by_referral),
+        DeepLink(loyalty.CARD_PAYLOAD_PREFIX, counter.card_scanned, staff_only=True),  # staff scanned a card
+    )), listed_as="commands.start"),
+    Command(("punkte", "points"), loyalty.points_command, listed_as="commands.points"),
+    Command(("karte", "card"), loyalty.card_command, listed_as="commands.card"),
+    Command(("praemien", "rewards"), loyalty.rewards_command, listed_as="commands.rewards"),
+    Command(("empfehlen", "invite"), loyalty.referral_command, listed_as="commands.invite"),
+    Command(("geburtstag", "birthday"), loyalty.birthday_command, listed_as="commands.birthday"),
+    Command(("feedback",), feedback.feedback_command, listed_as="commands.feedback"),
+    Command(("beschwerde", "complaint"), tickets.complaint_command, listed_as="commands.complaint"),
+    Command(("hilfe", "help"), menu.help_command, listed_as="commands.help"),
+    Command(("sprache", "language"), menu.language_command, listed_as="commands.language"),
+    Command(("stop",), menu.stop_command, listed_as="commands.stop"),
+    Command(("verbinden", "link"), linking.link_command),
+    Command(("kauf",), counter.purchase_command, STAFF, "commands.kauf"),
+    Command(("storno",), counter.reversal_command, STAFF, "commands.storno"),
+    Command(("beleg",), counter.receipt_command, STAFF, "commands.beleg"),
+    Command(("kunde",), counter.customer_command, STAFF, "commands.kunde"),
+    Command(("einloesen",), counter.redeem_code_command, STAFF, "commands.einloesen"),
+    Command(("tickets",), tickets.tickets_command, STAFF, "commands.tickets"),
+    Command(("ticket",), tickets.ticket_command, STAFF, "commands.ticket"),
+    Command(("nps",), reports.nps_command, OWNER, "reports.command_nps"),
+    Command(("loop",), reports.loop_command, OWNER, "reports.command_loop"),
+    Command(("broadcast",), campaigns.broadcast_command, OWNER, "campaigns.command_broadcast"),
+    Command(("planen",), campaigns.plan_command, OWNER, "campaigns.command_plan"),
+    Command(("kampagnen",), campaigns.list_command, OWNER, "campaigns.command_list"),
+    Command(("abbrechen",), campaigns.cancel_command, OWNER, "campaigns.command_cancel"),
+    Command(("segment",), campaigns.segment_command, OWNER, "campaigns.command_segment"),
+)
+
+BUTTONS = (
+    Button(r"^consent:(yes|no)$", onboarding.consent_answer),
+    Button(r"^loyalty:(points|rewards|card)$", loyalty.loyalty_button),
+    Button(r"^reward:[a-z][a-z0-9_]{0,30}$", loyalty.reward_button),
+    Button(r"^redeem:([0-9a-f]{12}|cancel)$", loyalty.redeem_button),
+    Button(r"^bday:(yes|no):[0-9a-f]{12}$", loyalty.birthday_button),
+    Button(r"^import:(yes|no)$", imports.confirm_button),
+    Button(reports.LOOP_PATTERN, reports.loop_button, OWNER),
+    Button(campaigns.BUTTON_PATTERN, campaigns.confirm_button, OWNER),
+    Button(tickets.STAFF_PATTERN, tickets.staff_button, STAFF),
+    Button(tickets.GOODWILL_PATTERN, tickets.goodwill_button, STAFF),
+    Button(tickets.FOLLOW_UP_PATTERN, tickets.follow_up_button),
+    Button(tickets.CALL_PATTERN, tickets.call_button),
+    Button(surveys.SCORE_PATTERN, surveys.score_button),
+    Button(surveys.SKIP_PATTERN, surveys.skip_button),
+    Button(r"^menu:(main|faq|marketing|language)$", menu.menu_button),
+    Button(r"^faq:[a-z][a-z0-9_]{0,39}$", menu.faq_button),
+    Button(r"^lang:(de|en)$", menu.language_button),
+    Button(r"^handoff$", tickets.handoff_button),
+    Button(r"^marketing:(on|off|keep)$", menu.marketing_button),
+)
+
+# A customer's next message, by the step their conversation is in, and what the NLU understood.
+ROUTES = conversation.Routes(
+    steps={
+        domain_campaigns.TEXT_STEP: campaigns.take_message,  # the owner's campaign text or photo
+        domain_surveys.REASON_STEP: surveys.take_reason,  # why they gave that score
+        domain_tickets.DETAILS_STEP: tickets.take_details,  # what went wrong, after /beschwerde
+        domain_feedback.FEEDBACK_STEP: feedback.take_feedback,  # the answer to /feedback
+        customers.BIRTHDAY_ASK_STEP: loyalty.take_birthday,  # the answer to /geburtstag
+    },
+    answers={consent.MARKETING_STEP: menu.answer_marketing_question},  # "ja" to "keine Werbung mehr?"
+    intents={
+        "faq": menu.on_faq_intent,
+        "human_handoff": tickets.on_handoff_intent,
+        "opt_out": menu.on_marketing_intent,
+        "opt_in": menu.on_marketing_intent,
+        "complaint": tickets.on_complaint_intent,
+        "check_points": loyalty.on_points_intent,
+        "rewards_catalog": loyalty.on_rewards_intent,
+        "redeem_reward": loyalty.on_rewards_intent,
+        "set_birthday": loyalty.on_birthday_intent,
+        "feedback": feedback.on_feedback_intent,
+    },
+    typed_score=surveys.answer_typed_score,
+    relay=tickets.relay_to_ticket,
+    looks_like_a_score=lambda text: surveys.typed_score(text) is not None,
+)
 
 
 def handlers(staff_chat_id: int | None = None) -> list:
     """Who answers what, top to bottom; the first matching handler wins."""
-    # Counter commands work privately and in the staff group; bot.staff checks who may use them.
-    counter_chats = PRIVATE | filters.Chat(staff_chat_id) if staff_chat_id is not None else PRIVATE
+    # Staff and owner commands work privately and in the staff group (bot.access checks who).
+    team_chats = PRIVATE | filters.Chat(staff_chat_id) if staff_chat_id is not None else PRIVATE
     # In the staff chat, replies to a ticket's messages go to the customer.
     staff_chat_handlers = [MessageHandler(filters.Chat(staff_chat_id) & filters.UpdateType.MESSAGE & filters.TEXT
                                           & ~filters.COMMAND, tickets.on_staff_message)] if staff_chat_id else []
     return [
-        CommandHandler("start", onboarding.start, filters=PRIVATE),
-        CommandHandler(["hilfe", "help"], menu.help_command, filters=PRIVATE),
-        CommandHandler(["sprache", "language"], menu.language_command, filters=PRIVATE),
-        CommandHandler("stop", menu.stop_command, filters=PRIVATE),
-        CommandHandler(["karte", "card"], loyalty.card_command, filters=PRIVATE),
-        CommandHandler(["punkte", "points"], loyalty.points_command, filters=PRIVATE),
-        CommandHandler(["praemien", "rewards"], loyalty.rewards_command, filters=PRIVATE),
-        CommandHandler(["empfehlen", "invite"], loyalty.referral_command, filters=PRIVATE),
-        CommandHandler(["geburtstag", "birthday"], loyalty.birthday_command, filters=PRIVATE),
-        CommandHandler(["verbinden", "link"], linking.link_command, filters=PRIVATE),
-        CommandHandler("feedback", feedback.feedback_command, filters=PRIVATE),
-        CommandHandler(["beschwerde", "complaint"], tickets.complaint_command, filters=PRIVATE),
-        CommandHandler("kauf", counter.purchase_command, filters=counter_chats),
-        CommandHandler("storno", counter.reversal_command, filters=counter_chats),
-        CommandHandler("beleg", counter.receipt_command, filters=counter_chats),
-        CommandHandler("kunde", counter.customer_command, filters=counter_chats),
-        CommandHandler("einloesen", counter.redeem_code_command, filters=counter_chats),
-        CommandHandler("tickets", tickets.tickets_command, filters=counter_chats),
-        CommandHandler("ticket", tickets.ticket_command, filters=counter_chats),
-        CommandHandler("nps", reports.nps_command, filters=counter_chats),
-        CommandHandler("loop", reports.loop_command, filters=counter_chats),
-        CommandHandler("broadcast", campaigns.broadcast_command, filters=counter_chats),
-        CommandHandler("planen", campaigns.plan_command, filters=counter_chats),
-        CommandHandler("kampagnen", campaigns.list_command, filters=counter_chats),
-        CommandHandler("segment", campaigns.segment_command, filters=counter_chats),
-        CommandHandler("abbrechen", campaigns.cancel_command, filters=counter_chats),
+        *(CommandHandler(list(command.names), guarded(command.callback, command.who),
+                         filters=PRIVATE if command.who is CUSTOMER else team_chats) for command in COMMANDS),
         MessageHandler(PRIVATE & filters.COMMAND, menu.unknown_command),
         *staff_chat_handlers,
-        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT, conversation.on_text),
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.CONTACT, linking.on_contact),
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.Document.ALL, imports.on_document),
-        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & ~filters.TEXT, conversation.on_other_content),
-        CallbackQueryHandler(onboarding.consent_answer, pattern=r"^consent:(yes|no)$"),
-        CallbackQueryHandler(loyalty.loyalty_button, pattern=r"^loyalty:(points|rewards|card)$"),
-        CallbackQueryHandler(loyalty.reward_button, pattern=r"^reward:[a-z][a-z0-9_]{0,30}$"),
-        CallbackQueryHandler(loyalty.redeem_button, pattern=r"^redeem:([0-9a-f]{12}|cancel)$"),
-        CallbackQueryHandler(loyalty.birthday_button, pattern=r"^bday:(yes|no):[0-9a-f]{12}$"),
-        CallbackQueryHandler(imports.confirm_button, pattern=r"^import:(yes|no)$"),
-        CallbackQueryHandler(reports.loop_button, pattern=reports.LOOP_PATTERN),
-        CallbackQueryHandler(campaigns.confirm_button, pattern=campaigns.BUTTON_PATTERN),
-        CallbackQueryHandler(tickets.staff_button, pattern=tickets.STAFF_PATTERN),
-        CallbackQueryHandler(tickets.goodwill_button, pattern=tickets.GOODWILL_PATTERN),
-        CallbackQueryHandler(tickets.follow_up_button, pattern=tickets.FOLLOW_UP_PATTERN),
-        CallbackQueryHandler(surveys.score_button, pattern=surveys.SCORE_PATTERN),
-        CallbackQueryHandler(surveys.skip_button, pattern=surveys.SKIP_PATTERN),
-        CallbackQueryHandler(surveys.call_button, pattern=surveys.CALL_PATTERN),
-        CallbackQueryHandler(menu.menu_button, pattern=r"^menu:(main|faq|marketing|language)$"),
-        CallbackQueryHandler(menu.faq_button, pattern=r"^faq:[a-z][a-z0-9_]{0,39}$"),
-        CallbackQueryHandler(menu.language_button, pattern=r"^lang:(de|en)$"),
-        CallbackQueryHandler(menu.handoff_button, pattern=r"^handoff$"),
-        CallbackQueryHandler(menu.marketing_button, pattern=r"^marketing:(on|off|keep)$"),
+        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE, conversation.message_handler(ROUTES)),
+        *(CallbackQueryHandler(guarded(button.callback, button.who, button=True), pattern=button.pattern)
+          for button in BUTTONS),
         CallbackQueryHandler(system.stale_button),  # anything else: outdated or forged
         ChatMemberHandler(system.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
     ]
 
 
-COMMANDS = {  # text key: (German name, English name)
-    "commands.start": ("start", "start"),
-    "commands.points": ("punkte", "points"),
-    "commands.card": ("karte", "card"),
-    "commands.rewards": ("praemien", "rewards"),
-    "commands.invite": ("empfehlen", "invite"),
-    "commands.birthday": ("geburtstag", "birthday"),
-    "commands.feedback": ("feedback", "feedback"),
-    "commands.complaint": ("beschwerde", "complaint"),
-    "commands.help": ("hilfe", "help"),
-    "commands.language": ("sprache", "language"),
-    "commands.stop": ("stop", "stop"),
-}
-STAFF_COMMANDS = ("kauf", "storno", "beleg", "kunde", "einloesen", "tickets", "ticket")
+def _menu(services: Services, who: Who, voice: Voice, language: str) -> list[BotCommand]:
+    index = 0 if language == "de" else 1
+    return [BotCommand(command.names[min(index, len(command.names) - 1)],
+                       services.texts.plain(command.listed_as, voice)[:256])
+            for command in COMMANDS if command.who is who and command.listed_as]
 
 
 def command_list(services: Services, language: str) -> list[BotCommand]:
-    voice = Voice(language, services.config.formal and language == "de")
-    index = 0 if language == "de" else 1
-    return [BotCommand(names[index], services.texts.plain(key, voice)) for key, names in COMMANDS.items()]
-
-
-OWNER_COMMANDS = {"nps": "reports.command_nps", "loop": "reports.command_loop",
-                  "broadcast": "campaigns.command_broadcast", "planen": "campaigns.command_plan",
-                  "kampagnen": "campaigns.command_list", "abbrechen": "campaigns.command_cancel",
-                  "segment": "campaigns.command_segment"}
+    return _menu(services, CUSTOMER, Voice(language, services.config.formal and language == "de"), language)
 
 
 def staff_command_list(services: Services) -> list[BotCommand]:
-    return [BotCommand(name, services.texts.plain(f"commands.{name}", services.staff_voice)) for name in STAFF_COMMANDS]
+    return _menu(services, STAFF, services.staff_voice, "de")
 
 
 def owner_command_list(services: Services) -> list[BotCommand]:
     """In an owner's private chat: the customer commands, the counter's and the reports."""
-    owner = [BotCommand(name, services.texts.plain(key, services.staff_voice)[:256]) for name, key in OWNER_COMMANDS.items()]
-    return command_list(services, services.config.shop.language) + staff_command_list(services) + owner
+    return (command_list(services, services.config.shop.language) + staff_command_list(services)
+            + _menu(services, OWNER, services.staff_voice, "de"))
 
 
 class Runtime:

@@ -39,10 +39,28 @@ def profile_of(update: Update) -> TelegramProfile:
     )
 
 
-async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Visitor:
-    s = services(context)
-    profile = profile_of(update)
-    registration = await s.db(customers.register, profile, s.now())
+@dataclass(frozen=True)
+class Incoming:
+    """What a customer sent, as the use cases need it: the text (a photo's caption), the photo's
+    file id, and ``ref``, which names the message (an idempotency key: a redelivered update
+    does nothing twice)."""
+
+    text: str | None
+    photo: str | None
+    ref: str
+    is_text: bool = False  # a text message (not a caption)
+
+
+def incoming(update: Update) -> Incoming:
+    message = update.effective_message
+    if message is None:
+        return Incoming(None, None, f"update:{update.update_id}")
+    photo = message.photo[-1].file_id if message.photo else None
+    return Incoming(message.text if message.text is not None else message.caption, photo,
+                    f"{message.chat_id}:{message.message_id}", is_text=message.text is not None)
+
+
+def visitor_of(s: Services, profile: TelegramProfile, registration: customers.Registration) -> Visitor:
     customer = registration.customer
     language = customers.language_of(customer, profile.language_code, s.config.shop.language)
     return Visitor(
@@ -50,6 +68,12 @@ async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Visito
         voice=s.voice(language), is_new=registration.is_new,
         marketing_consent=customer.marketing_consent, consent_asked=customer.consent_asked,
     )
+
+
+async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Visitor:
+    s = services(context)
+    profile = profile_of(update)
+    return visitor_of(s, profile, await s.db(customers.register, profile, s.now()))
 
 
 async def send_html(bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None,

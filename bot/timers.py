@@ -60,7 +60,6 @@ class Timers:
             return 0
         if queued:
             log.info("ticket timers queued messages", extra={"messages": queued})
-            s.outbox_changed()
         return queued
 
     async def run_campaigns(self) -> int:
@@ -73,7 +72,6 @@ class Timers:
             return 0
         if queued:
             log.info("planned campaign queued messages", extra={"messages": queued})
-            s.outbox_changed()
         return queued
 
     async def run_milestones(self) -> int:
@@ -92,8 +90,6 @@ class Timers:
             return 0
         self._scanned, self._retry_at = day, None
         log.info("milestones scanned", extra={"day": day.isoformat(), "messages": queued})
-        if queued:
-            s.outbox_changed()
         return queued
 
     async def refresh_tier_points(self) -> int:

@@ -234,6 +234,18 @@ def message_spec(campaign: Campaign, coupon_code: str | None) -> MessageSpec:
     return MessageSpec(TEMPLATE_WITH_COUPON if coupon_code else TEMPLATE, params, photo=campaign.photo)
 
 
+def sample_text(session: Session, campaign: Campaign, customer_id: int | None, rules: Rules, language: str,
+                now: datetime, sample_code: str) -> tuple[str, str | None]:
+    """The owner's preview: the text as one sample recipient will read it, and their first name
+    (None and the bare text when the segment is empty)."""
+    if customer_id is None:
+        return fill(campaign.text or "", {}), None
+    values = facts(session, customer_id, rules, language, now)
+    if campaign.coupon_offer:
+        values |= {"gutschein": sample_code, "gueltig_bis": "…"}
+    return fill(campaign.text or "", values), values["vorname"]
+
+
 def _insert_new(session: Session, rows: list[dict]) -> None:
     """Insert outbox rows in bulk; keys that exist already are left as they are."""
     sql.insert_new(session, OutboxMessage.__table__, rows, key=["idempotency_key"])

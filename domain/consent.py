@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from domain import conversation
 from storage.models import ConsentRecord, ConsentWording, Customer
 
 MARKETING = "marketing"
@@ -57,3 +58,26 @@ def consent_history(session: Session, customer_id: int) -> list[ConsentRecord]:
     return list(session.exec(
         select(ConsentRecord).where(ConsentRecord.customer_id == customer_id).order_by(ConsentRecord.id)
     ))
+
+
+# --- what customers do -----------------------------------------------------------------------
+
+MARKETING_STEP = "confirm_marketing"
+
+
+def ask_to_change_marketing(session: Session, customer_id: int, granted: bool, now: datetime) -> None:
+    """opt_in / opt_out in free text: the change waits for a confirmation (button or typed yes/no)."""
+    conversation.set_step(session, customer_id, MARKETING_STEP, now, {"granted": granted})
+
+
+def change_marketing(session: Session, customer_id: int, granted: bool, source: str, now: datetime,
+                     wording: Wording | None = None) -> bool:
+    """A confirmed change (the button, a typed yes): the open question is settled with it.
+    True when the consent changed."""
+    conversation.clear_step(session, customer_id)
+    return record_marketing_consent(session, customer_id, granted, source, now, wording)
+
+
+def keep_marketing(session: Session, customer_id: int) -> None:
+    """"No" to the question: nothing changes, and the question is settled."""
+    conversation.clear_step(session, customer_id)

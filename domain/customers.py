@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from domain import conversation
 from domain.rules import codes
 from storage.models import Customer, TelegramAccount
 
@@ -172,3 +173,37 @@ def preferred_language(session: Session, customer_id: int, shop_language: str) -
     customer = session.get(Customer, customer_id)
     account = session.exec(select(TelegramAccount).where(TelegramAccount.customer_id == customer_id)).first()
     return language_of(customer, account.language_code if account else None, shop_language)
+
+
+# --- the birthday, as the customer tells it ---------------------------------------------------
+
+BIRTHDAY_ASK_STEP = "awaiting_birthday"
+BIRTHDAY_CONFIRM_STEP = "confirm_birthday"
+
+
+def ask_birthday(session: Session, customer_id: int, now: datetime) -> Customer:
+    """/geburtstag: the customer's next text is their birthday (the stored one is shown)."""
+    conversation.set_step(session, customer_id, BIRTHDAY_ASK_STEP, now)
+    return session.get(Customer, customer_id)
+
+
+def propose_birthday(session: Session, customer_id: int, day: int, month: int, year: int | None, nonce: str,
+                     now: datetime) -> None:
+    """A date the customer typed waits for their confirmation; ``nonce`` ties it to the buttons
+    of this question, so "yes" under an older one confirms nothing."""
+    conversation.set_step(session, customer_id, BIRTHDAY_CONFIRM_STEP, now,
+                          {"day": day, "month": month, "year": year, "nonce": nonce})
+
+
+def settle_birthday(session: Session, customer_id: int, agreed: bool, nonce: str, now: datetime) -> bool | None:
+    """Yes saves the proposed date; no asks again. None for a double tap, an older question or
+    forged data."""
+    step = conversation.current_step(session, customer_id, now)
+    if step is None or step.name != BIRTHDAY_CONFIRM_STEP or step.data.get("nonce") != nonce:
+        return None
+    conversation.clear_step(session, customer_id)
+    if not agreed:
+        conversation.set_step(session, customer_id, BIRTHDAY_ASK_STEP, now)
+        return False
+    set_birthday(session, customer_id, step.data["day"], step.data["month"], step.data.get("year"))
+    return True

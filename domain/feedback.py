@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from domain import outbox
+from domain import conversation, outbox
 from domain.rules import topics
 from domain.outbox import MessageSpec
 from storage.models import Customer, Feedback
@@ -36,3 +36,26 @@ def record(session: Session, customer_id: int, text: str, staff_chat_id: int | N
         outbox.enqueue(session, f"feedback:{request_ref}", staff_chat_id, notice, outbox.STAFF, now,
                        customer_id=customer_id)
     return entry
+
+
+# --- what customers do -----------------------------------------------------------------------
+
+FEEDBACK_STEP = "awaiting_feedback"
+# "Ich hab Feedback" asks for it; a message that already says something is the feedback.
+MIN_WORDS = 5
+
+
+def says_enough(text: str) -> bool:
+    return len(text.split()) >= MIN_WORDS
+
+
+def ask_for_feedback(session: Session, customer_id: int, now: datetime) -> None:
+    """/feedback: the customer's next text is the feedback."""
+    conversation.set_step(session, customer_id, FEEDBACK_STEP, now)
+
+
+def give_feedback(session: Session, customer_id: int, text: str, staff_chat_id: int | None, request_ref: str,
+                  now: datetime) -> Feedback:
+    """The feedback itself (after /feedback, or a message that already says it)."""
+    conversation.take_step(session, customer_id, FEEDBACK_STEP, now)
+    return record(session, customer_id, text, staff_chat_id, request_ref, now)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from domain import ledger
+from domain import conversation, ledger
 from domain.rules import codes
 from domain.config import LoyaltySection, RewardConfig
 from storage.models import Customer, Redemption
@@ -116,3 +116,33 @@ def open_redemptions(session: Session, customer_id: int, now: datetime) -> list[
         select(Redemption).where(Redemption.customer_id == customer_id, Redemption.used_at.is_(None),
                                  Redemption.expires_at > now).order_by(Redemption.created_at)
     ))
+
+
+# --- what customers do -----------------------------------------------------------------------
+
+REDEEM_STEP = "confirm_redeem"
+
+
+def catalog_for(session: Session, customer_id: int, now: datetime) -> tuple[int, list[Redemption]]:
+    """/praemien: the customer's balance and the reward codes they have not used yet."""
+    return ledger.current_balance(session, customer_id, now), open_redemptions(session, customer_id, now)
+
+
+def choose_reward(session: Session, customer_id: int, reward_key: str, nonce: str, now: datetime) -> int:
+    """A reward picked from the catalog waits for confirmation under ``nonce``; returns the balance."""
+    conversation.set_step(session, customer_id, REDEEM_STEP, now, {"reward": reward_key, "nonce": nonce})
+    return ledger.current_balance(session, customer_id, now)
+
+
+def confirm_redemption(session: Session, customer_id: int, nonce: str, rules: LoyaltySection,
+                       now: datetime) -> Redeemed:
+    """"Ja, einlösen": the chosen reward, once; a double tap, an old button or forged data
+    is refused (``already_done``)."""
+    step = conversation.take_step(session, customer_id, REDEEM_STEP, now)
+    if step is None or step.data.get("nonce") != nonce:
+        raise RedeemError("already_done")
+    return redeem(session, customer_id, step.data["reward"], nonce, rules, now)
+
+
+def cancel_redemption(session: Session, customer_id: int, now: datetime) -> None:
+    conversation.take_step(session, customer_id, REDEEM_STEP, now)

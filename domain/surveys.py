@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from domain import customers, milestones, outbox
+from domain import conversation, customers, milestones, outbox
 from domain.rules import nps, topics
 from domain.clock import days_later_at
 from domain.config import NpsSection, PostPurchaseMilestone
@@ -178,3 +178,37 @@ def customers_with_topic(session: Session, topic: str, since: datetime) -> list[
     """Who gave a reason with this topic (for "you said it, we changed it")."""
     rows = session.exec(select(Survey.customer_id, Survey.topics).where(Survey.answered_at >= since)).all()
     return sorted({customer_id for customer_id, tagged in rows if topic in (tagged or [])})
+
+
+# --- what customers do -----------------------------------------------------------------------
+
+REASON_STEP = "awaiting_nps_reason"
+
+
+def answer_survey(session: Session, customer_id: int, survey_id: int, score: int, now: datetime) -> nps.Group:
+    """A score (button or typed): recorded, and the customer's next text is the reason."""
+    group = record_score(session, customer_id, survey_id, score, now)
+    conversation.set_step(session, customer_id, REASON_STEP, now, {"survey": survey_id, "group": group.value,
+                                                                    "score": score})
+    return group
+
+
+@dataclass(frozen=True)
+class Reasoned:
+    survey_id: int
+    group: nps.Group
+    customer: Customer  # for the follow-up (a promoter's referral link)
+
+
+def give_reason(session: Session, customer_id: int, text: str | None, now: datetime,
+                survey_id: int | None = None) -> Reasoned | None:
+    """The reason after the score (None: skipped). ``survey_id`` is the survey a skip button
+    names: it must be the one being asked about. None when there is no such question (any
+    more): a double tap, an old button."""
+    step = conversation.current_step(session, customer_id, now)
+    if step is None or step.name != REASON_STEP or (survey_id is not None and step.data.get("survey") != survey_id):
+        return None
+    conversation.clear_step(session, customer_id)
+    asked = int(step.data["survey"])
+    record_reason(session, customer_id, asked, text)
+    return Reasoned(asked, nps.Group(step.data["group"]), session.get(Customer, customer_id))

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from domain import conversation, customers, ledger, outbox
+from domain import conversation, customers, ledger, outbox, surveys
 from domain.rules import business_hours, loyalty, priority, topics
 from domain.clock import days_later_at
 from domain.config import LoyaltySection, ShopConfig
@@ -162,6 +162,116 @@ def _start_sla(ticket: Ticket, rules: Rules, now: datetime) -> None:
 def keep_chatting(session: Session, customer_id: int, ticket_id: int, now: datetime) -> None:
     """For the next ``CHAT_WINDOW``, whatever the customer writes belongs to this ticket."""
     conversation.set_step(session, customer_id, CHAT_STEP, now, {"ticket": ticket_id}, lifetime=CHAT_WINDOW)
+
+
+# --- what customers do -----------------------------------------------------------------------
+
+DETAILS_STEP = "awaiting_complaint_details"
+DETAILS_LIFETIME = timedelta(hours=2)
+# "Ich will mich beschweren" asks for the details; a message that already tells the story is them.
+MIN_WORDS = 5
+# Intents the bot answers itself even while a ticket is open; everything else goes to the team.
+# While the customer is in the middle of talking with the team, FAQ and help are not among them:
+# "Die Lieferung kam nie an" is a detail for the team there, not a question about shipping.
+CHAT_SELF_SERVICE = frozenset({"check_points", "rewards_catalog", "redeem_reward", "set_birthday", "opt_out",
+                               "opt_in", "export_data", "delete_data"})
+SELF_SERVICE = CHAT_SELF_SERVICE | {"faq", "help"}
+
+
+def tells_the_story(text: str) -> bool:
+    return len(text.split()) >= MIN_WORDS
+
+
+def belongs_to_ticket(intent: str | None, chatting: bool) -> bool:
+    """Whether a customer's message goes to their open ticket rather than being answered by
+    the bot (``chatting``: they are in the middle of talking with the team)."""
+    return intent not in (CHAT_SELF_SERVICE if chatting else SELF_SERVICE)
+
+
+def start_complaint(session: Session, customer_id: int, now: datetime) -> Ticket | None:
+    """/beschwerde: an open ticket takes the next messages (returned); otherwise the customer
+    is asked what happened and their next message is the details (None)."""
+    ticket = open_ticket_of(session, customer_id)
+    if ticket is not None:
+        keep_chatting(session, customer_id, ticket.id, now)
+        return ticket
+    conversation.set_step(session, customer_id, DETAILS_STEP, now, lifetime=DETAILS_LIFETIME)
+    return None
+
+
+def ask_complaint_details(session: Session, customer_id: int, now: datetime) -> None:
+    conversation.set_step(session, customer_id, DETAILS_STEP, now, lifetime=DETAILS_LIFETIME)
+
+
+def open_for_customer(session: Session, customer_id: int, kind: str, text: str | None, request_ref: str,
+                      rules: Rules, now: datetime, *, photo: str | None = None, score: int | None = None,
+                      survey_id: int | None = None) -> Ticket:
+    """A complaint (its details), a request for a person: the ticket opens, the team is
+    alerted, and the customer's next messages belong to it."""
+    conversation.take_step(session, customer_id, DETAILS_STEP, now)
+    ticket = open_ticket(session, customer_id, kind, text, request_ref, rules, now, score=score,
+                         survey_id=survey_id, photo=photo)
+    keep_chatting(session, customer_id, ticket.id, now)
+    return ticket
+
+
+def relay_customer_message(session: Session, customer_id: int, ticket_id: int, text: str | None, photo: str | None,
+                           message_ref: str, rules: Rules, now: datetime) -> Ticket | None:
+    """A customer's message on their open ticket goes to the team; None if the ticket is not theirs
+    or closed."""
+    ticket = relay_from_customer(session, ticket_id, customer_id, text, photo, message_ref, rules, now)
+    if ticket is not None:
+        keep_chatting(session, customer_id, ticket.id, now)
+    return ticket
+
+
+@dataclass(frozen=True)
+class HandOver:
+    ticket: Ticket
+    opened: bool  # a new ticket; else the open one, which took the text along (``relayed``)
+    relayed: bool = False
+
+
+def ask_for_person(session: Session, customer_id: int, text: str | None, request_ref: str, rules: Rules,
+                   now: datetime, *, kind: str = QUESTION, score: int | None = None,
+                   survey_id: int | None = None) -> HandOver:
+    """The customer wants a person (or a detractor asked to be called back): their open ticket
+    takes the message, or a new one opens."""
+    ticket = open_ticket_of(session, customer_id)
+    if ticket is not None:
+        relayed = bool(text) and relay_customer_message(session, customer_id, ticket.id, text, None, request_ref,
+                                                        rules, now) is not None
+        return HandOver(ticket, opened=False, relayed=relayed)
+    return HandOver(open_for_customer(session, customer_id, kind, text, request_ref, rules, now, score=score,
+                                      survey_id=survey_id), opened=True)
+
+
+@dataclass(frozen=True)
+class CallOffer:
+    wants_call: bool
+    handover: HandOver | None = None  # None: no ticket (declined, or no team to see it)
+
+
+def answer_call_offer(session: Session, customer_id: int, survey_id: int, wants_call: bool, rules: Rules,
+                      now: datetime, *, team_reachable: bool = True) -> CallOffer | None:
+    """A detractor's answer to "shall we get in touch?"; yes opens a ticket with score and
+    reason (when there is a team to see it). None for a survey that is not theirs or not answered."""
+    survey = surveys.answered(session, customer_id, survey_id)
+    if survey is None:
+        return None
+    if not (wants_call and team_reachable):
+        return CallOffer(wants_call)
+    return CallOffer(True, ask_for_person(session, customer_id, survey.reason, f"nps:{survey.id}", rules, now,
+                                          kind=NPS, score=survey.score, survey_id=survey.id))
+
+
+def settle_follow_up(session: Session, ticket_id: int, customer_id: int, all_good: bool, rules: Rules,
+                     now: datetime) -> ActionOutcome:
+    """"Ist alles wieder gut?" answered; a reopened ticket takes the customer's next messages."""
+    outcome = answer_follow_up(session, ticket_id, customer_id, all_good, rules, now)
+    if outcome.action is Action.DONE and not all_good:
+        keep_chatting(session, customer_id, ticket_id, now)
+    return outcome
 
 
 def _record(session: Session, ticket: Ticket, kind: str, now: datetime, actor: str | None = None,

@@ -1,4 +1,5 @@
-"""Persistence for Stammgast: SQLModel tables, engine and session set-up, queries and Alembic
+"""Persistence for Stammgast: SQLModel tables, engine and units of work (sessions), the SQL that
+differs between SQLite and PostgreSQL (``storage.sql``), and Alembic
 migrations. SQLite (a file under data/, WAL mode) by default, PostgreSQL via DATABASE_URL.
 
 Imports nothing from bot or domain.

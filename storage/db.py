@@ -12,7 +12,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, create_engine
+
+from storage.models import OutboxMessage
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_SQLITE_PATH = Path("data") / "stammgast.db"
@@ -79,8 +82,26 @@ def schema_is_current(engine: Engine) -> bool:
         return MigrationContext.configure(connection).get_current_revision() == head
 
 
+OUTBOX_WRITTEN = "outbox_written"  # session.info key: this unit of work queued outbox rows
+
+
+def _note_new_outbox_rows(session: Session, _context, _instances) -> None:
+    if any(isinstance(row, OutboxMessage) for row in session.new):
+        session.info[OUTBOX_WRITTEN] = True
+
+
+def _note_outbox_inserts(state: ORMExecuteState) -> None:
+    # Bulk inserts (a campaign's recipients) bypass the flush above.
+    if state.is_insert and getattr(state.statement, "table", None) is OutboxMessage.__table__:
+        state.session.info[OUTBOX_WRITTEN] = True
+
+
+event.listen(Session, "before_flush", _note_new_outbox_rows)
+event.listen(Session, "do_orm_execute", _note_outbox_inserts)
+
+
 class Store:
-    """The database of one shop: owns the engine, hands out sessions."""
+    """The database of one shop: owns the engine, hands out sessions (units of work)."""
 
     def __init__(self, url: str):
         self.url = url
@@ -92,7 +113,9 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: commits when the block succeeds, rolls back when it raises."""
+        """A unit of work: commits when the block succeeds, rolls back when it raises. After
+        the block, ``session.info[OUTBOX_WRITTEN]`` says whether it queued outbox rows (so
+        the caller can wake the dispatcher once they are committed)."""
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session

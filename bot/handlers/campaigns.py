@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
 
 from babel.dates import get_day_names
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -19,17 +18,17 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import formatting
-from bot.chat import Visitor, send_html
+from bot.chat import Incoming, Visitor, send_html
 from bot.owner import Owner, admin_only, arguments, close_preview, owner_of, say, say_together
 from bot.services import Services, services
 from bot.texts import Html, Voice
 from domain import campaigns, segments
 from domain.rules import when
+from domain.conversation import Step
 from domain.outbox import date_param
 
 log = logging.getLogger(__name__)
 
-TEXT_STEP = campaigns.TEXT_STEP
 BUTTON_PATTERN = r"^camp:(ok|no):[0-9]{1,10}:[0-9a-f]{12}$"
 _ID = re.compile(r"^#?(\d{1,9})$")
 SAMPLE_CODE = "K7QX-2M9P"  # the preview shows how a coupon code looks; each recipient gets their own
@@ -48,8 +47,6 @@ async def plan_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def _start(update: Update, context: ContextTypes.DEFAULT_TYPE, planned: bool) -> None:
-    if not await admin_only(update, context):
-        return
     s = services(context)
     owner = await owner_of(update, context)
     usage = "campaigns.usage_plan" if planned else "campaigns.usage_broadcast"
@@ -118,8 +115,6 @@ def recurrence_text(s: Services, voice: Voice, rule: str) -> str:
 
 async def segment_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/segment <segment>: how many customers it has, how many can be reached, three names."""
-    if not await admin_only(update, context):
-        return
     s = services(context)
     owner = await owner_of(update, context)
     typed = " ".join(arguments(update).split())
@@ -152,9 +147,13 @@ async def _tiers_summed(s: Services, segment: segments.Segment) -> None:
 
 # --- the text, the preview and the confirm button -----------------------------------------------
 
-async def take_message(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
-                       text: str | None, photo: str | None = None) -> bool:
-    """The owner's message after /broadcast or /planen; False when no draft waits for one."""
+async def take_message(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, message: Incoming,
+                       step: Step) -> bool:
+    """The owner's message (a text, or a photo with caption) after /broadcast or /planen; False
+    when no draft waits for one."""
+    if not message.is_text and message.photo is None:
+        return False
+    text, photo = message.text, message.photo
     s = services(context)
     draft = await s.db(campaigns.waiting_draft, visitor.customer_id, s.now())
     if draft is None or not await admin_only(update, context):
@@ -182,7 +181,8 @@ async def _preview(context: ContextTypes.DEFAULT_TYPE, owner: Owner, campaign) -
     count = await s.db(segments.count, segment, rules.segments, s.now())
     first = await s.db(segments.recipients, segment, rules.segments, s.now(), limit=1)
     sample_id = first[0][0] if first else None
-    body, name = await s.db(_sample_text, campaign, sample_id, rules, owner.voice.language, s.now())
+    body, name = await s.db(campaigns.sample_text, campaign, sample_id, rules, owner.voice.language, s.now(),
+                            SAMPLE_CODE)
     spec_key = campaigns.TEMPLATE_WITH_COUPON if campaign.coupon_offer else campaigns.TEMPLATE
     params = {"body": body}
     if campaign.coupon_offer:
@@ -202,16 +202,6 @@ async def _preview(context: ContextTypes.DEFAULT_TYPE, owner: Owner, campaign) -
                                          days=campaign.coupon_valid_days) if campaign.coupon_offer else ""))
 
 
-def _sample_text(session, campaign, customer_id: int | None, rules: campaigns.Rules, language: str,
-                 now: datetime) -> tuple[str, str | None]:
-    if customer_id is None:
-        return campaigns.fill(campaign.text or "", {}), None
-    values = campaigns.facts(session, customer_id, rules, language, now)
-    if campaign.coupon_offer:
-        values |= {"gutschein": SAMPLE_CODE, "gueltig_bis": "…"}
-    return campaigns.fill(campaign.text or "", values), values["vorname"]
-
-
 def _confirm_keyboard(s: Services, voice: Voice, campaign) -> InlineKeyboardMarkup:
     ok_label = "campaigns.plan_button" if campaign.next_run_at else "campaigns.send_button"
     suffix = f"{campaign.id}:{campaign.nonce}"
@@ -223,8 +213,6 @@ def _confirm_keyboard(s: Services, voice: Voice, campaign) -> InlineKeyboardMark
 
 async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Senden / Planen / Verwerfen under a preview: only the owner who wrote it, only once."""
-    if not await admin_only(update, context):
-        return
     s = services(context)
     query = update.callback_query
     owner = await owner_of(update, context)
@@ -238,7 +226,6 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                                s.campaign_rules, s.now())
         outcome = None if confirmed is None else _confirmed_text(s, owner.voice, confirmed)
         if confirmed is not None:
-            s.outbox_changed()
             log.info("campaign confirmed", extra={"campaign": confirmed.campaign.id, "queued": confirmed.queued})
     if outcome is None:  # a second press, an old preview or forged data
         await query.answer(s.texts.plain("errors.done_button", owner.voice))
@@ -259,8 +246,6 @@ def _confirmed_text(s: Services, voice: Voice, confirmed: campaigns.Confirmed) -
 
 async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/kampagnen: planned, running and finished campaigns, newest first, with their figures."""
-    if not await admin_only(update, context):
-        return
     s = services(context)
     owner = await owner_of(update, context)
     summaries = await s.db(campaigns.overview)
@@ -310,8 +295,6 @@ def _state_text(s: Services, voice: Voice, campaign, figures: campaigns.Figures)
 
 async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/abbrechen <id>: no more runs; messages not yet sent stay unsent."""
-    if not await admin_only(update, context):
-        return
     s = services(context)
     owner = await owner_of(update, context)
     match = _ID.match(arguments(update).strip())

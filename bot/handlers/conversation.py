@@ -1,23 +1,55 @@
-"""Free text: ask the NLU what the customer means and answer it, or continue the step the
-conversation is in (a pending yes/no question)."""
+"""A customer's message that is not a command: continue the step their conversation is in,
+or ask the NLU what they mean and answer it.
+
+Which handler takes what is not decided here but in ``bot.app``'s tables (``Routes``): the
+step a conversation is in names the handler of its next message, an intent names the
+handler of its answer. This module only walks through them, in this order:
+
+1. a new customer is greeted (text only);
+2. the conversation's step takes the message (the campaign text after /broadcast, the
+   reason after a survey score, a complaint's details ...), if its handler accepts it;
+3. a typed score ("eine 8") answers an open survey;
+4. a photo, sticker or voice message goes no further than the open ticket (or a kind note);
+5. the NLU reads the text; a typed yes/no answers the step's open question, a message on an
+   open ticket goes to the team unless the bot answers it itself, and the intent's handler
+   answers the rest.
+
+Transactions: the customer, their step, their open ticket and survey are read in one
+(``domain.turns.begin``); the message log is written with the answer's own (``Services.defer``),
+so a free text costs at most two transactions besides the NLU call.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards
-from bot.chat import Visitor, identify, say
-from bot.handlers import campaigns, feedback, loyalty, menu, surveys, tickets
-from bot.handlers.onboarding import welcome
+from bot.chat import Incoming, Visitor, incoming, profile_of, say, visitor_of
+from bot.menus import show_menu, welcome
 from bot.services import Services, services
-from domain import conversation
+from domain import tickets, turns
+from domain.conversation import Step
 from domain.message_log import log_inbound
 from nlu.client import NluUnavailable, ParseResult
 
 log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+# (update, context, visitor, message, step) -> True when it took the message
+StepHandler = Callable[[Update, Context, Visitor, Incoming, Step], Awaitable[bool]]
+# (update, context, visitor, message, what the NLU understood)
+IntentHandler = Callable[[Update, Context, Visitor, Incoming, ParseResult], Awaitable[None]]
+# (update, context, visitor, step, yes)
+AnswerHandler = Callable[[Update, Context, Visitor, Step, bool], Awaitable[None]]
+# (update, context, visitor, message, survey id) -> True when it was a score
+ScoreHandler = Callable[[Update, Context, Visitor, Incoming, int], Awaitable[bool]]
+# (update, context, visitor, message, ticket id) -> True when it went to the ticket
+RelayHandler = Callable[[Update, Context, Visitor, Incoming, int], Awaitable[bool]]
 
 SMALLTALK = {"greet": "smalltalk.greet", "goodbye": "smalltalk.goodbye", "thanks": "smalltalk.thanks",
              "affirm": "smalltalk.affirm", "deny": "smalltalk.deny"}
@@ -25,7 +57,70 @@ SMALLTALK = {"greet": "smalltalk.greet", "goodbye": "smalltalk.goodbye", "thanks
 NOT_YET = {"export_data", "delete_data"}
 
 
-async def understand(s: Services, text: str) -> ParseResult | None:
+@dataclass(frozen=True)
+class Routes:
+    steps: Mapping[str, StepHandler]  # a step's next message
+    answers: Mapping[str, AnswerHandler]  # a typed yes/no to a step's open question
+    intents: Mapping[str, IntentHandler]  # what the NLU understood
+    typed_score: ScoreHandler
+    relay: RelayHandler
+    looks_like_a_score: Callable[[str | None], bool]
+
+
+def message_handler(routes: Routes):
+    """The handler of every private message that is not a command (text, photo, sticker ...)."""
+
+    async def on_message(update: Update, context: Context) -> None:
+        s = services(context)
+        message = incoming(update)
+        profile = profile_of(update)
+        may_be_a_score = message.is_text and routes.looks_like_a_score(message.text)
+        turn = await s.db(turns.begin, profile, s.now(), open_survey=may_be_a_score)
+        visitor = visitor_of(s, profile, turn.registration)
+        try:
+            await _answer(update, context, s, routes, turn, visitor, message)
+        finally:
+            await s.flush_deferred()
+
+    return on_message
+
+
+async def _answer(update: Update, context: Context, s: Services, routes: Routes, turn: turns.Turn,
+                  visitor: Visitor, message: Incoming) -> None:
+    if visitor.is_new and message.is_text:
+        await welcome(context, visitor)
+    step = turn.step
+    take_step = routes.steps.get(step.name) if step else None
+    if take_step is not None and await take_step(update, context, visitor, message, step):
+        return
+    if turn.open_survey_id is not None and await routes.typed_score(update, context, visitor, message,
+                                                                    turn.open_survey_id):
+        return
+    if not message.is_text:
+        if message.photo and turn.open_ticket_id is not None and await routes.relay(
+                update, context, visitor, message, turn.open_ticket_id):
+            return
+        await say(context, visitor, "understanding.not_text")
+        return
+    result = await _understand(s, message.text)
+    s.defer(log_inbound, visitor.customer_id, visitor.chat_id, "text", message.text, s.now(),
+            result.label if result else None, result.confidence if result else None)
+    intent = result.intent if result else None
+    answer = routes.answers.get(step.name) if step else None
+    if intent in ("affirm", "deny") and answer is not None:
+        await answer(update, context, visitor, step, intent == "affirm")
+        return
+    chatting = step is not None and step.name == tickets.CHAT_STEP  # talking with the team right now
+    if turn.open_ticket_id is not None and tickets.belongs_to_ticket(intent, chatting) and await routes.relay(
+            update, context, visitor, message, turn.open_ticket_id):
+        return
+    if result is None:
+        await say(context, visitor, "understanding.nlu_down", keyboards.main_menu(s.texts, visitor.voice))
+        return
+    await _route(update, context, s, routes, visitor, message, result)
+
+
+async def _understand(s: Services, text: str) -> ParseResult | None:
     if s.nlu is None:
         return None
     try:
@@ -34,106 +129,21 @@ async def understand(s: Services, text: str) -> ParseResult | None:
         return None
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Any text that is not a command."""
-    s = services(context)
-    visitor = await identify(update, context)
-    text = update.effective_message.text or ""
-    if visitor.is_new:
-        await welcome(update, context, visitor)
-    step = await s.db(conversation.current_step, visitor.customer_id, s.now())
-    if step and step.name == campaigns.TEXT_STEP and await campaigns.take_message(update, context, visitor, text):
-        return  # the owner's campaign text, after /broadcast or /planen
-    if step and step.name == surveys.REASON_STEP:
-        await surveys.take_reason(update, context, visitor, text, step)  # why they gave that score
-        return
-    if step is None and await surveys.answer_typed_score(context, visitor, text):
-        return
-    if step and step.name == tickets.DETAILS_STEP:
-        await tickets.take_details(update, context, visitor, text)  # what went wrong, after /beschwerde
-        return
-    if step and step.name == feedback.FEEDBACK_STEP:
-        await feedback.take(update, context, visitor, text)  # the answer to /feedback
-        return
-    if step and step.name == loyalty.BIRTHDAY_ASK_STEP and loyalty.looks_like_a_date(s, text):
-        await loyalty.propose_birthday(context, visitor, text)  # the answer to /geburtstag
-        return
-    result = await understand(s, text)
-    await s.db(log_inbound, visitor.customer_id, visitor.chat_id, "text", text, s.now(),
-               result.label if result else None, result.confidence if result else None)
-    intent = result.intent if result else None
-    if intent in ("affirm", "deny") and await _answer_pending_question(context, visitor, intent == "affirm"):
-        return
-    chatting = step is not None and step.name == tickets.CHAT_STEP  # talking with the team right now
-    if await tickets.relay_if_open(update, context, visitor, text, intent=intent, chatting=chatting):
-        return
-    if result is None:
-        await say(context, visitor, "understanding.nlu_down", keyboards.main_menu(s.texts, visitor.voice))
-        return
-    await route(update, context, visitor, result, text)
-
-
-async def route(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
-                result: ParseResult, text: str) -> None:
-    s = services(context)
+async def _route(update: Update, context: Context, s: Services, routes: Routes, visitor: Visitor,
+                 message: Incoming, result: ParseResult) -> None:
     intent = result.intent
-    if intent == "faq" and result.faq_topic in s.faq.topics and result.faq_confidence >= s.config.nlu.faq_min_confidence:
-        await menu.answer_faq(context, visitor, result.faq_topic)
+    if intent == "faq" and not (result.faq_topic in s.faq.topics
+                                and result.faq_confidence >= s.config.nlu.faq_min_confidence):
+        intent = None  # a question the FAQ may not answer: better say so than answer wrongly
+    handler = routes.intents.get(intent)
+    if handler is not None:
+        await handler(update, context, visitor, message, result)
     elif intent in SMALLTALK:
         await say(context, visitor, SMALLTALK[intent])
     elif intent == "help":
         await say(context, visitor, "help.text")
-        await say(context, visitor, "menu.prompt", keyboards.main_menu(s.texts, visitor.voice))
-    elif intent == "human_handoff":
-        await tickets.hand_over(context, visitor, text, f"{visitor.chat_id}:{update.effective_message.message_id}")
-    elif intent in ("opt_out", "opt_in"):
-        await menu.ask_marketing_change(context, visitor, granted=intent == "opt_in")
-    elif intent == "complaint":
-        await tickets.on_complaint_intent(update, context, visitor, text)
-    elif intent == "check_points":
-        await loyalty.show_points(context, visitor)
-    elif intent in ("rewards_catalog", "redeem_reward"):
-        await loyalty.show_rewards(context, visitor)
-    elif intent == "set_birthday":
-        await loyalty.propose_birthday(context, visitor, result.entity("date") or text)
-    elif intent == "feedback":
-        await feedback.on_feedback_intent(update, context, visitor, text)
+        await show_menu(context, visitor)
     elif intent in NOT_YET:
         await say(context, visitor, "understanding.not_yet", keyboards.offer_handoff(s.texts, visitor.voice))
     else:
         await say(context, visitor, "understanding.fallback", keyboards.fallback_menu(s.texts, visitor.voice))
-
-
-async def _answer_pending_question(context, visitor: Visitor, yes: bool) -> bool:
-    """A typed yes/no answers the open question, if there is one; True when it did."""
-    s = services(context)
-    step = await s.db(conversation.current_step, visitor.customer_id, s.now())
-    if step is None or step.name != menu.MARKETING_STEP:
-        return False
-    await s.db(conversation.clear_step, visitor.customer_id)
-    if not yes:
-        await say(context, visitor, "marketing.unchanged")
-        return True
-    granted = bool(step.data.get("granted"))
-    question = s.texts.plain("marketing.confirm_start", visitor.voice) if granted else None
-    await menu.set_marketing(context, visitor, granted, "chat", question)
-    return True
-
-
-async def on_other_content(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A photo for a complaint or an open ticket goes to the team; for stickers, voice
-    messages and the like, explain kindly what works."""
-    s = services(context)
-    visitor = await identify(update, context)
-    photo, caption = tickets.photo_of(update), update.effective_message.caption
-    if photo:
-        step = await s.db(conversation.current_step, visitor.customer_id, s.now())
-        if step and step.name == campaigns.TEXT_STEP and await campaigns.take_message(update, context, visitor,
-                                                                                      caption, photo):
-            return
-        if step and step.name == tickets.DETAILS_STEP:
-            await tickets.take_details(update, context, visitor, caption, photo)
-            return
-        if await tickets.relay_if_open(update, context, visitor, caption, photo):
-            return
-    await say(context, visitor, "understanding.not_text")

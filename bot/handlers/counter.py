@@ -15,9 +15,9 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import formatting, qr, staff
-from bot.chat import deep_link, send_html
+from bot.chat import Visitor, deep_link, send_html
 from bot.services import Services, services
-from domain import coupons, customers, ledger, purchases, receipts, rewards, surveys
+from domain import counter, coupons, customers, purchases, receipts, rewards
 from domain.rules import codes
 from domain.outbox import money_param
 from domain.rules.parsing import InputError, parse_amount
@@ -55,8 +55,6 @@ async def _amount_error(update, context, error: InputError) -> None:
 
 async def purchase_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/kauf <code|@username> <amount> [category]"""
-    if not await staff.staff_only(update, context):
-        return
     s = services(context)
     args = context.args or []
     if len(args) < 2:
@@ -75,29 +73,10 @@ async def purchase_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if customer is None:
         return
     message = update.effective_message
-    booking = await s.db(book_and_follow_up, s, customer.id, amount, key=f"telegram:{message.chat_id}:{message.message_id}",
-                         source=purchases.COUNTER, category=category, booked_by=update.effective_user.id)
-    s.outbox_changed()
+    booking = await s.db(counter.book_purchase_at_counter, customer.id, amount, s.config, s.now(),
+                         key=f"telegram:{message.chat_id}:{message.message_id}", source=purchases.COUNTER,
+                         category=category, booked_by=update.effective_user.id)
     await _reply_booking(update, context, booking)
-
-
-def book_and_follow_up(session, s: Services, customer_id: int, amount: Decimal, **booking) -> purchases.Booking:
-    """Book a purchase and, in the same transaction, schedule its NPS survey."""
-    result = purchases.book_purchase(session, customer_id, amount, s.config.loyalty, s.now(), **booking)
-    _survey_after(session, s, result)
-    return result
-
-
-def _survey_after(session, s: Services, booking: purchases.Booking) -> None:
-    if not booking.duplicate:
-        surveys.schedule_after_purchase(session, booking.customer.id, booking.purchase.id, booking.purchase.created_at,
-                                        s.config.nps, s.config.shop.timezone, s.now(), s.config.milestones.post_purchase)
-
-
-def redeem_receipt_and_follow_up(session, s: Services, customer_id: int, receipt: receipts.Receipt) -> purchases.Booking:
-    result = receipts.redeem(session, customer_id, receipt, s.config.loyalty, s.now())
-    _survey_after(session, s, result)
-    return result
 
 
 async def _reply_booking(update, context, booking: purchases.Booking) -> None:
@@ -114,8 +93,6 @@ async def _reply_booking(update, context, booking: purchases.Booking) -> None:
 
 async def reversal_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/storno <purchase number> <reason>"""
-    if not await staff.staff_only(update, context):
-        return
     s = services(context)
     args = context.args or []
     if len(args) < 2:
@@ -130,7 +107,6 @@ async def reversal_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     except purchases.ReversalError as error:
         await staff.answer(update, context, f"counter.reversal_errors.{error.reason}", purchase=number)
         return
-    s.outbox_changed()
     await staff.answer(update, context, "counter.reversed", purchase=reversal.purchase.id,
                  amount=money_param(reversal.purchase.amount_cents), name=reversal.customer.first_name,
                  points=reversal.points, balance=reversal.balance)
@@ -138,8 +114,6 @@ async def reversal_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def receipt_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/beleg <amount>: a one-time QR code for the customer to scan."""
-    if not await staff.staff_only(update, context):
-        return
     s = services(context)
     if not context.args:
         await staff.answer(update, context, "counter.usage_receipt")
@@ -163,8 +137,6 @@ async def receipt_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def customer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/kunde <code|@username>: tier, balance and the last purchases."""
-    if not await staff.staff_only(update, context):
-        return
     if not context.args:
         await staff.answer(update, context, "counter.usage_customer")
         return
@@ -176,7 +148,8 @@ async def customer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def _show_customer(update, context, customer) -> None:
     s = services(context)
     voice, texts = s.staff_voice, s.texts
-    status, recent, open_codes = await s.db(_customer_summary, customer.id, s)
+    summary = await s.db(counter.look_up_customer, customer.id, s.config.loyalty, s.now())
+    status, recent, open_codes = summary.status, summary.recent, summary.open_codes
     lines = [texts.render("counter.customer", voice, name=customer.first_name, code=customer.code,
                           tier=status.tier.tier.name, balance=status.balance,
                           since=s.local(customer.created_at).date())]
@@ -197,13 +170,7 @@ async def _show_customer(update, context, customer) -> None:
     await send_html(context.bot, update.effective_chat.id, "\n".join(lines))
 
 
-def _customer_summary(session, customer_id: int, s: Services):
-    return (ledger.account_status(session, customer_id, s.config.loyalty, s.now()),
-            purchases.last_purchases(session, customer_id),
-            rewards.open_redemptions(session, customer_id, s.now()))
-
-
-async def card_scanned(update: Update, context: ContextTypes.DEFAULT_TYPE, code_text: str) -> None:
+async def card_scanned(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, code_text: str) -> None:
     """Staff scanned a customer's card QR code: show the customer, ready to book."""
     customer = await _find_customer(update, context, code_text)
     if customer is not None:
@@ -213,8 +180,6 @@ async def card_scanned(update: Update, context: ContextTypes.DEFAULT_TYPE, code_
 
 async def redeem_code_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/einloesen <reward or coupon code>"""
-    if not await staff.staff_only(update, context):
-        return
     s = services(context)
     if not context.args:
         await staff.answer(update, context, "counter.usage_redeem")

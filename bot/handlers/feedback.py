@@ -5,41 +5,44 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.chat import Visitor, identify, say
-from bot.services import Services, services
-from domain import conversation, feedback
-
-FEEDBACK_STEP = "awaiting_feedback"
-# "Ich hab Feedback" asks for it; a message that already says something is the feedback.
-MIN_WORDS = 5
+from bot.chat import Incoming, Visitor, identify, say
+from bot.services import services
+from domain import feedback
+from domain.conversation import Step
+from nlu.client import ParseResult
 
 
 async def feedback_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/feedback: the next text is the feedback."""
-    await ask(context, await identify(update, context))
+    await _ask(context, await identify(update, context))
 
 
-async def ask(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
+async def _ask(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
     s = services(context)
-    await s.db(conversation.set_step, visitor.customer_id, FEEDBACK_STEP, s.now())
+    await s.db(feedback.ask_for_feedback, visitor.customer_id, s.now())
     await say(context, visitor, "feedback.ask")
 
 
-async def on_feedback_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, text: str) -> None:
-    if len(text.split()) >= MIN_WORDS:
-        await take(update, context, visitor, text)
+async def on_feedback_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
+                             message: Incoming, result: ParseResult) -> None:
+    """"Ich hab Feedback" asks for it; a message that already says something is the feedback."""
+    if feedback.says_enough(message.text):
+        await _take(context, visitor, message)
     else:
-        await ask(context, visitor)
+        await _ask(context, visitor)
 
 
-async def take(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, text: str) -> None:
+async def take_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, message: Incoming,
+                        step: Step) -> bool:
+    """The text after /feedback (a photo is not feedback)."""
+    if not message.is_text:
+        return False
+    await _take(context, visitor, message)
+    return True
+
+
+async def _take(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, message: Incoming) -> None:
     s = services(context)
-    message = update.effective_message
-    await s.db(_record, visitor.customer_id, text, f"{message.chat_id}:{message.message_id}", s)
-    s.outbox_changed()
+    await s.db(feedback.give_feedback, visitor.customer_id, message.text, s.config.staff.staff_chat_id, message.ref,
+               s.now())
     await say(context, visitor, "feedback.thanks")
-
-
-def _record(session, customer_id: int, text: str, request_ref: str, s: Services) -> None:
-    conversation.take_step(session, customer_id, FEEDBACK_STEP, s.now())
-    feedback.record(session, customer_id, text, s.config.staff.staff_chat_id, request_ref, s.now())

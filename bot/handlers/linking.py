@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
-from bot.chat import Visitor, identify, say
+from bot.chat import identify, say
+from bot.menus import offer_contact_button
 from bot.services import services
 from domain import ledger, linking
 
 
-async def offer_linking(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
-    """After onboarding: if the shop imported customers who are not linked yet, offer the contact button."""
-    if await services(context).db(linking.imported_waiting):
-        await _offer(context, visitor)
-
-
 async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/verbinden: the contact button again, for customers who skipped it."""
-    await _offer(context, await identify(update, context))
-
-
-async def _offer(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
-    button = KeyboardButton(services(context).texts.plain("linking.share_button", visitor.voice), request_contact=True)
-    keyboard = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
-    await say(context, visitor, "linking.offer", keyboard)
+    await offer_contact_button(context, await identify(update, context))
 
 
 async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

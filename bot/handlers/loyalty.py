@@ -15,19 +15,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import formatting, keyboards, qr, staff
-from bot.chat import Visitor, deep_link, identify, say, say_html
-from bot.handlers import counter
+from bot import formatting, keyboards, qr
+from bot.chat import Incoming, Visitor, deep_link, identify, say, say_html
 from bot.services import Services, services
-from domain import conversation, customers, ledger, receipts, referrals, rewards
+from domain import counter, customers, ledger, receipts, referrals, rewards
+from domain.conversation import Step
+from nlu.client import ParseResult
 from domain.rules import codes
 from domain.rules.parsing import InputError, parse_day_of_year
 
 log = logging.getLogger(__name__)
 
-REDEEM_STEP = "confirm_redeem"
-BIRTHDAY_ASK_STEP = "awaiting_birthday"
-BIRTHDAY_CONFIRM_STEP = "confirm_birthday"
 CARD_PAYLOAD_PREFIX = "c_"
 
 
@@ -46,6 +44,12 @@ async def card_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def points_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/punkte and the check_points intent."""
     visitor = await identify(update, context)
+    await show_points(context, visitor)
+
+
+async def on_points_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
+                           message: Incoming, result: ParseResult) -> None:
+    """"wie viele Punkte hab ich?" """
     await show_points(context, visitor)
 
 
@@ -98,13 +102,19 @@ async def rewards_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await show_rewards(context, visitor)
 
 
+async def on_rewards_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
+                            message: Incoming, result: ParseResult) -> None:
+    """"was kann ich einlösen?" """
+    await show_rewards(context, visitor)
+
+
 async def show_rewards(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
     s = services(context)
     catalog = s.config.loyalty.rewards
     if not catalog:
         await say(context, visitor, "rewards.empty")
         return
-    balance, open_codes = await s.db(_balance_and_open_codes, visitor.customer_id, s)
+    balance, open_codes = await s.db(rewards.catalog_for, visitor.customer_id, s.now())
     voice, texts = visitor.voice, s.texts
     lines = [texts.render("rewards.catalog", voice, balance=balance), ""]
     buttons = []
@@ -125,10 +135,6 @@ async def show_rewards(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> 
     await say_html(context, visitor, "\n".join(lines), InlineKeyboardMarkup(buttons) if buttons else None)
 
 
-def _balance_and_open_codes(session, customer_id: int, s: Services):
-    return ledger.current_balance(session, customer_id, s.now()), rewards.open_redemptions(session, customer_id, s.now())
-
-
 def reward_name(item, language: str) -> str:
     return item.name_en if language == "en" and item.name_en else item.name
 
@@ -144,7 +150,7 @@ async def reward_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     await query.answer()
     nonce = secrets.token_hex(6)
-    balance = await s.db(_remember_redemption, visitor.customer_id, item.key, nonce, s)
+    balance = await s.db(rewards.choose_reward, visitor.customer_id, item.key, nonce, s.now())
     name = reward_name(item, visitor.voice.language)
     if balance < item.cost:
         await say(context, visitor, "rewards.not_enough", missing=item.cost - balance, balance=balance, cost=item.cost)
@@ -156,37 +162,25 @@ async def reward_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await say(context, visitor, "rewards.confirm", keyboard, name=name, cost=item.cost, rest=balance - item.cost)
 
 
-def _remember_redemption(session, customer_id: int, reward_key: str, nonce: str, s: Services) -> int:
-    conversation.set_step(session, customer_id, REDEEM_STEP, s.now(), {"reward": reward_key, "nonce": nonce})
-    return ledger.current_balance(session, customer_id, s.now())
-
-
 async def redeem_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """"Ja, einlösen" (redeem:<nonce>) or "Abbrechen" (redeem:cancel)."""
     query = update.callback_query
     s = services(context)
     visitor = await identify(update, context)
     if query.data == keyboards.REDEEM_CANCEL:
-        await s.db(conversation.take_step, visitor.customer_id, REDEEM_STEP, s.now())
+        await s.db(rewards.cancel_redemption, visitor.customer_id, s.now())
         await query.answer()
         await _replace_buttons_with(update, s.texts.render("rewards.cancelled", visitor.voice))
         return
     nonce = query.data.removeprefix(keyboards.REDEEM_PREFIX)
     try:
-        redeemed = await s.db(_confirm_redemption, visitor.customer_id, nonce, s)
+        redeemed = await s.db(rewards.confirm_redemption, visitor.customer_id, nonce, s.config.loyalty, s.now())
     except rewards.RedeemError as error:
         await _answer_redeem_error(update, context, visitor, error)
         return
     await query.answer()
     await _replace_buttons_with(update, "✅")
     await send_reward_code(context, visitor, redeemed)
-
-
-def _confirm_redemption(session, customer_id: int, nonce: str, s: Services) -> rewards.Redeemed:
-    step = conversation.take_step(session, customer_id, REDEEM_STEP, s.now())
-    if step is None or step.data.get("nonce") != nonce:
-        raise rewards.RedeemError("already_done")  # a double tap, an old button or forged data
-    return rewards.redeem(session, customer_id, step.data["reward"], nonce, s.config.loyalty, s.now())
 
 
 async def _answer_redeem_error(update, context, visitor: Visitor, error: rewards.RedeemError) -> None:
@@ -233,35 +227,25 @@ async def referral_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await say(context, visitor, "referral.invite" if bonus else "referral.invite_no_bonus", link=link, bonus=bonus)
 
 
-# --- deep links that arrive with /start ------------------------------------------------------
+# --- deep links that arrive with /start (see bot.app's DEEP_LINKS) ----------------------------
 
-async def start_payload_action(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str):
-    """What a deep link asks for, as ``action(visitor)``; None for a plain /start."""
-    if payload.startswith(receipts.PAYLOAD_PREFIX):
-        return lambda visitor: _scan_receipt(context, visitor, payload.removeprefix(receipts.PAYLOAD_PREFIX))
-    if payload.startswith(referrals.PAYLOAD_PREFIX):
-        return lambda visitor: _arrive_by_referral(context, visitor, payload.removeprefix(referrals.PAYLOAD_PREFIX))
-    if payload.startswith(CARD_PAYLOAD_PREFIX) and await staff.is_staff(update, context):
-        # Staff scanned a customer's card; for anyone else it is a plain /start.
-        return lambda visitor: counter.card_scanned(update, context, payload.removeprefix(CARD_PAYLOAD_PREFIX))
-    return None
-
-
-async def _scan_receipt(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, token: str) -> None:
+async def scan_receipt(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, token: str) -> None:
+    """A receipt QR code: the purchase's points, once per receipt."""
     s = services(context)
     try:
         receipt = receipts.verify(s.settings.receipt_key(), token, s.now())
-        await s.db(counter.redeem_receipt_and_follow_up, s, visitor.customer_id, receipt)
+        await s.db(counter.credit_scanned_receipt, visitor.customer_id, receipt, s.config, s.now())
     except receipts.ReceiptError as error:
         log.info("receipt refused", extra={"reason": error.reason})
         key = {"no_secret": "receipt.disabled", "malformed": "receipt.invalid", "forged": "receipt.invalid"}
         await say(context, visitor, key.get(error.reason, f"receipt.{error.reason}"))
         return
-    s.outbox_changed()  # the "+N Punkte" message waits in the outbox
-    await say(context, visitor, "receipt.credited")
+    await say(context, visitor, "receipt.credited")  # the "+N Punkte" message waits in the outbox
 
 
-async def _arrive_by_referral(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, code_text: str) -> None:
+async def arrive_by_referral(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
+                             code_text: str) -> None:
+    """A friend's invitation link."""
     s = services(context)
     code = codes.normalize(code_text, codes.CUSTOMER_CODE_LENGTH)
     outcome = "unknown_code" if code is None else await s.db(referrals.attach, visitor.customer_id, code, visitor.is_new)
@@ -281,7 +265,7 @@ async def birthday_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """/geburtstag: show the stored birthday or ask for it; the next text is the answer."""
     s = services(context)
     visitor = await identify(update, context)
-    customer = await s.db(_ask_birthday, visitor.customer_id, s)
+    customer = await s.db(customers.ask_birthday, visitor.customer_id, s.now())
     if customer.birthday_month:
         await say(context, visitor, "birthday.known", date=_birthday_text(
             customer.birthday_day, customer.birthday_month, customer.birthday_year, visitor.voice.language))
@@ -289,17 +273,27 @@ async def birthday_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await say(context, visitor, "birthday.ask")
 
 
-def _ask_birthday(session, customer_id: int, s: Services):
-    conversation.set_step(session, customer_id, BIRTHDAY_ASK_STEP, s.now())
-    return customers.get(session, customer_id)
-
-
 def _birthday_text(day: int, month: int, year: int | None, language: str) -> str:
     moment = date(year or 2000, month, day)
     return formatting.long_date(moment, language) if year else formatting.day_month(moment, language)
 
 
-def looks_like_a_date(s: Services, text: str) -> bool:
+async def take_birthday(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, message: Incoming,
+                        step: Step) -> bool:
+    """The answer to /geburtstag, if it looks like a date (anything else is conversation)."""
+    if not message.is_text or not _looks_like_a_date(services(context), message.text):
+        return False
+    await propose_birthday(context, visitor, message.text)
+    return True
+
+
+async def on_birthday_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
+                             message: Incoming, result: ParseResult) -> None:
+    """"Mein Geburtstag ist am 3. Mai" """
+    await propose_birthday(context, visitor, result.entity("date") or message.text)
+
+
+def _looks_like_a_date(s: Services, text: str) -> bool:
     try:
         parse_day_of_year(text, s.local(s.now()).date())
     except InputError as error:
@@ -313,13 +307,11 @@ async def propose_birthday(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
     try:
         found = parse_day_of_year(text, s.local(s.now()).date())
     except InputError as error:
-        await s.db(conversation.set_step, visitor.customer_id, BIRTHDAY_ASK_STEP, s.now())
+        await s.db(customers.ask_birthday, visitor.customer_id, s.now())
         await say(context, visitor, f"birthday.errors.{error.reason}")
         return
-    # The nonce ties the buttons to this question: "yes" under an older one confirms nothing.
     nonce = secrets.token_hex(6)
-    data = {"day": found.day, "month": found.month, "year": found.year, "nonce": nonce}
-    await s.db(conversation.set_step, visitor.customer_id, BIRTHDAY_CONFIRM_STEP, s.now(), data)
+    await s.db(customers.propose_birthday, visitor.customer_id, found.day, found.month, found.year, nonce, s.now())
     keyboard = InlineKeyboardMarkup([[
         InlineKeyboardButton(s.texts.plain("birthday.confirm_yes", visitor.voice),
                              callback_data=f"{keyboards.BIRTHDAY_YES}:{nonce}"),
@@ -336,7 +328,7 @@ async def birthday_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     visitor = await identify(update, context)
     answer, nonce = query.data.rsplit(":", 1)
     agreed = answer == keyboards.BIRTHDAY_YES
-    saved = await s.db(_settle_birthday, visitor.customer_id, agreed, nonce, s)
+    saved = await s.db(customers.settle_birthday, visitor.customer_id, agreed, nonce, s.now())
     if saved is None:
         await query.answer(s.texts.plain("errors.done_button", visitor.voice))
         return
@@ -344,18 +336,6 @@ async def birthday_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await _replace_buttons_with(update, s.texts.plain("birthday.confirm_yes" if agreed else "birthday.confirm_no",
                                                       visitor.voice))
     await say(context, visitor, "birthday.saved" if agreed else "birthday.not_saved")
-
-
-def _settle_birthday(session, customer_id: int, agreed: bool, nonce: str, s: Services) -> bool | None:
-    step = conversation.current_step(session, customer_id, s.now())
-    if step is None or step.name != BIRTHDAY_CONFIRM_STEP or step.data.get("nonce") != nonce:
-        return None  # a double tap, an older question or forged data
-    conversation.clear_step(session, customer_id)
-    if not agreed:
-        conversation.set_step(session, customer_id, BIRTHDAY_ASK_STEP, s.now())
-        return False
-    customers.set_birthday(session, customer_id, step.data["day"], step.data["month"], step.data.get("year"))
-    return True
 
 
 async def loyalty_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,5 +1,5 @@
-"""Commands and menu buttons: help, FAQ topics, language, marketing on/off, talking to a person
-(which opens a ticket, see ``tickets``)."""
+"""Commands and menu buttons: help, FAQ topics, language, marketing on/off (by button, by
+free text with a confirmation, or /stop)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import keyboards
-from bot.chat import Visitor, edit_unless_unchanged, identify, say, say_html
-from bot.handlers import tickets
-from bot.handlers.onboarding import show_menu
+from bot.chat import Incoming, Visitor, edit_unless_unchanged, identify, say, say_html
+from bot.menus import show_menu
 from bot.services import services
-from domain import conversation, customers
+from domain import consent, customers
 from domain.consent import Wording, record_marketing_consent
-
-MARKETING_STEP = "confirm_marketing"
+from domain.conversation import Step
+from nlu.client import ParseResult
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -84,6 +83,12 @@ async def faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await answer_faq(context, visitor, topic.key)
 
 
+async def on_faq_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
+                        message: Incoming, result: ParseResult) -> None:
+    """A question the FAQ answers ("Habt ihr sonntags auf?")."""
+    await answer_faq(context, visitor, result.faq_topic)
+
+
 async def answer_faq(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, topic_key: str) -> None:
     s = services(context)
     topic = s.faq.get(topic_key)
@@ -103,35 +108,26 @@ async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await show_menu(context, visitor)
 
 
-async def handoff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """"Talk to our team": one staff notice per pressed message."""
-    query = update.callback_query
-    visitor = await identify(update, context)
-    await query.answer()
-    ref = f"{visitor.chat_id}:{query.message.message_id if query.message else query.id}"
-    await tickets.hand_over(context, visitor, None, ref)
-
-
 async def marketing_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Subscribe, unsubscribe or keep: the button itself is the explicit confirmation."""
     query = update.callback_query
     s = services(context)
     visitor = await identify(update, context)
     await query.answer()
-    await s.db(conversation.clear_step, visitor.customer_id)
     if query.data == keyboards.MARKETING_KEEP:
+        await s.db(consent.keep_marketing, visitor.customer_id)
         await _edit(update, s.texts.render("marketing.unchanged", visitor.voice))
         return
     granted = query.data == keyboards.MARKETING_ON
     shown = query.message.text if query.message and query.message.text else None
-    await set_marketing(context, visitor, granted, "button", shown, edit=update)
+    await _change_marketing(context, visitor, granted, "button", shown, edit=update)
 
 
-async def set_marketing(context, visitor: Visitor, granted: bool, source: str, shown_text: str | None,
-                        edit: Update | None = None) -> None:
+async def _change_marketing(context, visitor: Visitor, granted: bool, source: str, shown_text: str | None,
+                            edit: Update | None = None) -> None:
     s = services(context)
     wording = Wording(visitor.voice.language, shown_text) if granted and shown_text else None
-    changed = await s.db(record_marketing_consent, visitor.customer_id, granted, source, s.now(), wording)
+    changed = await s.db(consent.change_marketing, visitor.customer_id, granted, source, s.now(), wording)
     if granted:
         key = "marketing.started" if changed else "marketing.already_started"
     else:
@@ -143,12 +139,27 @@ async def set_marketing(context, visitor: Visitor, granted: bool, source: str, s
         await say_html(context, visitor, text)
 
 
-async def ask_marketing_change(context, visitor: Visitor, granted: bool) -> None:
+async def on_marketing_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
+                              message: Incoming, result: ParseResult) -> None:
     """opt_in / opt_out in free text: confirm first, by button or by a typed yes/no."""
     s = services(context)
+    granted = result.intent == "opt_in"
     if visitor.consent_asked and visitor.marketing_consent == granted:
         await say(context, visitor, "marketing.already_started" if granted else "marketing.already_stopped")
         return
-    await s.db(conversation.set_step, visitor.customer_id, MARKETING_STEP, s.now(), {"granted": granted})
+    await s.db(consent.ask_to_change_marketing, visitor.customer_id, granted, s.now())
     key = "marketing.confirm_start" if granted else "marketing.confirm_stop"
     await say(context, visitor, key, keyboards.confirm_marketing(s.texts, visitor.voice, granted))
+
+
+async def answer_marketing_question(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
+                                    step: Step, yes: bool) -> None:
+    """A typed yes/no answers the open question about offers."""
+    s = services(context)
+    if not yes:
+        await s.db(consent.keep_marketing, visitor.customer_id)
+        await say(context, visitor, "marketing.unchanged")
+        return
+    granted = bool(step.data.get("granted"))
+    question = s.texts.plain("marketing.confirm_start", visitor.voice) if granted else None
+    await _change_marketing(context, visitor, granted, "chat", question)

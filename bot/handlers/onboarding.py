@@ -1,57 +1,63 @@
-"""/start: greeting, registration, the marketing consent question, the main menu."""
+"""/start: greeting, registration, the marketing consent question, the main menu; and the deep
+links that arrive with /start (receipts, referrals, scanned cards), answered by the handlers
+``bot.app`` names for them."""
 
 from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import keyboards
+from bot import keyboards, staff
 from bot.chat import Visitor, identify, say
-from bot.handlers import linking, loyalty
+from bot.menus import ask_consent, offer_linking, show_menu, welcome
 from bot.services import services
 from domain.consent import Wording, record_marketing_consent
 
 log = logging.getLogger(__name__)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet by first name; new customers are asked for marketing consent, known ones get the menu."""
-    visitor = await identify(update, context)
-    payload = (context.args or [""])[0]
-    action = await loyalty.start_payload_action(update, context, payload) if payload else None
-    if action is None:
-        if payload:  # unknown deep links are a plain /start
-            log.info("start payload ignored", extra={"payload": payload[:64]})
-        await welcome(update, context, visitor)
-        return
-    if not visitor.consent_asked:
-        await say(context, visitor, "welcome.new")
-    await action(visitor)
-    if not visitor.consent_asked:
-        await ask_consent(context, visitor)
+@dataclass(frozen=True)
+class DeepLink:
+    """``/start <prefix><argument>``: ``action(update, context, visitor, argument)``; a link for
+    staff is a plain /start for anyone else."""
+
+    prefix: str
+    action: Callable[[Update, ContextTypes.DEFAULT_TYPE, Visitor, str], Awaitable[None]]
+    staff_only: bool = False
 
 
-async def welcome(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
-    if visitor.consent_asked:
-        await say(context, visitor, "welcome.back")
-        await show_menu(context, visitor)
-        return
-    await say(context, visitor, "welcome.new")
-    await ask_consent(context, visitor)
+def start_command(deep_links: Sequence[DeepLink]):
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Greet by first name; new customers are asked for marketing consent, known ones get the menu."""
+        visitor = await identify(update, context)
+        payload = (context.args or [""])[0]
+        link = await _deep_link(update, context, deep_links, payload) if payload else None
+        if link is None:
+            if payload:  # unknown deep links are a plain /start
+                log.info("start payload ignored", extra={"payload": payload[:64]})
+            await welcome(context, visitor)
+            return
+        if not visitor.consent_asked:
+            await say(context, visitor, "welcome.new")
+        await link.action(update, context, visitor, payload.removeprefix(link.prefix))
+        if not visitor.consent_asked:
+            await ask_consent(context, visitor)
+
+    return start
 
 
-async def ask_consent(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
-    s = services(context)
-    await say(context, visitor, "consent.question", keyboards.consent_question(s.texts, visitor.voice))
-
-
-async def show_menu(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
-    s = services(context)
-    await say(context, visitor, "menu.prompt", keyboards.main_menu(s.texts, visitor.voice))
+async def _deep_link(update: Update, context: ContextTypes.DEFAULT_TYPE, deep_links: Sequence[DeepLink],
+                     payload: str) -> DeepLink | None:
+    for link in deep_links:
+        if payload.startswith(link.prefix) and (not link.staff_only or await staff.is_staff(update, context)):
+            return link
+    return None
 
 
 async def consent_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -72,4 +78,4 @@ async def consent_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.edit_message_text(f"{html.escape(query.message.text)}\n\n<b>{choice}</b>", parse_mode=ParseMode.HTML)
     await say(context, visitor, "consent.granted" if granted else "consent.declined")
     await show_menu(context, visitor)
-    await linking.offer_linking(context, visitor)
+    await offer_linking(context, visitor)
