@@ -14,7 +14,8 @@ from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, MessageHandler, filters)
 
-from bot.dispatcher import OutboxDispatcher, TelegramRateLimiter, stop_sending
+from bot.dispatcher import OutboxDispatcher, stop_sending
+from bot.rate_limiter import TelegramRateLimiter
 from bot.timers import Timers
 from bot.access import Who, guarded
 from bot.handlers import (campaigns, conversation, counter, feedback, imports, linking, loyalty, menu, onboarding,

@@ -1,17 +1,26 @@
-"""The outbox dispatcher: the one place that sends proactive messages, and the pacing of
-everything the bot sends.
+"""The outbox dispatcher: the one place that sends proactive messages. It claims due rows,
+paces them, sends them and records the outcome; it knows no feature.
 
-It claims due rows, renders each in its recipient's language, sends it and records the
-outcome: sent, retried later (429, 5xx, timeouts), skipped (blocked bot, deleted chat) or
-failed (rejected message). A milestone greeting that ends skipped or failed takes its gift back.
+Each row is rendered in its recipient's language and sent; the outcome is sent, retried later
+(429, 5xx, timeouts), skipped (blocked bot, deleted chat) or failed (rejected message). What a
+feature adds to its own rows (personal parameters at send time, the consequence of a row that
+ends undelivered) comes from the hooks it registered in ``domain.outbox``: ``Hooks.personalize``
+while rendering, and ``Hooks.record_outcome``, which records an outcome and runs the row's
+``undelivered`` hook in the same transaction.
+
+May import telegram, ``bot`` helpers and, of ``domain``: ``outbox`` (rows and hooks),
+``features`` (which makes sure every feature has registered its hooks), ``customers`` (the
+recipient's language, an unreachable chat) and ``marketing``. Marketing admission (consent,
+quiet hours, the weekly cap) is no feature's hook but the rule of a row category, ``MARKETING``,
+whichever feature queued the row, so it is checked here for every marketing row.
 
 Pacing. Telegram allows about 30 messages per second in all, 20 per minute in one group and
 about one per second in one chat. The first two apply to everything the bot sends (direct
 replies and the staff group too), so they live in the bot's rate limiter
-(:class:`TelegramRateLimiter`, set on the ApplicationBuilder): every request with a chat id
-waits its turn there. The per-chat second is the dispatcher's: a chat gets one row at a time
-and its next row no sooner than ``PER_CHAT_SECONDS`` after Telegram answered the previous one
-(direct replies may come quicker, as in a conversation, which Telegram tolerates).
+(``bot.rate_limiter.TelegramRateLimiter``, set on the ApplicationBuilder): every request with a
+chat id waits its turn there. The per-chat second is the dispatcher's: a chat gets one row at a
+time and its next row no sooner than ``PER_CHAT_SECONDS`` after Telegram answered the previous
+one (direct replies may come quicker, as in a conversation, which Telegram tolerates).
 
 Concurrency. ``SENDERS`` tasks send at once, so the network's round trip does not divide the
 rate: each takes the next row that is ready, renders it, waits for the limiter and sends.
@@ -29,23 +38,21 @@ never send the same row twice (give each ``TELEGRAM_MAX_MESSAGES_PER_SECOND`` / 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import logging
 import math
-from collections import deque
 from datetime import timedelta
 
 from telegram import ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import BaseRateLimiter
 
 from bot import keyboards
 from bot.chat import send_html
+from bot.rate_limiter import retry_after_seconds
 from bot.services import Services
-from domain import campaigns, customers, marketing, milestones, outbox, tickets
+from domain import customers, features, marketing, outbox
 from domain.outbox import MessageSpec
 from storage.models import OutboxMessage
 
@@ -58,167 +65,7 @@ LEASE_SECONDS = outbox.CLAIM_LEASE.total_seconds()
 RENEW_SECONDS = LEASE_SECONDS / 6  # a held row's lease never has less than 25 s left ...
 MIN_LEASE_LEFT = 20.0  # ... and a send (at most 15 s with PTB's timeouts) starts only with this much left
 STOP_GRACE_SECONDS = 5.0  # a stopping dispatcher lets the sends in flight finish for this long
-CATCH_UP = 3  # starts the even pacing may make up for at once after a late wake-up
 GONE_CHAT_ERRORS = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
-
-# Telegram's limits (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
-GROUP_MESSAGES_PER_MINUTE = 20
-# Several chats answering 429 within a short time means the bot as a whole is over the limit
-# (another process with the same token, or Telegram counting differently): then all sends pause.
-FLOOD_CHATS, FLOOD_WINDOW_SECONDS = 3, 2.0
-# Methods that post a message (the group limits count these; edits and answers do not).
-SEND_ENDPOINTS = frozenset(name.lower() for name in (
-    "sendMessage", "sendPhoto", "sendDocument", "sendAudio", "sendVideo", "sendAnimation", "sendVoice",
-    "sendVideoNote", "sendSticker", "sendContact", "sendLocation", "sendVenue", "sendPoll", "sendDice",
-    "sendMediaGroup", "sendInvoice", "sendPaidMedia", "copyMessage", "copyMessages", "forwardMessage",
-    "forwardMessages"))
-
-
-def _seconds(error: RetryAfter) -> float:
-    delay = error.retry_after
-    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
-
-
-class SlidingWindow:
-    """An async context manager around one request: it starts when, for every ``(limit,
-    period)``, fewer than ``limit`` requests are in flight or were *answered* less than
-    ``period`` seconds ago, and no sooner than ``spacing`` after the previous start.
-
-    Telegram counts a message at some moment between our sending it and its answer. Counting
-    from the answer therefore keeps every window Telegram can see within the limit, however the
-    network delays single requests; pacing by start times alone (aiolimiter's leaky bucket, even
-    as ``AsyncLimiter(1, 1/rate)``) would let jitter put 31 messages into Telegram's second, and
-    ``AsyncLimiter(20, 60)`` allows a burst of 20 and then one every 3 s, which a sliding
-    minute refuses. The price is one round trip per window (30 per 1.01 s at 10 ms). Waiters
-    are served first come, first served, so a customer's reply queues behind at most the
-    dispatcher's ``SENDERS`` rows, never behind a whole broadcast.
-    """
-
-    def __init__(self, limits: tuple[tuple[int, float], ...], spacing: float = 0.0):
-        self.limits = tuple(limits)
-        self.spacing = spacing
-        self.max_rate = max(limit for limit, _ in self.limits)
-        self._span = max(period for _, period in self.limits)
-        self._in_flight = 0
-        self._answered: deque[float] = deque()
-        self._next_start = -math.inf
-        self._turn = asyncio.Lock()
-        self._released = asyncio.Event()
-
-    def _delay(self, now: float) -> float | None:
-        """Seconds until a request may start (0: now; None: when one in flight is answered)."""
-        answered = self._answered
-        while answered and answered[0] <= now - self._span:
-            answered.popleft()
-        delay = max(0.0, self._next_start - now)
-        for limit, period in self.limits:
-            recent = [t for t in answered if t > now - period]
-            excess = self._in_flight + len(recent) - limit + 1
-            if excess > 0:
-                if excess > len(recent):
-                    return None
-                delay = max(delay, recent[excess - 1] + period - now)
-        return delay
-
-    def idle(self) -> bool:
-        now = asyncio.get_running_loop().time()
-        return self._in_flight == 0 and self._delay(now) == 0
-
-    async def __aenter__(self) -> "SlidingWindow":
-        loop = asyncio.get_running_loop()
-        async with self._turn:
-            while True:
-                now = loop.time()
-                delay = self._delay(now)
-                if delay == 0:
-                    break
-                if delay is None:
-                    self._released.clear()
-                    await self._released.wait()
-                else:
-                    await asyncio.sleep(delay)
-            self._in_flight += 1
-            # Paced by the schedule, not by the moment we woke up: a late wake-up (a busy machine)
-            # is made up for, by up to CATCH_UP starts in quick succession, which the windows
-            # still bound; a request after a pause does not earn a longer burst.
-            self._next_start = max(self._next_start, now - CATCH_UP * self.spacing) + self.spacing
-        return self
-
-    async def __aexit__(self, *exc_info) -> None:
-        self._in_flight -= 1
-        self._answered.append(asyncio.get_running_loop().time())
-        self._released.set()
-
-
-class TelegramRateLimiter(BaseRateLimiter[None]):
-    """The bot's rate limiter (PTB's public ``BaseRateLimiter`` interface), with exact windows:
-    at most ``messages_per_second`` requests with a chat id in any second, evenly paced; per
-    group 20 messages a minute and one a second. Written on the interface rather than on PTB's
-    ``AIORateLimiter``, whose leaky buckets let bursts through (see :class:`SlidingWindow`).
-
-    A 429 is raised to the caller at once, never retried here (the dispatcher puts the row back
-    with Telegram's ``retry_after`` and sends other chats meanwhile; a handler's reply fails
-    like any other error). Only when several chats are refused within a short time does every
-    request wait for ``retry_after``, since then the bot as a whole is over the limit."""
-
-    def __init__(self, messages_per_second: float = 30.0):
-        if messages_per_second <= 0:
-            raise ValueError("messages_per_second must be positive")
-        self.messages_per_second = messages_per_second
-        self._overall = SlidingWindow(((max(1, int(messages_per_second)), 1.0),), spacing=1.0 / messages_per_second)
-        self._groups: dict[int | str, SlidingWindow] = {}
-        self._refusals: deque[tuple[float, object]] = deque()
-        self._paused_until = 0.0
-        self._running = asyncio.Event()  # cleared while all sends pause
-        self._running.set()
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to release."""
-
-    def _group_window(self, group_id: int | str) -> SlidingWindow:
-        if len(self._groups) > 512:  # forget idle groups
-            for key, window in list(self._groups.items()):
-                if key != group_id and window.idle():
-                    del self._groups[key]
-        if group_id not in self._groups:
-            self._groups[group_id] = SlidingWindow(((GROUP_MESSAGES_PER_MINUTE, 60.0), (1, 1.0)))
-        return self._groups[group_id]
-
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
-        chat_id = data.get("chat_id")
-        with contextlib.suppress(ValueError, TypeError):
-            chat_id = int(chat_id)
-        is_group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
-        in_group = self._group_window(chat_id) if is_group and endpoint.lower() in SEND_ENDPOINTS else None
-        overall = self._overall if chat_id is not None else None
-        try:
-            async with in_group or contextlib.nullcontext(), overall or contextlib.nullcontext():
-                await self._running.wait()
-                return await callback(*args, **kwargs)
-        except RetryAfter as error:
-            self._refused(chat_id, _seconds(error))
-            raise
-
-    def _refused(self, chat_id: object, retry_after: float) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        self._refusals.append((now, chat_id))
-        while self._refusals[0][0] < now - FLOOD_WINDOW_SECONDS:
-            self._refusals.popleft()
-        if len({chat for _, chat in self._refusals}) < FLOOD_CHATS or now + retry_after <= self._paused_until:
-            return
-        self._paused_until = now + retry_after
-        self._running.clear()  # every request waits for it (see process_request)
-        loop.call_at(self._paused_until, self._resume)
-        log.warning("telegram rate-limits the bot as a whole; all sends pause", extra={"seconds": retry_after})
-
-    def _resume(self) -> None:
-        if asyncio.get_running_loop().time() >= self._paused_until - 0.001:
-            self._running.set()
-
 
 _RUNNING: dict[int, "OutboxDispatcher"] = {}  # by id(bot), for stop_sending
 
@@ -235,6 +82,7 @@ class OutboxDispatcher:
     def __init__(self, services: Services, bot):
         self.services = services
         self.bot = bot
+        self.hooks = features.outbox_hooks(services.config)
         rate = services.settings.max_messages_per_second
         self.backlog = max(2 * SENDERS, math.ceil(rate))  # rows claimed ahead: about a second of sending
         self.low_water = self.backlog // 3  # claim again when so few are left
@@ -404,9 +252,8 @@ class OutboxDispatcher:
         else:
             voice = s.voice(await s.db(customers.preferred_language, row.customer_id, s.config.shop.language))
         params = spec.params
-        if row.campaign_id is not None:  # the campaign's text with this customer's figures of today
-            params = await s.db(campaigns.personal_params, row.customer_id, params, s.campaign_rules,
-                                voice.language, s.now())
+        if self.hooks.personalizes(row):  # e.g. a campaign's text with this customer's figures of today
+            params = await s.db(self.hooks.personalize, row, params, voice.language, s.now())
         text = spec.text if spec.template is None else s.texts.render(spec.template, voice, **params)
         return text, keyboards.from_spec(spec.buttons, s.texts, voice)
 
@@ -420,15 +267,13 @@ class OutboxDispatcher:
                 return
         elif await self._record(row, outbox.skip_if_unreachable, row.id):
             log.info("outbox recipient unreachable; not sent", extra=context)
-            if await s.db(tickets.note_undeliverable, row.idempotency_key, s.ticket_rules, s.now()):
-                s.outbox_changed()
             return
         try:
             message = await self._send(row)
         except RetryAfter as error:
             # Telegram says when: the row (and its chat) waits that long, other chats go on, and
             # the attempt does not count (a long broadcast never gives up on rows for it).
-            seconds = _seconds(error)
+            seconds = retry_after_seconds(error)
             self._answered(row.chat_id, hold=seconds)
             await s.db(outbox.mark_retry, row.id, f"429 retry after {seconds:g} s", s.now(),
                        timedelta(seconds=seconds), counts=False)
@@ -473,28 +318,21 @@ class OutboxDispatcher:
         return await send_html(self.bot, row.chat_id, text, keyboard, **extra)
 
     async def _record(self, row: OutboxMessage, outcome, *args):
-        """Record an outcome on the row (``outcome(session, *args)``). A greeting that thereby
-        ends undelivered (skipped, failed for good) takes its gift back in the same transaction,
-        so a crash cannot leave the outcome without the take-back."""
-        if not row.idempotency_key.startswith(milestones.KEY_PREFIX):
-            return await self.services.db(outcome, *args)
-        now = self.services.now()
-
-        def outcome_and_gift(session):
-            return outcome(session, *args), milestones.take_back_undelivered_gift(session, row.id, now)
-
-        result, taken_back = await self.services.db(outcome_and_gift)
-        if taken_back:
-            log.info("gift of an undelivered greeting taken back",
-                     extra={"outbox_id": row.id, "customer_id": row.customer_id})
+        """Record an outcome on the row (``outcome(session, *args)``). A row that thereby ends
+        undelivered (skipped, failed for good) gets its feature's ``undelivered`` hook in the same
+        transaction (a greeting takes its gift back, the team hears of a gone ticket recipient),
+        so a crash cannot leave the outcome without it."""
+        s = self.services
+        result, note = await s.db(self.hooks.record_outcome, row, s.now(), outcome, *args)
+        if note:
+            log.info(note, extra={"outbox_id": row.id, "customer_id": row.customer_id})
+            s.outbox_changed()  # the hook may have queued rows (a note to the team)
         return result
 
     async def _give_up_on_chat(self, row: OutboxMessage, reason: str, context: dict) -> None:
         s = self.services
-        await self._record(row, outbox.mark_failed, row.id, f"unreachable: {reason}")
+        await self._record(row, outbox.mark_failed, row.id, f"{outbox.UNREACHABLE}: {reason}")
         await s.db(customers.mark_unreachable, row.chat_id, s.now())
-        if await s.db(tickets.note_undeliverable, row.idempotency_key, s.ticket_rules, s.now()):
-            s.outbox_changed()  # the team hears of it in the ticket's thread
         log.info("outbox recipient unreachable", extra=context | {"reason": reason})
 
 

@@ -272,6 +272,18 @@ def personal_params(session: Session, customer_id: int | None, params: dict, rul
     return result
 
 
+def _personalize(session: Session, row: OutboxMessage, rules: Rules, params: dict, language: str,
+                 now: datetime) -> dict:
+    """The outbox hook: a campaign row goes out with its customer's figures of the moment."""
+    if row.campaign_id is None:
+        return params
+    return personal_params(session, row.customer_id, params, rules, language, now)
+
+
+# The rows of ``_queue`` (keys ``campaign:<id>:<run>:<customer>``) are filled in at send time.
+outbox.register(outbox.Feature("campaigns", "campaign:", rules_from, personalize=_personalize))
+
+
 def facts(session: Session, customer_id: int, rules: Rules, language: str, now: datetime,
           coupon: Coupon | None = None) -> dict[str, str]:
     """The placeholder values of one customer, formatted for their language."""

@@ -357,6 +357,14 @@ def take_back_undelivered_gift(session: Session, row_id: int, now: datetime) -> 
     return points or coupon
 
 
+def _take_back_gift(session: Session, row: OutboxMessage, rules: None, now: datetime) -> str | None:
+    """The outbox hook for a greeting that ended undelivered (see ``take_back_undelivered_gift``)."""
+    return "gift of an undelivered greeting taken back" if take_back_undelivered_gift(session, row.id, now) else None
+
+
+outbox.register(outbox.Feature("milestones", KEY_PREFIX, undelivered=_take_back_gift))
+
+
 def _reverse_gift_points(session: Session, key: str, customer_id: int, now: datetime) -> bool:
     reversal_key = f"{key}:undelivered"
     if ledger.entry_exists(session, reversal_key):

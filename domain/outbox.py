@@ -4,11 +4,19 @@ A row describes its message without Telegram types: a text key and parameters (r
 the recipient's language at send time) or literal text, plus buttons. The idempotency key
 makes enqueueing safe to repeat, so a redelivered update or a re-run job never queues a
 message twice; the status makes a restart resume exactly the rows that were not sent.
+
+The outbox knows no feature. A feature whose rows need more than sending registers a
+``Feature`` (``register``, at its module's import; ``domain.features`` lists those modules):
+the rows it owns (by idempotency-key prefix), how their parameters are completed at send time
+(``personalize``) and what follows when one ends undelivered (``undelivered``, in the
+transaction that records it). ``Hooks`` binds them to the shop's config for the dispatcher.
+
+Imports storage and ``domain.config`` only (no feature module, no telegram, no bot).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,10 +25,12 @@ from sqlalchemy import case, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from domain.config import ShopConfig
 from storage.models import OutboxMessage, TelegramAccount
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
 SERVICE, STAFF, MARKETING = "service", "staff", "marketing"
+UNREACHABLE = "unreachable"  # how ``last_error`` starts when the recipient blocked the bot or is gone
 MAX_ATTEMPTS = 8
 # A claimed row belongs to its dispatcher for this long; if that process dies, any dispatcher
 # (a restarted one or a replica) takes the row back after the lease ran out. Twice as long as a
@@ -242,9 +252,14 @@ def skip_if_unreachable(session: Session, row_id: int) -> bool:
     account = session.exec(select(TelegramAccount).where(TelegramAccount.chat_id == row.chat_id)).first()
     if account is None or account.unreachable_since is None:
         return False
-    row.status, row.last_error = SKIPPED, "unreachable"
+    row.status, row.last_error = SKIPPED, UNREACHABLE
     session.add(row)
     return True
+
+
+def was_unreachable(row: OutboxMessage) -> bool:
+    """The row ended undelivered because its recipient blocked the bot or is gone."""
+    return row.status in (SKIPPED, FAILED) and (row.last_error or "").startswith(UNREACHABLE)
 
 
 def release_expired_claims(session: Session, now: datetime, keep: Collection[int] = ()) -> int:
@@ -277,3 +292,87 @@ def next_due_time(session: Session) -> datetime | None:
         select(OutboxMessage.not_before).where(OutboxMessage.status == PENDING)
         .order_by(OutboxMessage.not_before).limit(1)
     ).first()
+
+
+# --- what features add to the sending of their rows ---------------------------------------------
+
+Personalize = Callable[[Session, OutboxMessage, Any, dict, str, datetime], dict]
+Undelivered = Callable[[Session, OutboxMessage, Any, datetime], "str | None"]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """What a feature adds to the sending of the rows it owns: those whose idempotency key starts
+    with ``key_prefix``. Every hook is optional and gets the feature's rules (``rules_from(config)``,
+    made once per dispatcher; None without ``rules_from``):
+
+    - ``personalize(session, row, rules, params, language, now) -> params``: the message's
+      parameters completed at send time, in the recipient's language;
+    - ``undelivered(session, row, rules, now) -> note | None``: what follows when the row ends
+      undelivered (skipped, or failed for good; ``row`` is as just recorded), in the transaction
+      that records it, so a crash cannot leave the one without the other. The note says what it
+      did (for the log); None when it did nothing.
+    """
+
+    name: str
+    key_prefix: str
+    rules_from: Callable[[ShopConfig], Any] | None = None
+    personalize: Personalize | None = None
+    undelivered: Undelivered | None = None
+
+
+_REGISTERED: dict[str, Feature] = {}
+
+
+def register(feature: Feature) -> Feature:
+    """Add a feature's hooks (a module reloaded replaces its own, by name)."""
+    _REGISTERED[feature.name] = feature
+    return feature
+
+
+def registered() -> tuple[Feature, ...]:
+    return tuple(_REGISTERED.values())
+
+
+class Hooks:
+    """The features' hooks with their rules from one config (all registered ones unless
+    ``features`` says which), as the dispatcher calls them. A row no feature owns is sent as
+    queued, and its outcome is recorded alone."""
+
+    def __init__(self, config: ShopConfig, features: Iterable[Feature] | None = None):
+        chosen = registered() if features is None else tuple(features)
+        self._features = tuple((feature, feature.rules_from(config) if feature.rules_from else None)
+                               for feature in chosen)
+
+    def _owner(self, row: OutboxMessage) -> tuple[Feature | None, Any]:
+        for feature, rules in self._features:
+            if row.idempotency_key.startswith(feature.key_prefix):
+                return feature, rules
+        return None, None
+
+    def personalizes(self, row: OutboxMessage) -> bool:
+        """Whether the row's parameters are completed at send time (``personalize``); other rows
+        need no database work for it."""
+        feature, _ = self._owner(row)
+        return feature is not None and feature.personalize is not None
+
+    def personalize(self, session: Session, row: OutboxMessage, params: dict, language: str, now: datetime) -> dict:
+        """The row's message parameters as sent: completed by the feature that owns it."""
+        feature, rules = self._owner(row)
+        if feature is None or feature.personalize is None:
+            return params
+        return feature.personalize(session, row, rules, params, language, now)
+
+    def record_outcome(self, session: Session, row: OutboxMessage, now: datetime,
+                       outcome: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+        """Record an outcome on the row (``outcome(session, *args)``, e.g. ``mark_failed``); if the
+        row thereby ended undelivered, its feature's ``undelivered`` hook follows in the same
+        transaction. Returns the outcome's result and the hook's note (None: nothing done)."""
+        result = outcome(session, *args)
+        feature, rules = self._owner(row)
+        if feature is None or feature.undelivered is None:
+            return result, None
+        recorded = session.get(OutboxMessage, row.id)
+        if recorded is None or recorded.status not in (SKIPPED, FAILED):
+            return result, None
+        return result, feature.undelivered(session, recorded, rules, now)

@@ -27,7 +27,7 @@ from domain.rules import business_hours, loyalty, priority, topics
 from domain.clock import days_later_at
 from domain.config import LoyaltySection, ShopConfig
 from domain.outbox import Button, MessageSpec, moment_param, money_param, text_param, texts_param
-from storage.models import Customer, Purchase, Survey, Ticket, TicketEvent
+from storage.models import Customer, OutboxMessage, Purchase, Survey, Ticket, TicketEvent
 
 OPEN, RESOLVED, CLOSED = "open", "resolved", "closed"
 COMPLAINT, QUESTION, NPS = "complaint", "question", "nps"
@@ -682,6 +682,17 @@ def note_undeliverable(session: Session, outbox_key: str, rules: Rules, now: dat
                                                     "phone": customer.phone or "–"}), rules, now)
     _record(session, ticket, "undeliverable", now)
     return True
+
+
+def _tell_team_undeliverable(session: Session, row: OutboxMessage, rules: Rules, now: datetime) -> str | None:
+    """The outbox hook for a ticket's row that ended undelivered: if its recipient is gone, the
+    team hears of it (``note_undeliverable``)."""
+    if outbox.was_unreachable(row) and note_undeliverable(session, row.idempotency_key, rules, now):
+        return "team told of an undeliverable ticket message"
+    return None
+
+
+outbox.register(outbox.Feature("tickets", "ticket:", rules_from, undelivered=_tell_team_undeliverable))
 
 
 # --- lists for staff --------------------------------------------------------------------------

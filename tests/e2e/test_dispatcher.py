@@ -16,7 +16,8 @@ from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.dispatcher import SENDERS, TelegramRateLimiter
+from bot.dispatcher import SENDERS
+from bot.rate_limiter import TelegramRateLimiter
 from domain import outbox
 from domain.outbox import MessageSpec
 from storage.models import Customer, OutboxMessage, TelegramAccount

@@ -1,0 +1,184 @@
+"""The bot's rate limiter: Telegram's flood limits for everything the bot sends (direct replies,
+the staff group and the outbox alike), set on the ApplicationBuilder.
+
+Telegram allows about 30 messages per second in all and 20 per minute in one group
+(https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): every
+request with a chat id waits its turn in :class:`TelegramRateLimiter`. The third limit, about
+one message per second in one chat, is the outbox dispatcher's (``bot.dispatcher``), since a
+conversation's direct replies may come quicker.
+
+Imports telegram (PTB's ``BaseRateLimiter``) and nothing of the project.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections import deque
+from datetime import timedelta
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+CATCH_UP = 3  # starts the even pacing may make up for at once after a late wake-up
+GROUP_MESSAGES_PER_MINUTE = 20  # Telegram's limit for one group (see above)
+# Several chats answering 429 within a short time means the bot as a whole is over the limit
+# (another process with the same token, or Telegram counting differently): then all sends pause.
+FLOOD_CHATS, FLOOD_WINDOW_SECONDS = 3, 2.0
+# Methods that post a message (the group limits count these; edits and answers do not).
+SEND_ENDPOINTS = frozenset(name.lower() for name in (
+    "sendMessage", "sendPhoto", "sendDocument", "sendAudio", "sendVideo", "sendAnimation", "sendVoice",
+    "sendVideoNote", "sendSticker", "sendContact", "sendLocation", "sendVenue", "sendPoll", "sendDice",
+    "sendMediaGroup", "sendInvoice", "sendPaidMedia", "copyMessage", "copyMessages", "forwardMessage",
+    "forwardMessages"))
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """How long Telegram said to wait (PTB gives seconds or a timedelta)."""
+    delay = error.retry_after
+    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+
+
+class SlidingWindow:
+    """An async context manager around one request: it starts when, for every ``(limit,
+    period)``, fewer than ``limit`` requests are in flight or were *answered* less than
+    ``period`` seconds ago, and no sooner than ``spacing`` after the previous start.
+
+    Telegram counts a message at some moment between our sending it and its answer. Counting
+    from the answer therefore keeps every window Telegram can see within the limit, however the
+    network delays single requests; pacing by start times alone (aiolimiter's leaky bucket, even
+    as ``AsyncLimiter(1, 1/rate)``) would let jitter put 31 messages into Telegram's second, and
+    ``AsyncLimiter(20, 60)`` allows a burst of 20 and then one every 3 s, which a sliding
+    minute refuses. The price is one round trip per window (30 per 1.01 s at 10 ms). Waiters
+    are served first come, first served, so a customer's reply queues behind at most the
+    dispatcher's ``SENDERS`` rows, never behind a whole broadcast.
+    """
+
+    def __init__(self, limits: tuple[tuple[int, float], ...], spacing: float = 0.0):
+        self.limits = tuple(limits)
+        self.spacing = spacing
+        self.max_rate = max(limit for limit, _ in self.limits)
+        self._span = max(period for _, period in self.limits)
+        self._in_flight = 0
+        self._answered: deque[float] = deque()
+        self._next_start = -math.inf
+        self._turn = asyncio.Lock()
+        self._released = asyncio.Event()
+
+    def _delay(self, now: float) -> float | None:
+        """Seconds until a request may start (0: now; None: when one in flight is answered)."""
+        answered = self._answered
+        while answered and answered[0] <= now - self._span:
+            answered.popleft()
+        delay = max(0.0, self._next_start - now)
+        for limit, period in self.limits:
+            recent = [t for t in answered if t > now - period]
+            excess = self._in_flight + len(recent) - limit + 1
+            if excess > 0:
+                if excess > len(recent):
+                    return None
+                delay = max(delay, recent[excess - 1] + period - now)
+        return delay
+
+    def idle(self) -> bool:
+        now = asyncio.get_running_loop().time()
+        return self._in_flight == 0 and self._delay(now) == 0
+
+    async def __aenter__(self) -> "SlidingWindow":
+        loop = asyncio.get_running_loop()
+        async with self._turn:
+            while True:
+                now = loop.time()
+                delay = self._delay(now)
+                if delay == 0:
+                    break
+                if delay is None:
+                    self._released.clear()
+                    await self._released.wait()
+                else:
+                    await asyncio.sleep(delay)
+            self._in_flight += 1
+            # Paced by the schedule, not by the moment we woke up: a late wake-up (a busy machine)
+            # is made up for, by up to CATCH_UP starts in quick succession, which the windows
+            # still bound; a request after a pause does not earn a longer burst.
+            self._next_start = max(self._next_start, now - CATCH_UP * self.spacing) + self.spacing
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        self._in_flight -= 1
+        self._answered.append(asyncio.get_running_loop().time())
+        self._released.set()
+
+
+class TelegramRateLimiter(BaseRateLimiter[None]):
+    """The bot's rate limiter (PTB's public ``BaseRateLimiter`` interface), with exact windows:
+    at most ``messages_per_second`` requests with a chat id in any second, evenly paced; per
+    group 20 messages a minute and one a second. Written on the interface rather than on PTB's
+    ``AIORateLimiter``, whose leaky buckets let bursts through (see :class:`SlidingWindow`).
+
+    A 429 is raised to the caller at once, never retried here (the dispatcher puts the row back
+    with Telegram's ``retry_after`` and sends other chats meanwhile; a handler's reply fails
+    like any other error). Only when several chats are refused within a short time does every
+    request wait for ``retry_after``, since then the bot as a whole is over the limit."""
+
+    def __init__(self, messages_per_second: float = 30.0):
+        if messages_per_second <= 0:
+            raise ValueError("messages_per_second must be positive")
+        self.messages_per_second = messages_per_second
+        self._overall = SlidingWindow(((max(1, int(messages_per_second)), 1.0),), spacing=1.0 / messages_per_second)
+        self._groups: dict[int | str, SlidingWindow] = {}
+        self._refusals: deque[tuple[float, object]] = deque()
+        self._paused_until = 0.0
+        self._running = asyncio.Event()  # cleared while all sends pause
+        self._running.set()
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def _group_window(self, group_id: int | str) -> SlidingWindow:
+        if len(self._groups) > 512:  # forget idle groups
+            for key, window in list(self._groups.items()):
+                if key != group_id and window.idle():
+                    del self._groups[key]
+        if group_id not in self._groups:
+            self._groups[group_id] = SlidingWindow(((GROUP_MESSAGES_PER_MINUTE, 60.0), (1, 1.0)))
+        return self._groups[group_id]
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        chat_id = data.get("chat_id")
+        with contextlib.suppress(ValueError, TypeError):
+            chat_id = int(chat_id)
+        is_group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+        in_group = self._group_window(chat_id) if is_group and endpoint.lower() in SEND_ENDPOINTS else None
+        overall = self._overall if chat_id is not None else None
+        try:
+            async with in_group or contextlib.nullcontext(), overall or contextlib.nullcontext():
+                await self._running.wait()
+                return await callback(*args, **kwargs)
+        except RetryAfter as error:
+            self._refused(chat_id, retry_after_seconds(error))
+            raise
+
+    def _refused(self, chat_id: object, retry_after: float) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        self._refusals.append((now, chat_id))
+        while self._refusals[0][0] < now - FLOOD_WINDOW_SECONDS:
+            self._refusals.popleft()
+        if len({chat for _, chat in self._refusals}) < FLOOD_CHATS or now + retry_after <= self._paused_until:
+            return
+        self._paused_until = now + retry_after
+        self._running.clear()  # every request waits for it (see process_request)
+        loop.call_at(self._paused_until, self._resume)
+        log.warning("telegram rate-limits the bot as a whole; all sends pause", extra={"seconds": retry_after})
+
+    def _resume(self) -> None:
+        if asyncio.get_running_loop().time() >= self._paused_until - 0.001:
+            self._running.set()
