@@ -117,7 +117,7 @@ class ComplaintPriorityConfig(_Section):
     # An earlier complaint of the same customer within this many days makes it high priority.
     repeat_window_days: int = Field(30, ge=0, le=365, **_example(30))
     vip_is_high: bool = Field(True, **_example(True))
-    # More words per reason, e.g. {"legal_threat": ["abmahnung*"]} (see domain/priority.py).
+    # More words per reason, e.g. {"legal_threat": ["abmahnung*"]}, on top of domain/rules/lexicons/priority.yml.
     extra_keywords: dict[str, tuple[str, ...]] = Field(default_factory=dict,
                                                        **_example({"legal_threat": ["abmahnung*"]}))
 

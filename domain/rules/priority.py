@@ -10,7 +10,8 @@ Three levels, so staff can act without asking anyone:
 - ``normal``: everything else.
 
 Weak signals are shouting (caps lock, "!!!") and a mild detractor score (4-6): anger and a
-lukewarm score each say little alone. Words are matched like topic keywords (see ``topics``), and
+lukewarm score each say little alone. The words per reason are data an owner can extend,
+``lexicons/priority.yml`` next to this module, matched like topic keywords (see ``topics``), and
 negation is not looked at on purpose: "ich will nicht gleich mit dem Anwalt drohen" still goes
 high, because a false alarm costs a minute and a missed one costs the customer.
 
@@ -27,7 +28,7 @@ from enum import StrEnum
 
 from domain.config import LoyaltySection, TierConfig
 from domain.rules.nps import Group, classify
-from domain.rules.topics import DEFAULT_LEXICON, Lexicon, main_topic
+from domain.rules.topics import DEFAULT_LEXICON, Lexicon, load_lexicon, main_topic
 
 
 class Priority(StrEnum):
@@ -40,47 +41,17 @@ class Priority(StrEnum):
         return list(Priority).index(self)
 
 
-# Words that raise a complaint, by reason key. Keys in URGENT_REASONS make it urgent, the others high.
-PRIORITY_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "health_risk": (
-        # Not "übel" or "übergeben" alone: "nicht übel" is praise, "an DHL übergeben" a delivery.
-        "*vergiftung*", "krank*", "*übelkeit*", "mir übel", "mir ist übel", "mir war übel", "wurde übel",
-        "übel geworden*", "mich übergeben*", "sich übergeben*", "übergeben müssen", "erbrochen*", "*kotz*",
-        "durchfall*", "*splitter*", "*scherbe*", "*allergi*", "*allergen*", "*notaufnahme*",
-        "*krankenhaus*", "arzt", "ärztin", "*schimmel*", "schimmlig*", "*fremdkörper*", "verbrüht*",
-    ),
-    "legal_threat": (
-        "*anwalt*", "*verbraucherzentrale*", "*verbraucherschutz*", "polizei*", "*strafanzeige*",
-        "anzeige erstatt*", "*verklag*", "vor gericht", "*gerichtlich*", "*gesundheitsamt*", "*ordnungsamt*",
-        "*lebensmittelkontrolle*", "rechtliche schritte", "juristisch*", "*schlichtungsstelle*",
-    ),
-    "fraud_accusation": (
-        "*betrug*", "betrogen*", "*abzock*", "abgezockt*", "doppelt abgebucht*", "doppelt berechnet*",
-        "falsch abgerechnet*", "scam",  # "*betrug*" also finds "betrügen": keywords are folded (ü -> u)
-    ),
-    "public_threat": (
-        # Not "Bewertung" alone: a survey answer says "meine Bewertung: 2" without any threat.
-        "schlechte bewertung*", "negative bewertung*", "bewertung schreib*", "bewertung hinterlass*",
-        "*rezension*", "google*", "trustpilot*", "yelp*", "instagram*", "facebook*",
-        "tiktok*", "die presse", "der presse", "*zeitung*", "öffentlich mach*",
-    ),
-    "churn_threat": (
-        "nie wieder", "nie mehr", "nimmer wieder", "nicht mehr wieder*", "zum letzten mal",
-        "das letzte mal", "komme nicht mehr", "kommen nicht mehr", "komm nicht mehr", "kündig*",
-        "war stammkunde*", "waren stammkunde*", "war stammgast", "waren stammgäste",
-    ),
-    "refund_demand": (
-        "geld zurück*", "*erstattung*", "*zurückerstatt*", "*zurückzahl*",
-    ),
-}
+# Words that raise a complaint, by reason key, from ``lexicons/priority.yml`` (read once). Keys in
+# URGENT_REASONS make it urgent, the others high.
+WORD_REASONS = ("health_risk", "legal_threat", "fraud_accusation", "public_threat", "churn_threat", "refund_demand")
 URGENT_REASONS = frozenset({"health_risk"})
+PRIORITY_LEXICON = load_lexicon("priority", WORD_REASONS)
+PRIORITY_KEYWORDS: dict[str, tuple[str, ...]] = dict(PRIORITY_LEXICON.entries)
 # Phrases blanked out before matching, because a keyword in them means something else.
-PRIORITY_IGNORED = ("zum kotzen*",)  # "it sucks", nobody was sick
-PRIORITY_LEXICON = Lexicon(PRIORITY_KEYWORDS, PRIORITY_IGNORED)
+PRIORITY_IGNORED: tuple[str, ...] = PRIORITY_LEXICON.ignore
 
 # The order reasons are shown in: strongest first.
-REASONS = ("health_risk", "legal_threat", "fraud_accusation", "public_threat", "churn_threat", "refund_demand",
-           "repeat_complaint", "detractor_score", "vip_customer", "shouting", "mild_detractor_score")
+REASONS = (*WORD_REASONS, "repeat_complaint", "detractor_score", "vip_customer", "shouting", "mild_detractor_score")
 WEAK_REASONS = frozenset({"shouting", "mild_detractor_score"})
 
 

@@ -1,5 +1,7 @@
 """Topics of a German free-text reason ("Der Kaffee war lauwarm und zu teuer" -> qualitaet, preis),
-without I/O, by a keyword lexicon that is data: a dict of topic -> keywords an owner can extend.
+without I/O, by a keyword lexicon that is data an owner can read and extend: the file
+``lexicons/topics.yml`` next to this module (topic -> keywords, and phrases to ignore), read once
+at import and checked like any keyword (``LexiconError`` names the file, the topic and the word).
 
 Keywords are written like a search box understands them, in normal German spelling:
 
@@ -20,68 +22,19 @@ always read the same way in reports.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 TOPICS = ("qualitaet", "preis", "service", "wartezeit", "sortiment", "sauberkeit", "sonstiges")
 OTHER = "sonstiges"
 
 # Longer texts are cut: a reason is a few sentences, and a pasted novel must not cost seconds.
 MAX_CHARS = 20_000
-
-TOPIC_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "qualitaet": (
-        "*qualität*", "*quallität*", "*geschmack*", "geschmeckt", "schmeckt*", "schmecken*", "*lecker*",
-        "köstlich*", "*aroma*", "aromen", "fad", "fade", "fader", "fades", "faden", "*wässrig*",
-        "bitter*", "zu sauer", "säuerlich*", "zu süß*", "zu salzig*", "versalzen*", "zu stark*", "zu dünn*",
-        "*verbrannt*", "angebrannt*", "lauwarm*", "kalt", "kalte*", "*frisch*", "altbacken*", "*abgestanden*",
-        "trocken*", "matschig*", "labberig*", "labbrig*", "pappig*", "zäh", "zähe*", "*röstung*", "geröstet*",
-        "röstgrad*", "crema*", "*milchschaum*", "*verdorben*", "*ranzig*", "*schimmel*", "schimmlig*",
-        "hochwertig*", "minderwertig*", "*kaputt*", "*beschädigt*", "zerbrochen*", "defekt*", "*temperatur*",
-        "*splitter*", "*scherbe*", "*fremdkörper*", "*vergiftung*",  # something in the food is the product's fault
-    ),
-    "preis": (
-        "*preis*", "teuer*", "*überteuer*", "sauteuer*", "schweineteuer*", "teurer*", "teuerste*", "billig*",
-        "*günstig*", "*kosten*", "kostet*", "geld*", "*wucher*",
-        "*abzocke*", "abgezockt*", "*rabatt*", "*sonderangebot*", "*bezahlbar*", "euro", "eur", "€",
-        "*aufschlag*", "*pfand*",
-    ),
-    "service": (
-        "*service*", "*freundlich*", "*freudlich*", "*bedien*", "bedinung*", "personal*", "*mitarbeiter*",
-        "team*", "barista*", "kellner*", "*verkäufer*", "nett", "nette*", "*höflich*", "*hilfsbereit*",
-        "*kompetent*", "*berat*", "*kundendienst*", "support*", "*lächel*", "*arrogant*", "*patzig*",
-        "*pampig*", "*genervt*", "*motiviert*", "*aufmerksam*", "*zuvorkommend*", "herzlich", "*herzlichkeit*",
-        "angeschnauzt*", "*angemotzt*", "ignoriert*", "*kulanz*", "kulant*", "antwort*", "geantwortet*",
-        "*erreichbar*", "*rückmeld*", "*gastfreund*", "begrüß*", "empfang",
-    ),
-    "wartezeit": (
-        "wart*", "gewartet*", "*wartezeit*", "*warteschlange*", "schlange*", "anstehen*", "angestanden*",
-        "dauert*", "dauerte*", "gedauert*", "*lieferdauer*", "*liefer*", "*liefr*", "*versand*", "versandt*",
-        "verschickt*", "*paket*", "päckchen*", "*sendung*", "post", "*postbote*", "dhl*", "dpd*", "hermes*", "gls",
-        "zu spät*", "*verspät*", "*pünktlich*", "schnell*", "langsam*", "ewig*", "minuten*", "min", "stunde*", "std",
-        "*zustell*", "zugestellt*", "angekommen*", "noch nicht da", "noch immer nicht da", "zügig*", "flott*",
-        "*tracking*",
-    ),
-    "sortiment": (
-        "*sortiment*", "*auswahl*", "ausverkauft*", "*vorrätig*", "*vergriffen*", "*verfügbar*", "*sorte*",
-        "*vielfalt*", "angebot*", "*abwechslung*", "*vegan*", "vegetarisch*", "glutenfrei*", "laktosefrei*",
-        "*hafermilch*", "*sojamilch*", "*mandelmilch*", "*pflanzenmilch*", "*milchalternative*",
-        "*entkoffeiniert*", "koffeinfrei*", "speisekarte*", "getränkekarte*", "*produktpalette*", "*regal*",
-    ),
-    "sauberkeit": (
-        "*sauber*", "*dreck*", "drekig*", "*schmutz*", "*hygien*", "*toilet*", "klo", "klos", "klopapier*",
-        "wc*", "*putz*", "*staub*", "*klebrig*", "*krümel*", "*fleck*", "haar", "haare", "haaren", "*fliege*",
-        "*ungeziefer*", "*kakerlake*", "*müll*", "*gewischt*", "*abwisch*", "schmierig*",
-        "*verschmiert*", "*gespült*",
-    ),
-}
-
-# Phrases blanked out before matching, because a keyword in them means something else.
-IGNORED_PHRASES: tuple[str, ...] = (
-    "bitter enttäuscht*",      # disappointed, not a bitter coffee
-    "*umweltfreundlich*",      # the packaging, not the staff
-    "*geldbörse*", "*geldbeutel*",  # a lost wallet is not a price
-)
 
 
 class LexiconError(ValueError):
@@ -152,12 +105,92 @@ class Lexicon:
         return found
 
 
+# --- the lexicon files ------------------------------------------------------------------------
+# Data that ships with the code, read once per process (like a module), never at call time.
+
+LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that refuses a key written twice (YAML would keep the last list silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"'{key}' is written twice; keep one list",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+@functools.cache
+def load_lexicon(name: str, keys: tuple[str, ...]) -> Lexicon:
+    """The lexicon of ``lexicons/<name>.yml`` (read once); its keys are exactly ``keys``, in that order."""
+    return read_lexicon_file(LEXICON_DIR / f"{name}.yml", keys)
+
+
+def read_lexicon_file(path: Path, keys: tuple[str, ...]) -> Lexicon:
+    """A lexicon file checked completely: any mistake is a ``LexiconError`` naming the file (and
+    the line, the key and the keyword where it can)."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except OSError as error:
+        raise LexiconError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark else ""
+        raise LexiconError(f"{path}{where}: not valid YAML ({getattr(error, 'problem', None) or error}); "
+                           'put every keyword in quotes, like "*preis*"') from None
+    return lexicon_from_data(data, keys, str(path))
+
+
+def lexicon_from_data(data: Any, keys: tuple[str, ...], source: str) -> Lexicon:
+    """A lexicon from a lexicon file's content (``keywords:`` per key, optional ``ignore:``)."""
+    if not isinstance(data, dict) or not isinstance(data.get("keywords"), dict):
+        raise LexiconError(f"{source}: needs 'keywords:' with a list of keywords for each of {', '.join(keys)}")
+    unknown = [str(entry) for entry in data if entry not in ("keywords", "ignore")]
+    if unknown:
+        raise LexiconError(f"{source}: unknown entry '{unknown[0]}'; a lexicon file has 'keywords' and 'ignore'")
+    keywords = data["keywords"]
+    unknown = [str(key) for key in keywords if key not in keys]
+    if unknown:
+        raise LexiconError(f"{source}: unknown key '{unknown[0]}' under keywords; known are {', '.join(keys)}")
+    missing = [key for key in keys if key not in keywords]
+    if missing:
+        raise LexiconError(f"{source}: keywords for '{missing[0]}' are missing (an empty list [] is fine)")
+    entries = {key: _keywords(keywords[key], f"{source}, {key}") for key in keys}
+    return Lexicon(entries, _keywords(data.get("ignore"), f"{source}, ignore"))
+
+
+def _keywords(words: Any, where: str) -> tuple[str, ...]:
+    if words is None:
+        return ()
+    if not isinstance(words, list):
+        raise LexiconError(f"{where}: needs a list of keywords, like [\"*preis*\", \"teuer*\"]")
+    for word in words:
+        if not isinstance(word, str):
+            raise LexiconError(f"{where}: keyword {word!r} is not text; put it in quotes")
+        try:
+            _pattern(word)
+        except LexiconError as error:
+            raise LexiconError(f"{where}: {error}") from None
+    return tuple(words)
+
+
+_BUILT_IN = load_lexicon("topics", TOPICS[:-1])
+TOPIC_KEYWORDS: dict[str, tuple[str, ...]] = dict(_BUILT_IN.entries)
+# Phrases blanked out before matching, because a keyword in them means something else.
+IGNORED_PHRASES: tuple[str, ...] = _BUILT_IN.ignore
+
+
 def topic_lexicon(extra: Mapping[str, Iterable[str]] | None = None) -> Lexicon:
-    """The built-in topic keywords, plus an owner's ``extra`` ones (never for ``sonstiges``)."""
+    """The topic keywords of ``lexicons/topics.yml``, plus an owner's ``extra`` ones (never for
+    ``sonstiges``)."""
     if extra and OTHER in extra:
         raise LexiconError(f"'{OTHER}' is what matches nothing else; it takes no keywords")
-    lexicon = Lexicon(TOPIC_KEYWORDS, IGNORED_PHRASES)
-    return lexicon.extended(extra) if extra else lexicon
+    return _BUILT_IN.extended(extra) if extra else _BUILT_IN
 
 
 DEFAULT_LEXICON = topic_lexicon()

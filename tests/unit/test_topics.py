@@ -1,10 +1,14 @@
 """Topic tagging of German reasons: the lexicon, its folding of spellings, compounds, and 80 reasons
 as a café with a roastery and an online shop gets them."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from domain.rules.topics import (DEFAULT_LEXICON, MAX_CHARS, OTHER, TOPIC_KEYWORDS, TOPICS, Lexicon, LexiconError, fold,
-                           main_topic, tag_topics, topic_lexicon)
+                           main_topic, read_lexicon_file, tag_topics, topic_lexicon)
 
 REASONS = [
     # quality: taste, temperature, freshness, roast, the product itself
@@ -237,3 +241,66 @@ def test_malformed_keywords_are_refused_with_the_keyword_named(word):
     with pytest.raises(LexiconError) as caught:
         topic_lexicon({"preis": [word]})
     assert repr(word) in str(caught.value)
+
+
+# --- the lexicon files (domain/rules/lexicons/*.yml) -------------------------------------------
+
+KEYS = ("preis", "service")
+
+
+def lexicon_file(tmp_path, text: str):
+    path = tmp_path / "lexicon.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_lexicon_files_are_found_from_any_working_directory(tmp_path):
+    repo = Path(__file__).parents[2]
+    code = ("import sys; sys.path.insert(0, sys.argv[1]);"
+            "from domain.rules import priority, topics;"
+            "print(topics.tag_topics('zu teuer'), priority.assess_priority('Anwalt').reasons)")
+    result = subprocess.run([sys.executable, "-c", code, str(repo)], cwd=tmp_path, capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "('preis',) ('legal_threat',)"
+
+
+def test_a_lexicon_file_is_read_in_the_order_of_its_keys(tmp_path):
+    lexicon = read_lexicon_file(lexicon_file(tmp_path, """
+keywords:
+  service: ["*freundlich*"]
+  preis: ["teuer*", "€"]
+ignore: ["*umweltfreundlich*"]
+"""), KEYS)
+    assert lexicon.keys == KEYS
+    assert lexicon.entries == {"preis": ("teuer*", "€"), "service": ("*freundlich*",)}
+    assert lexicon.matches("Umweltfreundlich, aber teuer") == {"preis": ("teur",)}  # folded: ue -> u
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("keywords:\n  preis: [*teuer*]\n  service: []\n", "line 2"),                   # an unquoted * is YAML's alias
+    ("keywords:\n  preis: []\n  service: []\n  preis: [teuer]\n", "'preis' is written twice"),
+    ("- teuer\n", "needs 'keywords:'"),
+    ("keywords:\n  preis: []\n  service: []\nextra: []\n", "unknown entry 'extra'"),
+    ("keywords:\n  preis: []\n  service: []\n  laerm: [laut]\n", "unknown key 'laerm'"),
+    ("keywords:\n  preis: []\n", "keywords for 'service' are missing"),
+    ("keywords:\n  preis: teuer\n  service: []\n", "preis: needs a list"),
+    ("keywords:\n  preis: [10]\n  service: []\n", "keyword 10 is not text"),
+    ("keywords:\n  preis: ['te*uer']\n  service: []\n", "preis: keyword 'te*uer'"),
+    ("keywords:\n  preis: []\n  service: []\nignore: ['a_b']\n", "ignore: keyword 'a_b'"),
+])
+def test_a_mistake_in_a_lexicon_file_is_named(tmp_path, text, message):
+    path = lexicon_file(tmp_path, text)
+    with pytest.raises(LexiconError) as caught:
+        read_lexicon_file(path, KEYS)
+    assert str(path) in str(caught.value) and message in str(caught.value)
+
+
+def test_a_missing_lexicon_file_is_named(tmp_path):
+    with pytest.raises(LexiconError, match="cannot be read"):
+        read_lexicon_file(tmp_path / "nowhere.yml", KEYS)
+
+
+def test_an_empty_list_or_no_ignore_is_fine(tmp_path):
+    lexicon = read_lexicon_file(lexicon_file(tmp_path, "keywords:\n  preis:\n  service: []\n"), KEYS)
+    assert lexicon.entries == {"preis": (), "service": ()} and lexicon.ignore == ()
+    assert lexicon.matches("teuer") == {}
