@@ -25,7 +25,7 @@ from bot.ordering import PerChatUpdateProcessor
 from bot.services import Services
 from bot.texts import Voice
 from domain import campaigns as domain_campaigns
-from domain import consent, customers, receipts, referrals
+from domain import consent, customers, features, receipts, referrals
 from domain import feedback as domain_feedback
 from domain import surveys as domain_surveys
 from domain import tickets as domain_tickets
@@ -200,7 +200,7 @@ class Runtime:
             await self._offer_commands(application, s.config.staff.staff_chat_id, staff_command_list(s))
         for admin_id in s.config.staff.admin_ids:
             await self._offer_commands(application, admin_id, owner_command_list(s))
-        self.dispatcher = OutboxDispatcher(s, application.bot)
+        self.dispatcher = OutboxDispatcher(s, application.bot, features.outbox_hooks(s.config))
         self.dispatcher.start()
         self.timers = Timers(s)
         self.timers.start()

@@ -8,8 +8,8 @@ ends undelivered) comes from the hooks it registered in ``domain.outbox``: ``Hoo
 while rendering, and ``Hooks.record_outcome``, which records an outcome and runs the row's
 ``undelivered`` hook in the same transaction.
 
-May import telegram, ``bot`` helpers and, of ``domain``: ``outbox`` (rows and hooks),
-``features`` (which makes sure every feature has registered its hooks), ``customers`` (the
+The hooks are handed in by the wiring (``bot.app``, from ``domain.features``). May import
+telegram, ``bot`` helpers and, of ``domain``: ``outbox`` (rows and hooks), ``customers`` (the
 recipient's language, an unreachable chat) and ``marketing``. Marketing admission (consent,
 quiet hours, the weekly cap) is no feature's hook but the rule of a row category, ``MARKETING``,
 whichever feature queued the row, so it is checked here for every marketing row.
@@ -52,7 +52,7 @@ from bot import keyboards
 from bot.chat import send_html
 from bot.rate_limiter import retry_after_seconds
 from bot.services import Services
-from domain import customers, features, marketing, outbox
+from domain import customers, marketing, outbox
 from domain.outbox import MessageSpec
 from storage.models import OutboxMessage
 
@@ -79,10 +79,10 @@ async def stop_sending(application) -> None:
 
 
 class OutboxDispatcher:
-    def __init__(self, services: Services, bot):
+    def __init__(self, services: Services, bot, hooks: outbox.Hooks):
         self.services = services
         self.bot = bot
-        self.hooks = features.outbox_hooks(services.config)
+        self.hooks = hooks  # what the features add to their rows
         rate = services.settings.max_messages_per_second
         self.backlog = max(2 * SENDERS, math.ceil(rate))  # rows claimed ahead: about a second of sending
         self.low_water = self.backlog // 3  # claim again when so few are left
@@ -149,7 +149,6 @@ class OutboxDispatcher:
         released = await s.db(outbox.release_expired_claims, s.now(), set(self._held))
         if released:
             log.info("outbox rows of a stopped dispatcher resumed", extra={"rows": released})
-            s.outbox_changed()
 
     async def _claim(self) -> tuple[int, int]:
         s = self.services
@@ -326,7 +325,6 @@ class OutboxDispatcher:
         result, note = await s.db(self.hooks.record_outcome, row, s.now(), outcome, *args)
         if note:
             log.info(note, extra={"outbox_id": row.id, "customer_id": row.customer_id})
-            s.outbox_changed()  # the hook may have queued rows (a note to the team)
         return result
 
     async def _give_up_on_chat(self, row: OutboxMessage, reason: str, context: dict) -> None:

@@ -82,11 +82,12 @@ def schema_is_current(engine: Engine) -> bool:
         return MigrationContext.configure(connection).get_current_revision() == head
 
 
-OUTBOX_WRITTEN = "outbox_written"  # session.info key: this unit of work queued outbox rows
+OUTBOX_WRITTEN = "outbox_written"  # session.info key: this unit of work queued outbox rows (or made some due again)
 
 
 def _note_new_outbox_rows(session: Session, _context, _instances) -> None:
-    if any(isinstance(row, OutboxMessage) for row in session.new):
+    if any(isinstance(row, OutboxMessage) for row in session.new) or any(
+            isinstance(row, OutboxMessage) and row.status == "pending" for row in session.dirty):
         session.info[OUTBOX_WRITTEN] = True
 
 
