@@ -18,7 +18,7 @@ from bot.handlers import (campaigns, conversation, counter, feedback, imports, l
                           reports, surveys, system, tickets)
 from bot.ordering import PerChatUpdateProcessor
 from bot.services import Services
-from bot.texts import Voice
+from bot.texts import LANGUAGES, Voice
 from nlu.client import NluClient
 from nlu.server import RasaServer, RasaServerError
 
@@ -143,7 +143,7 @@ class Runtime:
     async def start(self, application: Application) -> None:
         s = self.services
         await application.bot.set_my_commands(command_list(s, s.config.shop.language))
-        for language in ("de", "en"):
+        for language in LANGUAGES:
             await application.bot.set_my_commands(command_list(s, language), language_code=language)
         if s.config.staff.staff_chat_id is not None:
             await self._offer_commands(application, s.config.staff.staff_chat_id, staff_command_list(s))
@@ -167,7 +167,7 @@ class Runtime:
             log.warning("could not set a chat's commands", extra={"chat_id": chat_id, "error": str(error)})
 
     async def _start_bundled_nlu(self) -> None:
-        self.rasa = RasaServer(self.bundled_model)
+        self.rasa = RasaServer(self.bundled_model, self.services.settings)
         try:
             await self.rasa.start()
         except RasaServerError:
