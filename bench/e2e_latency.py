@@ -23,6 +23,7 @@ import yaml
 
 from bench.stats import summary_ms
 from nlu.server import RasaServer
+from nlu.settings import NluSettings
 from nlu.training import ensure_model
 from tests.e2e.harness import REPO, BotProcess, bot_environment
 from tests.e2e.journeys import onboarded
@@ -76,10 +77,11 @@ async def burst(users, texts) -> float:
 
 
 async def main() -> None:
-    model = ensure_model()
+    settings = NluSettings()
+    model = ensure_model(settings)
     texts = questions()
     with tempfile.TemporaryDirectory() as tmp:
-        async with FakeBotApi() as api, RasaServer(model) as nlu:
+        async with FakeBotApi() as api, RasaServer(model, settings) as nlu:
             env = bot_environment(api, f"sqlite:///{tmp}/bench.db", nlu.url)
             bot = await BotProcess(api, env, Path(tmp) / "bot.log").start()
             api.new_group(chat_id=int(env["STAMMGAST_STAFF_CHAT_ID"]))

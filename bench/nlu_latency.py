@@ -15,6 +15,7 @@ from bench.stats import percentile, summary_ms
 from nlu.client import NluClient
 from nlu.dataset import load_dataset
 from nlu.server import RasaServer
+from nlu.settings import NluSettings
 from nlu.training import ensure_model
 
 ROUNDS = 300
@@ -22,7 +23,8 @@ ROUNDS = 300
 
 async def main() -> None:
     texts = [e.plain_text for e in load_dataset()][::4][:ROUNDS]
-    async with RasaServer(ensure_model()) as server:
+    settings = NluSettings()
+    async with RasaServer(ensure_model(settings), settings) as server:
         client = NluClient(server.url, timeout=10)
         raw = httpx.AsyncClient(base_url=server.url, timeout=10)
         for text in texts[:20]:  # warm up both paths and the model

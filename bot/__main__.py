@@ -20,8 +20,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.settings import Settings
+from bot.settings import Settings, opt_in_ptb_timedelta
 from bot.texts import Texts, TextsError
+from domain.clock import Clock, SystemClock
 from domain.config import ConfigError, ShopConfig, load_config
 
 EXIT_CONFIG = 2
@@ -40,11 +41,10 @@ def load_shop_config(settings: Settings) -> ShopConfig:
     return config.with_overrides(admin_ids, settings.staff_chat_id)
 
 
-def run_bot(settings: Settings) -> int:
+def run_bot(settings: Settings, clock: Clock) -> int:
     from bot.app import build_application, run
     from bot.logging_setup import configure_logging
     from bot.services import Services
-    from domain.clock import ShiftedClock, SystemClock
     from nlu.faq import load_catalog
     from storage.db import Store
 
@@ -60,10 +60,9 @@ def run_bot(settings: Settings) -> int:
     if not settings.nlu_url:
         from nlu.training import ensure_model
 
-        bundled_model = ensure_model(progress=lambda line: print(line, file=sys.stderr, flush=True))
+        bundled_model = ensure_model(settings, progress=lambda line: print(line, file=sys.stderr, flush=True))
     store = Store(settings.database_url)
     store.migrate()
-    clock = ShiftedClock(settings.test_clock_file) if settings.test_clock_file else SystemClock()
     services = Services(settings=settings, config=config, store=store, texts=texts, faq=faq, clock=clock)
     run(build_application(services, bundled_model), services)
     return 0
@@ -72,7 +71,6 @@ def run_bot(settings: Settings) -> int:
 def print_receipt(settings: Settings, amount_text: str, png_path: str | None) -> int:
     """For a till script: print the deep link of a one-time receipt token (and save its QR code)."""
     from domain import receipts
-    from domain.clock import SystemClock
     from domain.rules.parsing import InputError, parse_amount
 
     try:
@@ -108,7 +106,10 @@ async def _ask_bot_username(settings: Settings) -> str:
         return bot.username
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
+    """The command line; ``clock`` is the bot's time (the system clock unless a test moves it)."""
+    logging.captureWarnings(True)
+    opt_in_ptb_timedelta()
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run", "doctor", "receipt", "import-customers", "import-purchases"])
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "receipt":
             return print_receipt(settings, args.argument, args.png)
-        return run_bot(settings)
+        return run_bot(settings, clock or SystemClock())
     except (ConfigError, TextsError) as error:
         print(f"error: invalid configuration\n{error}", file=sys.stderr)
         return EXIT_CONFIG
@@ -147,5 +148,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    logging.captureWarnings(True)
     sys.exit(main())

@@ -23,7 +23,7 @@ from bot.handlers import (campaigns, conversation, counter, feedback, imports, l
 from bot.handlers.onboarding import DeepLink
 from bot.ordering import PerChatUpdateProcessor
 from bot.services import Services
-from bot.texts import Voice
+from bot.texts import LANGUAGES, Voice
 from domain import campaigns as domain_campaigns
 from domain import consent, customers, features, receipts, referrals
 from domain import feedback as domain_feedback
@@ -194,7 +194,7 @@ class Runtime:
     async def start(self, application: Application) -> None:
         s = self.services
         await application.bot.set_my_commands(command_list(s, s.config.shop.language))
-        for language in ("de", "en"):
+        for language in LANGUAGES:
             await application.bot.set_my_commands(command_list(s, language), language_code=language)
         if s.config.staff.staff_chat_id is not None:
             await self._offer_commands(application, s.config.staff.staff_chat_id, staff_command_list(s))
@@ -218,7 +218,7 @@ class Runtime:
             log.warning("could not set a chat's commands", extra={"chat_id": chat_id, "error": str(error)})
 
     async def _start_bundled_nlu(self) -> None:
-        self.rasa = RasaServer(self.bundled_model)
+        self.rasa = RasaServer(self.bundled_model, self.services.settings)
         try:
             await self.rasa.start()
         except RasaServerError:

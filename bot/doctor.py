@@ -87,7 +87,7 @@ async def check_nlu(settings: Settings) -> list[Finding]:
         return [Finding("ok", "nlu", f"{settings.nlu_url} answers ('hallo' → {intent})")]
     from nlu import rasa_env
 
-    if not rasa_env.is_ready():
+    if not rasa_env.is_ready(settings):
         return [Finding("fail", "nlu", "the Rasa environment is not installed. Fix: ./stammgast setup "
                         "(or python -m nlu setup)")]
     return [Finding("ok", "nlu", "bundled Rasa server; it starts with the bot (training first if the data changed)")]

@@ -1,24 +1,37 @@
 """Deployment settings from the environment (secrets and addresses); the shop's own settings
-come from config.yml (see domain.config). Names are a contract documented in the README."""
+come from config.yml (see domain.config). Names are a contract documented in the README.
+
+``Settings`` holds every variable the bot reads: its own, and by extending their classes the
+database's (storage.settings: DATABASE_URL) and the Rasa environment's and model cache's
+(nlu.settings: STAMMGAST_RASA_VENV, RASA_PYTHON, PYENV_ROOT, STAMMGAST_CACHE_DIR, XDG_CACHE_HOME),
+which ``python -m storage`` and ``python -m nlu`` read on their own."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage.db import default_database_url
+from nlu.settings import NluSettings
+from storage.settings import StorageSettings
 
 OFFICIAL_API = "https://api.telegram.org"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+def opt_in_ptb_timedelta() -> None:
+    """PTB 22 reports durations (RetryAfter.retry_after among them) as int seconds with a
+    deprecation warning, or as timedelta once PTB_TIMEDELTA is set in the environment (PTB
+    reads it whenever it returns a duration). The dispatcher reads both; opting in keeps the
+    warning out of the operator's log. Called by the command line and the tests, never at import."""
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+
+class Settings(StorageSettings, NluSettings):
+    """Every environment variable the bot reads (the model configuration comes with the bases)."""
 
     telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(OFFICIAL_API, alias="TELEGRAM_API_BASE_URL")
-    database_url: str = Field(default_factory=default_database_url, alias="DATABASE_URL")
     nlu_url: str | None = Field(None, alias="NLU_URL")
     config_path: Path = Field(Path("config.yml"), alias="STAMMGAST_CONFIG")
     admin_ids: str | None = Field(None, alias="STAMMGAST_ADMIN_IDS")
@@ -27,14 +40,12 @@ class Settings(BaseSettings):
     webhook_listen: str = Field("127.0.0.1", alias="TELEGRAM_WEBHOOK_LISTEN")
     webhook_port: int = Field(8443, alias="TELEGRAM_WEBHOOK_PORT")
     webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
-    # Signs receipt QR codes; the till script and the bot must share it. Unset: no receipts.
     # Only for `python -m bot receipt` (the deep link names the bot); asked from Telegram if unset.
     bot_username: str | None = Field(None, alias="TELEGRAM_BOT_USERNAME")
     # Everything the bot sends with a chat id, in all (Telegram allows about 30 per second);
     # replicas sharing one token divide it among them. See bot.dispatcher.TelegramRateLimiter.
     max_messages_per_second: float = Field(30.0, alias="TELEGRAM_MAX_MESSAGES_PER_SECOND", gt=0)
-    # Tests only: a file holding seconds by which the bot's clock runs ahead (see ShiftedClock).
-    test_clock_file: str | None = Field(None, alias="STAMMGAST_TEST_CLOCK_FILE")
+    # Signs receipt QR codes; the till script and the bot must share it. Unset: no receipts.
     receipt_secret: SecretStr | None = Field(None, alias="STAMMGAST_RECEIPT_SECRET")
 
     @field_validator("telegram_api_base_url")

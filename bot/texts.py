@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot import formatting
+from domain.languages import LANGUAGES
 
 log = logging.getLogger(__name__)
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
-LANGUAGES = ("de", "en")
 FORMS = ("du", "sie")
 
 

@@ -17,23 +17,6 @@ class SystemClock:
         return datetime.now(timezone.utc)
 
 
-class ShiftedClock:
-    """The system clock moved forward by the seconds written in a file (0 if the file is
-    missing or empty). For end-to-end tests of timed behaviour - surveys, reminders - which
-    move time by writing the file; the bot uses it only when STAMMGAST_TEST_CLOCK_FILE is set."""
-
-    def __init__(self, offset_file: str):
-        self.offset_file = offset_file
-
-    def now(self) -> datetime:
-        try:
-            with open(self.offset_file, encoding="utf-8") as file:
-                offset = float(file.read().strip() or 0)
-        except (FileNotFoundError, ValueError):
-            offset = 0.0
-        return datetime.now(timezone.utc) + timedelta(seconds=offset)
-
-
 def days_later_at(moment: datetime, days: int, hour: int, timezone_name: str) -> datetime:
     """``days`` after ``moment`` at ``hour`` o'clock in the shop's time zone (a survey, a
     follow-up: in the daytime, never at the minute of the purchase in the night)."""

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from domain.languages import Language
 from domain.rules.business_hours import BusinessHours, BusinessHoursError
 
 
@@ -34,7 +35,7 @@ class _Section(BaseModel):
 
 class ShopSection(_Section):
     name: str = Field(min_length=1, max_length=100, **_example("Kaffeehaus Morgenrot"))
-    language: Literal["de", "en"] = Field("de", **_example("de"))
+    language: Language = Field("de", **_example("de"))
     address_form: Literal["du", "sie"] = Field("du", **_example("du"))
     timezone: str = Field("Europe/Berlin", **_example("Europe/Berlin"))
 

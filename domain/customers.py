@@ -9,10 +9,10 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from domain import conversation
+from domain.languages import LANGUAGES
 from domain.rules import codes
 from storage.models import Customer, TelegramAccount
 
-SUPPORTED_LANGUAGES = ("de", "en")
 # "Last seen" serves win-back and reports, where minutes do not matter; not refreshing it on
 # every message keeps a chatting customer's updates read-only.
 LAST_SEEN_RESOLUTION = timedelta(minutes=10)
@@ -122,20 +122,20 @@ def _clean_name(name: str | None) -> str | None:
 
 def language_of(customer: Customer, telegram_language_code: str | None, shop_language: str) -> str:
     """The customer's chosen language, else their app language if we speak it, else the shop's."""
-    if customer.language in SUPPORTED_LANGUAGES:
+    if customer.language in LANGUAGES:
         return customer.language
     return language_of_code(telegram_language_code, shop_language)
 
 
 def language_of_code(telegram_language_code: str | None, shop_language: str) -> str:
     app_language = (telegram_language_code or "").split("-")[0].lower()
-    if app_language in SUPPORTED_LANGUAGES:
+    if app_language in LANGUAGES:
         return app_language
-    return shop_language if shop_language in SUPPORTED_LANGUAGES else "de"
+    return shop_language if shop_language in LANGUAGES else "de"
 
 
 def choose_language(session: Session, customer_id: int, language: str) -> Customer:
-    if language not in SUPPORTED_LANGUAGES:
+    if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}")
     customer = session.get(Customer, customer_id)
     customer.language = language

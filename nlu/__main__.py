@@ -4,6 +4,9 @@
     python -m nlu train      train the model unless one for the same inputs is cached
     python -m nlu serve      train if needed and run the Rasa server (default port 5005)
     python -m nlu evaluate   train on a split, report per-intent scores to nlu/reports/
+
+Where Rasa's environment and the models live comes from the environment (STAMMGAST_RASA_VENV,
+RASA_PYTHON, STAMMGAST_CACHE_DIR, ...; see nlu.settings).
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ import sys
 
 from nlu.faq import FaqError
 from nlu.rasa_env import RasaSetupError, ensure_rasa_env
+from nlu.settings import NluSettings
 
 
-def _serve(port: int) -> None:
+def _serve(settings: NluSettings, port: int) -> None:
     from nlu.server import RasaServer
     from nlu.training import ensure_model
 
     async def serve_forever() -> None:
-        async with RasaServer(ensure_model(), port=port) as server:
+        async with RasaServer(ensure_model(settings), settings, port=port) as server:
             print(f"Rasa NLU server on {server.url} (Ctrl+C stops it)", flush=True)
             await server.process.wait()
 
@@ -43,19 +47,20 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--min-macro-f1", type=float, default=0.0,
                           help="exit with 1 when macro-F1 is below this value")
     args = parser.parse_args(argv)
+    settings = NluSettings()
     try:
         if args.command == "setup":
-            ensure_rasa_env()
+            ensure_rasa_env(settings)
         elif args.command == "train":
             from nlu.training import ensure_model
 
-            print(f"NLU model: {ensure_model()}")
+            print(f"NLU model: {ensure_model(settings)}")
         elif args.command == "serve":
-            _serve(args.port)
+            _serve(settings, args.port)
         elif args.command == "evaluate":
             from nlu.evaluation import run
 
-            return 0 if run().macro_f1 >= args.min_macro_f1 else 1
+            return 0 if run(settings).macro_f1 >= args.min_macro_f1 else 1
     except (RasaSetupError, FaqError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ from nlu.client import FALLBACK_INTENT, NluClient, canonical_intent
 from nlu.dataset import Example, load_dataset, stratified_split
 from nlu.paths import REPORTS_DIR
 from nlu.server import RasaServer
+from nlu.settings import NluSettings
 from nlu.training import ensure_model
 
 
@@ -78,11 +79,11 @@ async def predict(server_url: str, examples: list[Example]) -> list[tuple[str, s
         await client.aclose()
 
 
-async def evaluate_split(progress=print) -> Evaluation:
+async def evaluate_split(settings: NluSettings, progress=print) -> Evaluation:
     train, test = stratified_split(load_dataset())
     progress(f"Evaluating on a held-out split: {len(train)} training, {len(test)} test examples.")
-    model = ensure_model(train, name="nlu-eval", progress=progress)
-    async with RasaServer(model) as server:
+    model = ensure_model(settings, train, name="nlu-eval", progress=progress)
+    async with RasaServer(model, settings) as server:
         pairs = await predict(server.url, test)
     return score(pairs)
 
@@ -131,8 +132,8 @@ def write_report(evaluation: Evaluation, directory: Path = REPORTS_DIR) -> Path:
     return report
 
 
-def run(progress=print) -> Evaluation:
-    evaluation = asyncio.run(evaluate_split(progress))
+def run(settings: NluSettings, progress=print) -> Evaluation:
+    evaluation = asyncio.run(evaluate_split(settings, progress))
     report = write_report(evaluation)
     progress(render_report(evaluation))
     progress(f"Report written to {report}")

@@ -2,9 +2,10 @@
 
 Rasa 3.6 supports Python 3.8-3.10 only, so the bot's Python cannot run it. This module finds
 a Python 3.10 (``RASA_PYTHON``, then ``python3.10`` on PATH, then pyenv's and uv's installs),
-creates ``.venv-rasa`` with uv and installs ``rasa==3.6.21`` into it. A marker file records a
-finished install, so an interrupted one is repeated rather than trusted.
-"""
+creates ``.venv-rasa`` (``STAMMGAST_RASA_VENV``) with uv and installs ``rasa==3.6.21`` into it.
+A marker file records a finished install, so an interrupted one is repeated rather than trusted.
+Where to look comes from an ``NluSettings``; nothing here reads the environment, except that
+Rasa's processes inherit it (``rasa_subprocess_env``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nlu.paths import RASA_VERSION, rasa_venv_dir
+from nlu.paths import RASA_VERSION
+from nlu.settings import NluSettings
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +49,14 @@ def _is_python_310(candidate: str) -> bool:
     return probe.returncode == 0 and probe.stdout.strip() == "3.10"
 
 
-def _candidates() -> list[str]:
+def _candidates(settings: NluSettings) -> list[str]:
     found: list[str] = []
-    if os.environ.get("RASA_PYTHON"):
-        found.append(os.environ["RASA_PYTHON"])
+    if settings.rasa_python:
+        found.append(settings.rasa_python)
     on_path = shutil.which("python3.10")
     if on_path:
         found.append(on_path)
-    pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    found += sorted(glob.glob(f"{pyenv_root}/versions/3.10.*/bin/python3.10"), reverse=True)
+    found += sorted(glob.glob(f"{settings.pyenv_root}/versions/3.10.*/bin/python3.10"), reverse=True)
     found += ["/usr/bin/python3.10", "/usr/local/bin/python3.10"]
     uv = find_uv()
     if uv:
@@ -68,12 +69,12 @@ def _candidates() -> list[str]:
     return found
 
 
-def find_python310() -> str:
+def find_python310(settings: NluSettings) -> str:
     """Return a working Python 3.10 interpreter, or raise with install instructions."""
-    explicit = os.environ.get("RASA_PYTHON")
+    explicit = settings.rasa_python
     if explicit and not _is_python_310(explicit):
         raise RasaSetupError(f"RASA_PYTHON={explicit} is not a working Python 3.10.\n{NO_PYTHON_HELP}")
-    for candidate in _candidates():
+    for candidate in _candidates(settings):
         if _is_python_310(candidate):
             return candidate
     raise RasaSetupError(NO_PYTHON_HELP)
@@ -85,36 +86,32 @@ def find_uv() -> str | None:
     return shutil.which("uv") or (str(beside_python) if beside_python.exists() else None)
 
 
-def rasa_executable() -> Path:
-    return rasa_venv_dir() / "bin" / "rasa"
+def rasa_executable(settings: NluSettings) -> Path:
+    return settings.rasa_venv / "bin" / "rasa"
 
 
-def rasa_python() -> Path:
-    return rasa_venv_dir() / "bin" / "python"
+def is_ready(settings: NluSettings) -> bool:
+    marker = settings.rasa_venv / MARKER_NAME
+    return marker.exists() and marker.read_text().strip() == RASA_VERSION and rasa_executable(settings).exists()
 
 
-def is_ready() -> bool:
-    marker = rasa_venv_dir() / MARKER_NAME
-    return marker.exists() and marker.read_text().strip() == RASA_VERSION and rasa_executable().exists()
-
-
-def ensure_rasa_env(progress=print) -> Path:
+def ensure_rasa_env(settings: NluSettings, progress=print) -> Path:
     """Make sure ``.venv-rasa`` holds a working Rasa; return the path of its ``rasa`` command."""
-    if is_ready():
-        return rasa_executable()
+    if is_ready(settings):
+        return rasa_executable(settings)
     uv = find_uv()
     if not uv:
         raise RasaSetupError("uv is not installed; run ./stammgast setup (it installs uv) or `pip install uv`.")
-    python = find_python310()
-    venv = rasa_venv_dir()
+    python = find_python310(settings)
+    venv = settings.rasa_venv
     progress(f"Setting up the Rasa NLU environment in {venv} with {python}.")
     progress(f"Installing rasa=={RASA_VERSION} (about 1 GB with TensorFlow; takes a few minutes the first time) ...")
     _run([uv, "venv", "--quiet", "--allow-existing", "-p", python, str(venv)])
     _run([uv, "pip", "install", "--python", str(venv / "bin" / "python"), f"rasa=={RASA_VERSION}"])
-    _run([str(rasa_python()), "-c", "import rasa, sys; print('Rasa', rasa.__version__, 'on Python', sys.version.split()[0])"])
+    _run([str(venv / "bin" / "python"), "-c", "import rasa, sys; print('Rasa', rasa.__version__, 'on Python', sys.version.split()[0])"])
     (venv / MARKER_NAME).write_text(RASA_VERSION + "\n")
     progress("Rasa environment ready.")
-    return rasa_executable()
+    return rasa_executable(settings)
 
 
 def _run(command: list[str]) -> None:

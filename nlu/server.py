@@ -16,6 +16,7 @@ from collections import deque
 from pathlib import Path
 
 from nlu.rasa_env import ensure_rasa_env, rasa_subprocess_env
+from nlu.settings import NluSettings
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,12 @@ def free_port() -> int:
 
 
 class RasaServer:
-    """One ``rasa run`` process serving ``model`` on 127.0.0.1:``port``."""
+    """One ``rasa run`` process serving ``model`` on 127.0.0.1:``port``, from the Rasa
+    environment of ``settings`` (set up first if missing)."""
 
-    def __init__(self, model: Path, port: int | None = None):
+    def __init__(self, model: Path, settings: NluSettings, port: int | None = None):
         self.model = model
+        self.settings = settings
         self.port = port or free_port()
         self.process: asyncio.subprocess.Process | None = None
         self._output: deque[str] = deque(maxlen=40)
@@ -48,7 +51,7 @@ class RasaServer:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
-        rasa = ensure_rasa_env()
+        rasa = ensure_rasa_env(self.settings)
         self.process = await asyncio.create_subprocess_exec(
             str(rasa), "run", "--enable-api", "--model", str(self.model),
             "--interface", "127.0.0.1", "--port", str(self.port),

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from nlu.dataset import Example, load_dataset, write_rasa_project
 from nlu.faq import load_catalog
-from nlu.paths import FAQ_FILE, RASA_VERSION, cache_dir
+from nlu.paths import FAQ_FILE, RASA_VERSION
 from nlu.rasa_env import RasaSetupError, ensure_rasa_env, rasa_subprocess_env
+from nlu.settings import NluSettings
 
 
 def project_fingerprint(project_dir: Path) -> str:
@@ -30,26 +31,27 @@ def project_fingerprint(project_dir: Path) -> str:
     return digest.hexdigest()[:20]
 
 
-def models_dir() -> Path:
-    path = cache_dir() / "models"
+def models_dir(cache_dir: Path) -> Path:
+    path = cache_dir / "models"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def ensure_model(examples: list[Example] | None = None, name: str = "nlu", progress=print) -> Path:
+def ensure_model(settings: NluSettings, examples: list[Example] | None = None, name: str = "nlu",
+                 progress=print) -> Path:
     """Return the path of a trained model for ``examples`` (default: the full data set),
-    training it only when no model with the same fingerprint is cached."""
+    training it only when no model with the same fingerprint is cached in ``settings.cache_dir``."""
     catalog = load_catalog(FAQ_FILE)
     examples = load_dataset() if examples is None else examples
     with tempfile.TemporaryDirectory(prefix="stammgast-nlu-") as tmp:
         project = Path(tmp) / "project"
         write_rasa_project(project, examples, catalog)
-        model = models_dir() / f"{name}-{project_fingerprint(project)}.tar.gz"
+        model = models_dir(settings.cache_dir) / f"{name}-{project_fingerprint(project)}.tar.gz"
         if model.exists():
             return model
         with _exclusive(model.with_suffix(".lock")):
             if not model.exists():  # another process may have trained it meanwhile
-                _train(project, model, len(examples), progress)
+                _train(settings, project, model, len(examples), progress)
                 _prune(name, keep=model)
     return model
 
@@ -57,15 +59,15 @@ def ensure_model(examples: list[Example] | None = None, name: str = "nlu", progr
 def _prune(name: str, keep: Path, keep_count: int = 3) -> None:
     """Keep the newest few models of a kind (about 90 MB each); an older checkout may still use one."""
     own_kind = re.compile(rf"^{re.escape(name)}-[0-9a-f]{{20}}\.tar\.gz$")
-    models = sorted((m for m in models_dir().iterdir() if own_kind.match(m.name)),
+    models = sorted((m for m in keep.parent.iterdir() if own_kind.match(m.name)),
                     key=lambda m: m.stat().st_mtime, reverse=True)
     for old in [m for m in models if m != keep][keep_count - 1:]:
         old.unlink(missing_ok=True)
         old.with_suffix(".lock").unlink(missing_ok=True)
 
 
-def _train(project: Path, model: Path, example_count: int, progress) -> None:
-    rasa = ensure_rasa_env(progress)
+def _train(settings: NluSettings, project: Path, model: Path, example_count: int, progress) -> None:
+    rasa = ensure_rasa_env(settings, progress)
     progress(f"Training the NLU model on {example_count} examples (takes a few minutes on 2 cores) ...")
     started = time.monotonic()
     out = project / "models"

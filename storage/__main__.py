@@ -6,16 +6,16 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from alembic import command
 
-from storage.db import Store, _alembic_config, default_database_url
+from storage.db import Store, _alembic_config
+from storage.settings import StorageSettings
 
 
 def main(argv: list[str]) -> int:
-    store = Store(os.environ.get("DATABASE_URL") or default_database_url())
+    store = Store(StorageSettings().database_url)
     if argv[:1] == ["upgrade"]:
         store.migrate()
     elif argv[:1] == ["revision"] and len(argv) == 2:

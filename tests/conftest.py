@@ -23,6 +23,12 @@ REQUIRE_POSTGRES = os.environ.get("STAMMGAST_REQUIRE_POSTGRES") == "1"
 _postgres_missing: list[str] = []
 
 
+def pytest_configure(config):
+    from bot.settings import opt_in_ptb_timedelta
+
+    opt_in_ptb_timedelta()  # as `python -m bot` does, for the PTB objects tests build themselves
+
+
 def _admin_engine():
     return create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
 
@@ -83,7 +89,15 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(scope="session")
-def nlu_model():
+def nlu_settings():
+    """Where the Rasa environment and the model cache are (STAMMGAST_RASA_VENV, STAMMGAST_CACHE_DIR, ...)."""
+    from nlu.settings import NluSettings
+
+    return NluSettings()
+
+
+@pytest.fixture(scope="session")
+def nlu_model(nlu_settings):
     """The trained model for the current training data (trained once, then cached).
     STAMMGAST_TEST_NLU_MODEL=path uses a given model instead (while editing training data)."""
     from pathlib import Path
@@ -93,15 +107,15 @@ def nlu_model():
     if os.environ.get("STAMMGAST_TEST_NLU_MODEL"):
         return Path(os.environ["STAMMGAST_TEST_NLU_MODEL"])
 
-    return ensure_model(progress=lambda line: print(line, file=sys.stderr, flush=True))
+    return ensure_model(nlu_settings, progress=lambda line: print(line, file=sys.stderr, flush=True))
 
 
 @pytest.fixture(scope="session")
-async def rasa_url(nlu_model):
+async def rasa_url(nlu_model, nlu_settings):
     """A real Rasa NLU server with the trained model, shared by the whole session."""
     from nlu.server import RasaServer
 
-    server = RasaServer(nlu_model)
+    server = RasaServer(nlu_model, nlu_settings)
     await server.start()
     yield server.url
     await server.stop()

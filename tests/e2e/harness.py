@@ -1,7 +1,8 @@
 """Runs the real bot (``python -m bot run``) as a child process against the fake Bot API.
 
 Only the environment differs from production: TELEGRAM_API_BASE_URL points at the fake,
-DATABASE_URL at a test database, NLU_URL at the test session's Rasa server.
+DATABASE_URL at a test database, NLU_URL at the test session's Rasa server. A test that moves
+time passes STAMMGAST_TEST_CLOCK_FILE: that bot runs with the clock of ``tests.e2e.clock``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import signal
 import sys
 from pathlib import Path
 
+from tests.e2e.clock import CLOCK_FILE_VARIABLE
 from tests.fakebotapi import DEFAULT_TOKEN, FakeBotApi
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,8 +76,9 @@ class BotProcess:
     async def start(self, timeout: float = 60) -> "BotProcess":
         """Start the bot; ready means it polls, or in webhook mode that it set its webhook."""
         polls_before, calls_before = self.api.polls_started, self.api.mark()
+        entry_point = "tests.e2e.clock" if CLOCK_FILE_VARIABLE in self.env else "bot"
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=REPO, env=self.env,
+            sys.executable, "-m", entry_point, "run", cwd=REPO, env=self.env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )
         self._reader = asyncio.create_task(self._read_output())

@@ -19,8 +19,8 @@ FAQ_QUESTION = "Bis wann kann ich heute noch bei euch einen Kaffee trinken?"
 OPENING_HOURS = parse_html(load_catalog().topics["opening_hours"].answer_for("de")).text
 
 
-async def test_bot_keeps_working_while_the_nlu_server_is_down(bots, api, nlu_model):
-    nlu = RasaServer(nlu_model)
+async def test_bot_keeps_working_while_the_nlu_server_is_down(bots, api, nlu_model, nlu_settings):
+    nlu = RasaServer(nlu_model, nlu_settings)
     await nlu.start()
     try:
         bot = await bots(nlu_url=nlu.url)
@@ -41,7 +41,7 @@ async def test_bot_keeps_working_while_the_nlu_server_is_down(bots, api, nlu_mod
         assert "So funktioniert's" in (await anna.next_message()).text
         await anna.next_message()
 
-        nlu = RasaServer(nlu_model, port=nlu.port)
+        nlu = RasaServer(nlu_model, nlu_settings, port=nlu.port)
         await nlu.start()
         await anna.send_text(FAQ_QUESTION)
         assert (await anna.next_message()).text == OPENING_HOURS
