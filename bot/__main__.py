@@ -20,25 +20,16 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.settings import Settings, opt_in_ptb_timedelta
+from bot.settings import Settings, load_shop_config, opt_in_ptb_timedelta
 from bot.texts import Texts, TextsError
 from domain.clock import Clock, SystemClock
-from domain.config import ConfigError, ShopConfig, load_config
+from domain.config import ConfigError
 
 EXIT_CONFIG = 2
 
 
 class StartupError(Exception):
     """A problem the operator must fix before the bot can start."""
-
-
-def load_shop_config(settings: Settings) -> ShopConfig:
-    config = load_config(settings.config_path)
-    try:
-        admin_ids = settings.parsed_admin_ids()
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
-    return config.with_overrides(admin_ids, settings.staff_chat_id)
 
 
 def run_bot(settings: Settings, clock: Clock) -> int:

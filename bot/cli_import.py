@@ -21,7 +21,7 @@ PROBLEMS_PRINTED = 1000
 
 def main(kind: str, path: str, dry_run: bool, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """``kind`` is "customers" or "purchases"; prints the report (English) and returns the exit code."""
-    from bot.__main__ import load_shop_config
+    from bot.settings import load_shop_config
     from bot.handlers.imports import file_error_text, plain, report_text
     from bot.settings import Settings
     from bot.texts import Texts, TextsError, Voice

@@ -27,7 +27,7 @@ class Finding:
 
 
 def check_config(settings: Settings) -> tuple[list[Finding], ShopConfig | None]:
-    from bot.__main__ import load_shop_config
+    from bot.settings import load_shop_config
 
     try:
         config = load_shop_config(settings)

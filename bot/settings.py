@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 
+from domain.config import ConfigError, ShopConfig, load_config
 from nlu.settings import NluSettings
 from storage.settings import StorageSettings
 
@@ -86,3 +87,14 @@ class Settings(StorageSettings, NluSettings):
 
     def token(self) -> str | None:
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
+
+
+def load_shop_config(settings: Settings) -> ShopConfig:
+    """config.yml with the deployment's overrides (STAMMGAST_ADMIN_IDS, STAMMGAST_STAFF_CHAT_ID);
+    raises ConfigError with a message for the owner."""
+    config = load_config(settings.config_path)
+    try:
+        admin_ids = settings.parsed_admin_ids()
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    return config.with_overrides(admin_ids, settings.staff_chat_id)
