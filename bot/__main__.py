@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.settings import Settings, load_shop_config, opt_in_ptb_timedelta
+from bot.settings import Settings, load_shop_config, opt_in_ptb_timedelta, privacy_problems
 from bot.texts import Texts, TextsError
 from domain.clock import Clock, SystemClock
 from domain.config import ConfigError
@@ -45,6 +45,10 @@ def run_bot(settings: Settings, clock: Clock) -> int:
                            "TELEGRAM_BOT_TOKEN=123456:ABC... python -m bot run")
     configure_logging(secrets=[token, settings.receipt_key()])
     config = load_shop_config(settings)
+    if problems := privacy_problems(settings, config):
+        raise StartupError("the privacy notice is incomplete. Customers must be told who keeps their data "
+                           "before the bot talks to them through Telegram (DSGVO Art. 13); fill in the "
+                           "privacy section of the config file:\n" + "\n".join(problems))
     texts = Texts(config.shop.name, config.texts.override_dir, config.shop.timezone)
     faq = load_catalog()
     bundled_model = None

@@ -20,6 +20,7 @@ from bot.timers import Timers
 from bot.access import Who, guarded
 from bot.handlers import (campaigns, conversation, counter, feedback, imports, linking, loyalty, menu, onboarding,
                           reports, surveys, system, tickets)
+from bot.handlers import privacy
 from bot.handlers.onboarding import DeepLink
 from bot.ordering import PerChatUpdateProcessor
 from bot.services import Services
@@ -70,6 +71,7 @@ COMMANDS = (
     Command(("hilfe", "help"), menu.help_command, listed_as="commands.help"),
     Command(("sprache", "language"), menu.language_command, listed_as="commands.language"),
     Command(("stop",), menu.stop_command, listed_as="commands.stop"),
+    Command(("datenschutz", "privacy"), privacy.privacy_command, listed_as="privacy.command"),
     Command(("verbinden", "link"), linking.link_command),
     Command(("kauf",), counter.purchase_command, STAFF, "commands.kauf"),
     Command(("storno",), counter.reversal_command, STAFF, "commands.storno"),

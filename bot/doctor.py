@@ -37,6 +37,18 @@ def check_config(settings: Settings) -> tuple[list[Finding], ShopConfig | None]:
         return [Finding("fail", "config", first + (f" (+{len(rest)} more)" if rest else ""))], None
     findings = [Finding("ok", "config", f"{settings.config_path}: {config.shop.name}, "
                                         f"{config.shop.address_form}, {config.shop.timezone}")]
+    missing = config.privacy.missing_notice_keys()
+    if missing:
+        keys = ", ".join(f"privacy.{key}" for key in missing)
+        findings.append(Finding("fail" if settings.production else "warn", "privacy notice",
+                                f"{keys} not set: " + ("the bot will not start with the official Telegram API"
+                                                       if settings.production else
+                                                       "fine for tests, but a start with the official Telegram "
+                                                       "API refuses to run") +
+                                ". Fix: fill in the privacy section of config.yml (see README)"))
+    else:
+        findings.append(Finding("ok", "privacy notice", f"{config.privacy.controller.split(',')[0]}, "
+                                f"{config.privacy.contact}, {config.privacy.policy_url}"))
     if config.staff.staff_chat_id is None:
         findings.append(Finding("warn", "staff chat", "not set: requests for a person show the shop's contact "
                                 "details instead. Fix: set staff.staff_chat_id in config.yml or STAMMGAST_STAFF_CHAT_ID"))

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
+from babel.units import format_unit
 
 LOCALES = {"de": "de_DE", "en": "en_GB"}
 TELEGRAM_TEXT_LIMIT = 4096
@@ -24,6 +25,13 @@ def number(value: int | float | Decimal, language: str) -> str:
 
 def money(amount: Decimal | float, language: str, currency: str = "EUR") -> str:
     return format_currency(amount, currency, locale=_locale(language))
+
+
+def period(days: int, language: str) -> str:
+    """A retention period: whole years as years ("2 Jahre"), anything else in days ("90 Tage")."""
+    if days % 365 == 0:
+        return format_unit(days // 365, "duration-year", locale=_locale(language))
+    return format_unit(days, "duration-day", locale=_locale(language))
 
 
 def day_month(day: date, language: str) -> str:

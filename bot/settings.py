@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 
-from domain.config import ConfigError, ShopConfig, load_config
+from domain.config import ConfigError, ShopConfig, load_config, notice_problems
 from nlu.settings import NluSettings
 from storage.settings import StorageSettings
 
@@ -73,6 +73,12 @@ class Settings(StorageSettings, NluSettings):
     def bot_file_url(self) -> str:
         return f"{self.telegram_api_base_url}/file/bot"
 
+    @property
+    def production(self) -> bool:
+        """Talking to real customers through the official Bot API (tests use a local fake). A
+        production start needs the complete privacy notice (``privacy_problems``)."""
+        return self.telegram_api_base_url == OFFICIAL_API
+
     def parsed_admin_ids(self) -> tuple[int, ...] | None:
         if not self.admin_ids:
             return None
@@ -87,6 +93,11 @@ class Settings(StorageSettings, NluSettings):
 
     def token(self) -> str | None:
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
+
+
+def privacy_problems(settings: Settings, config: ShopConfig) -> list[str]:
+    """What a production start misses in config.yml's privacy section (empty otherwise)."""
+    return notice_problems(settings.config_path, config) if settings.production else []
 
 
 def load_shop_config(settings: Settings) -> ShopConfig:

@@ -1,19 +1,21 @@
 """Timed work beside the chat: SLA reminders and escalations, follow-ups after a ticket was
-solved, the runs of planned campaigns, the daily milestone greetings and the tier points kept
-on the customer rows for segments. APScheduler triggers a short check every second; the
-deadlines themselves live in the database (see
-``domain.tickets.process_timers``; the milestones' last scanned day is a ``JobRun`` row), so a
-restart loses none of them and a clock moved forward in tests is seen at the next check."""
+solved, the runs of planned campaigns, the daily milestone greetings, the nightly purge of texts
+whose retention period ended and the tier points kept on the customer rows for segments.
+APScheduler triggers a short check every second; the deadlines themselves live in the database
+(see ``domain.tickets.process_timers``; the last day of the milestones and of the purge is a
+``JobRun`` row), so a restart loses none of them and a clock moved forward in tests is seen at
+the next check."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services import Services
-from domain import campaigns, milestones, tickets
+from domain import campaigns, milestones, retention, tickets
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,12 @@ class Timers:
         # comes, the milestone check compares dates and does not touch the database.
         self._scanned: date | None = None
         self._retry_at: datetime | None = None
+        # The retention purge: the day this process saw claimed, whether a purge it claimed is
+        # still unfinished (a failed batch is retried, without claiming again) and when to retry.
+        self.retention_rules = retention.rules_from(services.config)
+        self._purge_day: date | None = None
+        self._purging = False
+        self._purge_retry_at: datetime | None = None
 
     def start(self) -> None:
         # One run at a time; a run that was late is not repeated (the next one catches up).
@@ -41,6 +49,8 @@ class Timers:
         self.scheduler.add_job(self.run_campaigns, "interval", seconds=CHECK_SECONDS, id="campaigns",
                                max_instances=1, coalesce=True, misfire_grace_time=None)
         self.scheduler.add_job(self.run_milestones, "interval", seconds=CHECK_SECONDS, id="milestones",
+                               max_instances=1, coalesce=True, misfire_grace_time=None)
+        self.scheduler.add_job(self.run_retention, "interval", seconds=CHECK_SECONDS, id="retention",
                                max_instances=1, coalesce=True, misfire_grace_time=None)
         self.scheduler.add_job(self.refresh_tier_points, "interval", seconds=TIER_POINTS_SECONDS,
                                id="tier-points", max_instances=1, coalesce=True, misfire_grace_time=None,
@@ -91,6 +101,33 @@ class Timers:
         self._scanned, self._retry_at = day, None
         log.info("milestones scanned", extra={"day": day.isoformat(), "messages": queued})
         return queued
+
+    async def run_retention(self) -> retention.Purged | None:
+        """Empty the texts whose retention period ended: once a day from ``retention.RUN_HOUR``
+        (shop time) and right after a start when the day's purge is still due; of several
+        replicas the one that claims the day does it, in batches (``domain.retention``)."""
+        s, rules = self.services, self.retention_rules
+        now = s.now()
+        day = retention.purge_day(now, rules.zone)
+        if (day == self._purge_day and not self._purging) or (
+                self._purge_retry_at is not None and now < self._purge_retry_at):
+            return None
+        try:
+            if day != self._purge_day:
+                self._purging = await s.db(retention.claim_day, rules, now)
+                self._purge_day = day
+            if not self._purging:
+                return None  # done already, by this process before a restart or by a replica
+            purged = retention.Purged()
+            while (batch := await s.db(retention.purge_batch, rules, now)).total:
+                purged += batch
+        except Exception:
+            log.exception("retention purge failed; trying again in a minute")
+            self._purge_retry_at = now + MILESTONES_RETRY
+            return None
+        self._purging, self._purge_retry_at = False, None
+        log.info("retention purge done", extra={"day": day.isoformat(), **asdict(purged)})
+        return purged
 
     async def refresh_tier_points(self) -> int:
         """Sum the tier points again where the kept ones no longer fit (after purchases, and

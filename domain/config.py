@@ -7,6 +7,7 @@ overridden from the environment by the caller.
 
 from __future__ import annotations
 
+import re
 import string
 from datetime import date
 from decimal import Decimal
@@ -197,6 +198,62 @@ class SegmentsSection(_Section):
     vip_revenue_share: float = Field(0.8, gt=0, le=1, **_example(0.8))
 
 
+class RetentionConfig(_Section):
+    # After this many days the texts are emptied by the daily purge (domain.retention); the
+    # rows, their topics, scores, categories and statuses stay, so every figure stays the same.
+    message_log_days: int = Field(90, ge=1, le=3650, **_example(90))
+    ticket_days: int = Field(730, ge=1, le=3650, **_example(730))  # counted from a ticket's end
+    feedback_days: int = Field(730, ge=1, le=3650, **_example(730))
+    survey_reason_days: int = Field(730, ge=1, le=3650, **_example(730))
+    outbox_payload_days: int = Field(90, ge=1, le=3650, **_example(90))  # sent, failed or skipped rows
+
+
+class PrivacySection(_Section):
+    """The privacy notice customers see (Art. 13 DSGVO) and how long personal texts are kept.
+    controller, contact and policy_url may be missing while testing; a production start
+    refuses to run without them (``missing_notice_keys``)."""
+
+    NOTICE_KEYS: ClassVar[tuple[str, ...]] = ("controller", "contact", "policy_url")
+    # The shop as the controller: its name and postal address.
+    controller: str | None = Field(None, min_length=10, max_length=300,
+                                   **_example("Kaffeehaus Morgenrot GmbH, Lindenstraße 12, 10969 Berlin"))
+    # Where customers ask about their data: an e-mail address or a phone number.
+    contact: str | None = Field(None, max_length=100, **_example("datenschutz@kaffeehaus-morgenrot.de"))
+    # The shop's full privacy policy.
+    policy_url: str | None = Field(None, pattern=r"^https://\S+\.\S+$", max_length=300,
+                                   **_example("https://kaffeehaus-morgenrot.de/datenschutz"))
+    retention: RetentionConfig = RetentionConfig()
+    # Customers without a purchase or a message for this many years are erased.
+    inactive_years: int = Field(3, ge=1, le=30, **_example(3))
+
+    @field_validator("controller", "contact")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("is empty; write it out or leave the key away")
+        return value.strip() if value is not None else None
+
+    @field_validator("contact")
+    @classmethod
+    def _mail_or_phone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) or re.fullmatch(r"\+?[0-9][0-9 ()/-]{5,}", value):
+            return value
+        raise ValueError("should be an e-mail address or a phone number")
+
+    def missing_notice_keys(self) -> tuple[str, ...]:
+        return tuple(key for key in self.NOTICE_KEYS if getattr(self, key) is None)
+
+
+def notice_problems(path: Path | str, config: "ShopConfig") -> list[str]:
+    """What a production start needs in the privacy section and does not find, one line per key
+    in the style of the validation errors; empty when the notice is complete."""
+    return [f"{path}: privacy.{key}: is required to run with Telegram (customers must be told who "
+            f"keeps their data, Art. 13 DSGVO). Example: {key}: {_example_for(['privacy', key])}"
+            for key in config.privacy.missing_notice_keys()]
+
+
 def _check_placeholders(text: str | None, allowed: tuple[str, ...]) -> str | None:
     """An owner's wording may use only the occasion's {placeholders}."""
     if text is None:
@@ -277,6 +334,7 @@ class ShopConfig(_Section):
     campaigns: CampaignsSection = CampaignsSection()
     milestones: MilestonesSection = MilestonesSection()
     segments: SegmentsSection = SegmentsSection()
+    privacy: PrivacySection = PrivacySection()
 
     @property
     def formal(self) -> bool:
@@ -320,7 +378,7 @@ def _describe(path: Path, problem: dict) -> str:
     elif "input" in problem and not isinstance(problem["input"], (dict, list, tuple)):
         message = f"{message} (got {problem['input']!r})"
     example = _example_for(loc)
-    hint = f" Example: {loc[-1]}: {yaml.safe_dump(example, default_flow_style=True).strip().removesuffix('...').strip()}" if example is not None else ""
+    hint = f" Example: {loc[-1]}: {yaml.safe_dump(example, default_flow_style=True, allow_unicode=True).strip().removesuffix('...').strip()}" if example is not None else ""
     return f"{path}: {key}: {message}.{hint}"
 
 

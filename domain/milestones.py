@@ -34,14 +34,13 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from sqlalchemy import and_, case, func, or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from domain import coupons, ledger, outbox
+from domain import coupons, daily_jobs, ledger, outbox
 from domain.rules import codes, loyalty
 from domain.config import LoyaltySection, MilestonesSection, ShopConfig
 from domain.outbox import MessageSpec
-from storage.models import Coupon, Customer, JobRun, OutboxMessage, PointsEntry, TelegramAccount
+from storage.models import Coupon, Customer, OutboxMessage, PointsEntry, TelegramAccount
 
 BIRTHDAY, ANNIVERSARY, WIN_BACK, EXPIRY_WARNING = "birthday", "anniversary", "win_back", "expiry_warning"
 OCCASIONS = (BIRTHDAY, ANNIVERSARY, WIN_BACK, EXPIRY_WARNING)
@@ -172,7 +171,7 @@ class Due:
 
 
 def last_done(session: Session) -> date | None:
-    return session.exec(select(JobRun.last_run_on).where(JobRun.name == JOB)).first()
+    return daily_jobs.last_done(session, JOB)
 
 
 def find_due(session: Session, rules: Rules, now: datetime) -> list[Due]:
@@ -291,26 +290,10 @@ def run_daily(session: Session, rules: Rules, now: datetime) -> int:
     latest = latest_day(now, rules.settings.send_hour, rules.zone)
     previous = last_done(session)
     days = days_to_scan(previous, latest, rules.settings.catch_up_days)
-    if not days or not _claim(session, previous, latest, now):
+    if not days or not daily_jobs.claim(session, JOB, previous, latest, now):
         return 0
     not_before = send_time(now, rules.settings.send_hour, rules.zone)
     return sum(_queue(session, rules, due, now, not_before) for due in _due_on(session, rules, days))
-
-
-def _claim(session: Session, previous: date | None, day: date, now: datetime) -> bool:
-    """Move the job's day from ``previous`` to ``day`` in one conditional UPDATE: of two
-    processes that read the same ``previous``, exactly one succeeds (the other's UPDATE waits
-    for the first to commit and then finds nothing to change)."""
-    if previous is None and session.get(JobRun, JOB) is None:
-        try:
-            with session.begin_nested():  # another process may be inserting it too
-                session.add(JobRun(name=JOB))
-        except IntegrityError:
-            pass
-    unchanged = JobRun.last_run_on.is_(None) if previous is None else JobRun.last_run_on == previous
-    claimed = session.execute(update(JobRun).where(JobRun.name == JOB, unchanged)
-                              .values(last_run_on=day, last_run_at=now)).rowcount
-    return claimed == 1
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot import formatting, keyboards, qr
 from bot.chat import Incoming, Visitor, deep_link, identify, say, say_html
+from bot.menus import say_with_privacy_line
 from bot.services import Services, services
 from domain import counter, customers, ledger, receipts, referrals, rewards
 from domain.conversation import Step
@@ -270,7 +271,7 @@ async def birthday_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await say(context, visitor, "birthday.known", date=_birthday_text(
             customer.birthday_day, customer.birthday_month, customer.birthday_year, visitor.voice.language))
     else:
-        await say(context, visitor, "birthday.ask")
+        await say_with_privacy_line(context, visitor, "birthday.ask")
 
 
 def _birthday_text(day: int, month: int, year: int | None, language: str) -> str:

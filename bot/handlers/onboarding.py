@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards, staff
 from bot.chat import Visitor, identify, say
-from bot.menus import ask_consent, offer_linking, show_menu, welcome
+from bot.menus import ask_consent, offer_linking, show_menu, welcome, welcome_new
 from bot.services import services
 from domain.consent import Wording, record_marketing_consent
 
@@ -44,7 +44,7 @@ def start_command(deep_links: Sequence[DeepLink]):
             await welcome(context, visitor)
             return
         if not visitor.consent_asked:
-            await say(context, visitor, "welcome.new")
+            await welcome_new(context, visitor)
         await link.action(update, context, visitor, payload.removeprefix(link.prefix))
         if not visitor.consent_asked:
             await ask_consent(context, visitor)

@@ -1,7 +1,7 @@
 """The NPS survey in the chat: a 0-10 button (or a typed "eine 8"), then an optional reason,
 then a follow-up that fits the answer: promoters get their referral link, passives a thank
 you, detractors an apology and the offer that someone gets in touch (its answer is the
-tickets' ``call_button``).
+tickets' ``call_button``); everyone is then offered the review page (``nps.review_url``).
 
 Callback data names the survey; the use cases accept only the presser's own survey.
 """
@@ -125,8 +125,6 @@ async def _follow_up(context, visitor: Visitor, reasoned: surveys.Reasoned) -> N
     if reasoned.group is nps.Group.PROMOTER:
         link = deep_link(context, referrals.payload_for(reasoned.customer))
         await say(context, visitor, "nps.thanks_promoter", link=link)
-        if s.config.nps.review_url:
-            await say(context, visitor, "nps.review", url=s.config.nps.review_url)
     elif reasoned.group is nps.Group.PASSIVE:
         await say(context, visitor, "nps.thanks_passive")
     else:
@@ -136,3 +134,9 @@ async def _follow_up(context, visitor: Visitor, reasoned: surveys.Reasoned) -> N
             InlineKeyboardButton(s.texts.plain("nps.call_no", visitor.voice), callback_data=f"nps:call:{survey_id}:no"),
         ]])
         await say(context, visitor, "nps.detractor_offer", keyboard)
+    # The review page goes to everyone who answered, not only to promoters: asking only happy
+    # customers for reviews ("review gating") is against Google's review policy and paints a
+    # false picture. Only the wording follows the score.
+    if s.config.nps.review_url:
+        review = "nps.review" if reasoned.group is nps.Group.PROMOTER else f"reviews.ask_{reasoned.group.value}"
+        await say(context, visitor, review, url=s.config.nps.review_url)

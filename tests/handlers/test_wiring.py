@@ -195,7 +195,7 @@ def test_the_menus_come_from_the_same_table(shop):
     services = shop.services
     customer_menu = [c.command for c in command_list(services, "de")]
     assert customer_menu == ["start", "punkte", "karte", "praemien", "empfehlen", "geburtstag", "feedback",
-                             "beschwerde", "hilfe", "sprache", "stop"]
+                             "beschwerde", "hilfe", "sprache", "stop", "datenschutz"]
     assert [c.command for c in command_list(services, "en")][:3] == ["start", "points", "card"]
     assert [c.command for c in staff_command_list(services)] == _first_name(Who.STAFF)
     owner_menu = [c.command for c in owner_command_list(services)]
