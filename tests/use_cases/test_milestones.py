@@ -2,7 +2,6 @@
 (or pause, or expiring day), a day is claimed once, missed days are caught up within
 ``catch_up_days``, gifts are booked once and only for customers who hear about them."""
 
-import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -14,6 +13,7 @@ from domain.config import ShopConfig
 from domain.consent import record_marketing_consent
 from domain.customers import TelegramProfile
 from storage.models import Coupon, Customer, JobRun, OutboxMessage, PointsEntry, Purchase
+from tests.use_cases.at_once import at_once
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -289,18 +289,7 @@ def test_two_processes_claiming_the_same_day_queue_once(store):
     for user_id in range(1, 6):
         customer(store, user_id, f"Kunde{user_id}", birthday=(4, 5, None))
     done_until(store, NOW.date() - timedelta(days=1))
-    barrier = threading.Barrier(2)
-    results: list = []
-
-    def replica():
-        barrier.wait(timeout=10)
-        results.append(run(store))
-
-    threads = [threading.Thread(target=replica) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = at_once(lambda: run(store))
     assert sorted(results) == [0, 5]
     assert len(greetings(store)) == 5
 

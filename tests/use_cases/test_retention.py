@@ -2,7 +2,6 @@
 younger ones stay, every figure (counts, scores, topics, categories, revenue) stays the same, a
 second run changes nothing, and two processes purge once."""
 
-import threading
 from datetime import datetime, timedelta, timezone
 
 from sqlmodel import select
@@ -12,6 +11,7 @@ from domain.config import RetentionConfig
 from domain.rules import nps
 from storage.models import (Customer, Feedback, MessageLog, OutboxMessage, Purchase, Survey, Ticket,
                             TicketEvent)
+from tests.use_cases.at_once import at_once
 from tests.use_cases.people import onboarded_customer
 
 NOW = datetime(2027, 6, 15, 10, 0, tzinfo=timezone.utc)  # 12:00 in Berlin, after the purge hour
@@ -154,25 +154,15 @@ def test_the_day_is_claimed_once_and_a_restart_the_same_day_does_not_claim_again
 def test_two_processes_purge_once(store):
     fill(store)
     before = figures(store)
-    barrier = threading.Barrier(2)
-    claimed: list[bool] = []
-    purged: list[retention.Purged] = []
 
-    def replica():
-        barrier.wait(timeout=10)
+    def replica() -> retention.Purged | None:
         with store.session() as session:
             mine = retention.claim_day(session, RULES, NOW)
-        claimed.append(mine)
-        if mine:
-            purged.append(purge_all(store))
+        return purge_all(store) if mine else None
 
-    threads = [threading.Thread(target=replica) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(claimed) == [False, True]
-    assert [p.total for p in purged] == [7]
+    results = at_once(replica)
+    assert sorted(result is None for result in results) == [False, True]
+    assert [result.total for result in results if result is not None] == [7]
     assert texts(store)["message_log"] == ["", YOUNG]
     assert figures(store) == before
 
@@ -184,17 +174,6 @@ def test_two_purges_at_once_count_every_text_once(store):
     with store.session() as session:
         session.add_all([MessageLog(customer_id=anna, chat_id=1, direction="in", kind="text", text=f"t{n}",
                                     created_at=ago(100)) for n in range(200)])
-    barrier = threading.Barrier(2)
-    purged: list[retention.Purged] = []
-
-    def replica():
-        barrier.wait(timeout=10)
-        purged.append(purge_all(store, limit=7))
-
-    threads = [threading.Thread(target=replica) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sum(p.message_log for p in purged) == 200
+    purged = at_once(lambda: purge_all(store, limit=7))
+    assert len(purged) == 2 and sum(p.message_log for p in purged) == 200
     assert set(texts(store)["message_log"]) == {""}
