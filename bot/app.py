@@ -18,8 +18,8 @@ from bot.dispatcher import OutboxDispatcher, stop_sending
 from bot.rate_limiter import TelegramRateLimiter
 from bot.timers import Timers
 from bot.access import Who, guarded
-from bot.handlers import (campaigns, conversation, counter, feedback, imports, linking, loyalty, menu, onboarding,
-                          reports, surveys, system, tickets)
+from bot.handlers import (campaigns, conversation, counter, customer_settings, feedback, imports, linking, loyalty, menu,
+                          onboarding, reports, surveys, system, tickets)
 from bot.handlers import privacy
 from bot.handlers.onboarding import DeepLink
 from bot.ordering import PerChatUpdateProcessor
@@ -70,6 +70,7 @@ COMMANDS = (
     Command(("beschwerde", "complaint"), tickets.complaint_command, listed_as="commands.complaint"),
     Command(("hilfe", "help"), menu.help_command, listed_as="commands.help"),
     Command(("sprache", "language"), menu.language_command, listed_as="commands.language"),
+    Command(("einstellungen", "settings"), customer_settings.settings_command, listed_as="settings.command"),
     Command(("stop",), menu.stop_command, listed_as="commands.stop"),
     Command(("datenschutz", "privacy"), privacy.privacy_command, listed_as="privacy.command"),
     Command(("verbinden", "link"), linking.link_command),
@@ -108,7 +109,8 @@ BUTTONS = (
     Button(r"^faq:[a-z][a-z0-9_]{0,39}$", menu.faq_button),
     Button(r"^lang:(de|en)$", menu.language_button),
     Button(r"^handoff$", tickets.handoff_button),
-    Button(r"^marketing:(on|off|keep)$", menu.marketing_button),
+    Button(r"^marketing:(ask|on|off|keep)$", menu.marketing_button),
+    Button(customer_settings.BUTTON_PATTERN, customer_settings.settings_button),
 )
 
 # A customer's next message, by the step their conversation is in, and what the NLU understood.
@@ -119,6 +121,7 @@ ROUTES = conversation.Routes(
         domain_tickets.DETAILS_STEP: tickets.take_details,  # what went wrong, after /beschwerde
         domain_feedback.FEEDBACK_STEP: feedback.take_feedback,  # the answer to /feedback
         customers.BIRTHDAY_ASK_STEP: loyalty.take_birthday,  # the answer to /geburtstag
+        customers.NAME_STEP: customer_settings.take_name,  # "Name ändern" in /einstellungen
     },
     answers={consent.MARKETING_STEP: menu.answer_marketing_question},  # "ja" to "keine Werbung mehr?"
     intents={

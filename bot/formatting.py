@@ -60,6 +60,12 @@ def long_date(day: date, language: str) -> str:
     return format_date(day, "long", locale=_locale(language))
 
 
+def birthday(day: int, month: int, year: int | None, language: str) -> str:
+    """"3. Mai 1990", or "3. Mai" when the customer left the year out."""
+    moment = date(year or 2000, month, day)  # 2000: a leap year, so 29 February is a day
+    return long_date(moment, language) if year else day_month(moment, language)
+
+
 # --- splitting ---------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]", re.DOTALL)

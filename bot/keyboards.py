@@ -15,7 +15,7 @@ from nlu.faq import FaqCatalog
 CONSENT_YES, CONSENT_NO = "consent:yes", "consent:no"
 MENU_MAIN, MENU_FAQ, MENU_MARKETING, MENU_LANGUAGE = "menu:main", "menu:faq", "menu:marketing", "menu:language"
 HANDOFF = "handoff"
-MARKETING_ON, MARKETING_OFF, MARKETING_KEEP = "marketing:on", "marketing:off", "marketing:keep"
+MARKETING_ASK, MARKETING_ON, MARKETING_OFF, MARKETING_KEEP = "marketing:ask", "marketing:on", "marketing:off", "marketing:keep"
 FAQ_PREFIX = "faq:"
 POINTS, REWARDS, CARD = "loyalty:points", "loyalty:rewards", "loyalty:card"
 REWARD_PREFIX = "reward:"  # + reward key from config
@@ -64,7 +64,8 @@ def confirm_marketing(texts: Texts, voice: Voice, granted: bool) -> InlineKeyboa
 
 
 def marketing_toggle(texts: Texts, voice: Voice, subscribed: bool) -> InlineKeyboardMarkup:
-    toggle = ("marketing.turn_off_button", MARKETING_OFF) if subscribed else ("marketing.turn_on_button", MARKETING_ON)
+    # Subscribing asks the consent question first: the consent is given on its wording.
+    toggle = ("marketing.turn_off_button", MARKETING_OFF) if subscribed else ("marketing.turn_on_button", MARKETING_ASK)
     return InlineKeyboardMarkup([
         [_button(texts, voice, *toggle)],
         [_button(texts, voice, "menu.back_button", MENU_MAIN)],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,6 +12,7 @@ from sqlmodel import Session, select
 from domain import conversation
 from domain.languages import LANGUAGES
 from domain.rules import codes
+from domain.rules.errors import Refusal
 from storage.models import Customer, TelegramAccount
 
 # "Last seen" serves win-back and reports, where minutes do not matter; not refreshing it on
@@ -207,3 +209,33 @@ def settle_birthday(session: Session, customer_id: int, agreed: bool, nonce: str
         return False
     set_birthday(session, customer_id, step.data["day"], step.data["month"], step.data.get("year"))
     return True
+
+
+# --- what the customer can change themselves (/einstellungen) ---------------------------------
+
+NAME_STEP = "awaiting_name"
+MAX_NAME = 64  # the name the bot calls them by; longer is not a name
+
+
+class NameRefusal(Refusal):
+    """``reason``: empty, too_long."""
+
+
+def ask_name(session: Session, customer_id: int, now: datetime) -> None:
+    """"Name ändern": the customer's next text is the name the shop calls them by."""
+    conversation.set_step(session, customer_id, NAME_STEP, now)
+
+
+def rename(session: Session, customer_id: int, typed: str, now: datetime) -> str:
+    """The name the shop calls the customer by (greetings, offers, the staff's view); control
+    and invisible characters are dropped. Returns the name as stored."""
+    name = " ".join("".join(char for char in typed if not unicodedata.category(char).startswith("C")).split())
+    if not name:
+        raise NameRefusal("empty")
+    if len(name) > MAX_NAME:
+        raise NameRefusal("too_long", max=MAX_NAME)
+    conversation.take_step(session, customer_id, NAME_STEP, now)
+    customer = session.get(Customer, customer_id)
+    customer.first_name = name
+    session.add(customer)
+    return name

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -268,15 +267,10 @@ async def birthday_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     visitor = await identify(update, context)
     customer = await s.db(customers.ask_birthday, visitor.customer_id, s.now())
     if customer.birthday_month:
-        await say(context, visitor, "birthday.known", date=_birthday_text(
+        await say(context, visitor, "birthday.known", date=formatting.birthday(
             customer.birthday_day, customer.birthday_month, customer.birthday_year, visitor.voice.language))
     else:
         await say_with_privacy_line(context, visitor, "birthday.ask")
-
-
-def _birthday_text(day: int, month: int, year: int | None, language: str) -> str:
-    moment = date(year or 2000, month, day)
-    return formatting.long_date(moment, language) if year else formatting.day_month(moment, language)
 
 
 async def take_birthday(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, message: Incoming,
@@ -320,7 +314,7 @@ async def propose_birthday(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
                              callback_data=f"{keyboards.BIRTHDAY_NO}:{nonce}"),
     ]])
     await say(context, visitor, "birthday.confirm", keyboard,
-              date=_birthday_text(found.day, found.month, found.year, visitor.voice.language))
+              date=formatting.birthday(found.day, found.month, found.year, visitor.voice.language))
 
 
 async def birthday_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

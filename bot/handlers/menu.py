@@ -109,24 +109,29 @@ async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def marketing_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Subscribe, unsubscribe or keep: the button itself is the explicit confirmation."""
+    """Subscribe (after the consent question), unsubscribe or keep: the button itself is the
+    explicit confirmation."""
     query = update.callback_query
     s = services(context)
     visitor = await identify(update, context)
     await query.answer()
+    if query.data == keyboards.MARKETING_ASK:  # "Anmelden" in the menu: the question comes first
+        await _edit(update, s.texts.render("marketing.confirm_start", visitor.voice),
+                    keyboards.confirm_marketing(s.texts, visitor.voice, granted=True))
+        return
     if query.data == keyboards.MARKETING_KEEP:
         await s.db(consent.keep_marketing, visitor.customer_id)
         await _edit(update, s.texts.render("marketing.unchanged", visitor.voice))
         return
     granted = query.data == keyboards.MARKETING_ON
-    shown = query.message.text if query.message and query.message.text else None
-    await _change_marketing(context, visitor, granted, "button", shown, edit=update)
+    await _change_marketing(context, visitor, granted, "button", edit=update)
 
 
-async def _change_marketing(context, visitor: Visitor, granted: bool, source: str, shown_text: str | None,
-                            edit: Update | None = None) -> None:
+async def _change_marketing(context, visitor: Visitor, granted: bool, source: str, edit: Update | None = None) -> None:
+    """Record the change; a consent is recorded with the wording of the question it answers,
+    as the bot renders it (not as a pressed message claims: a forged button records no other text)."""
     s = services(context)
-    wording = Wording(visitor.voice.language, shown_text) if granted and shown_text else None
+    wording = Wording(visitor.voice.language, s.texts.plain("marketing.confirm_start", visitor.voice)) if granted else None
     changed = await s.db(consent.change_marketing, visitor.customer_id, granted, source, s.now(), wording)
     if granted:
         key = "marketing.started" if changed else "marketing.already_started"
@@ -160,6 +165,4 @@ async def answer_marketing_question(update: Update, context: ContextTypes.DEFAUL
         await s.db(consent.keep_marketing, visitor.customer_id)
         await say(context, visitor, "marketing.unchanged")
         return
-    granted = bool(step.data.get("granted"))
-    question = s.texts.plain("marketing.confirm_start", visitor.voice) if granted else None
-    await _change_marketing(context, visitor, granted, "chat", question)
+    await _change_marketing(context, visitor, bool(step.data.get("granted")), "chat")

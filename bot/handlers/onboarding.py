@@ -66,9 +66,10 @@ async def consent_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     s = services(context)
     visitor = await identify(update, context)
     granted = query.data == keyboards.CONSENT_YES
-    shown = query.message.text if query.message and query.message.text else s.texts.plain("consent.question", visitor.voice)
+    # The wording as the bot asked it, not as the pressed message claims (a forged press records no other text).
+    question = s.texts.plain("consent.question", visitor.voice)
     changed = await s.db(record_marketing_consent, visitor.customer_id, granted, "onboarding", s.now(),
-                         Wording(visitor.voice.language, shown))
+                         Wording(visitor.voice.language, question))
     if not changed:
         await query.answer(s.texts.plain("errors.done_button", visitor.voice))
         return

@@ -118,9 +118,9 @@ async def test_commands_are_registered_per_language(bots, api, staff):
     await bots()
     names = lambda language: [c["command"] for c in api.commands(language_code=language)]
     assert names("de") == ["start", "punkte", "karte", "praemien", "empfehlen", "geburtstag", "feedback", "beschwerde",
-                            "hilfe", "sprache", "stop", "datenschutz"]
+                            "hilfe", "sprache", "einstellungen", "stop", "datenschutz"]
     assert names("en") == ["start", "points", "card", "rewards", "invite", "birthday", "feedback", "complaint", "help",
-                            "language", "stop", "privacy"]
+                            "language", "settings", "stop", "privacy"]
     assert names("") == names("de")
     # The counter and ticket commands are offered in the staff group, and with reports and campaigns to the owners.
     staff_commands = ["kauf", "storno", "beleg", "kunde", "einloesen", "tickets", "ticket"]

@@ -4,9 +4,13 @@ from the same table, and a customer's free text costs at most two transactions."
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import pytest
 from sqlmodel import select
 
+import domain
 from bot.access import Who
 from bot.app import BUTTONS, COMMANDS, ROUTES, command_list, owner_command_list, staff_command_list
 from domain import campaigns, consent, customers, feedback, imports, loop, outbox, rewards, surveys, tickets
@@ -93,13 +97,22 @@ async def test_outbox_rows_wake_the_dispatcher_without_being_asked(shop):
 
 # --- the step table ------------------------------------------------------------------------------
 
+def _step_names() -> set[str]:
+    """Every conversation step the domain defines (module constants named ``*STEP``)."""
+    names = set()
+    for module_info in pkgutil.walk_packages(domain.__path__, "domain."):
+        module = importlib.import_module(module_info.name)
+        names |= {value for name, value in vars(module).items() if name.endswith("STEP") and isinstance(value, str)}
+    return names
+
+
 def test_every_step_is_answered_by_the_table_or_by_its_own_buttons():
-    # Steps whose answer is a button press (or the relay) rather than the next message.
+    # Steps whose answer is a button press (or the relay to the ticket) rather than the next message.
     by_buttons = {rewards.REDEEM_STEP, customers.BIRTHDAY_CONFIRM_STEP, loop.STEP, imports.PENDING_STEP,
                   tickets.CHAT_STEP}
-    steps = {campaigns.TEXT_STEP, surveys.REASON_STEP, tickets.DETAILS_STEP, feedback.FEEDBACK_STEP,
-             customers.BIRTHDAY_ASK_STEP, consent.MARKETING_STEP} | by_buttons
-    assert set(ROUTES.steps) | set(ROUTES.answers) == steps - by_buttons
+    assert {campaigns.TEXT_STEP, surveys.REASON_STEP, feedback.FEEDBACK_STEP, consent.MARKETING_STEP} <= _step_names()
+    assert set(ROUTES.steps) | set(ROUTES.answers) == _step_names() - by_buttons
+    assert not set(ROUTES.steps) & set(ROUTES.answers)
 
 
 async def test_the_step_takes_the_next_message_before_the_nlu(shop):
@@ -195,7 +208,7 @@ def test_the_menus_come_from_the_same_table(shop):
     services = shop.services
     customer_menu = [c.command for c in command_list(services, "de")]
     assert customer_menu == ["start", "punkte", "karte", "praemien", "empfehlen", "geburtstag", "feedback",
-                             "beschwerde", "hilfe", "sprache", "stop", "datenschutz"]
+                             "beschwerde", "hilfe", "sprache", "einstellungen", "stop", "datenschutz"]
     assert [c.command for c in command_list(services, "en")][:3] == ["start", "points", "card"]
     assert [c.command for c in staff_command_list(services)] == _first_name(Who.STAFF)
     owner_menu = [c.command for c in owner_command_list(services)]
