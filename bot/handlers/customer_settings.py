@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import formatting, keyboards
 from bot.chat import Incoming, Visitor, edit_unless_unchanged, identify, say
+from bot.menus import say_with_privacy_line
 from bot.services import Services, services
 from domain import customers
 from domain.conversation import Step
@@ -60,7 +61,7 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await say(context, visitor, "settings.ask_name", max=customers.MAX_NAME)
     else:
         await s.db(customers.ask_birthday, visitor.customer_id, s.now())
-        await say(context, visitor, "birthday.ask")
+        await say_with_privacy_line(context, visitor, "birthday.ask")
     if query.message is not None and query.message.text_html:  # the screen stays, without its buttons
         await edit_unless_unchanged(query.edit_message_text(query.message.text_html, parse_mode=ParseMode.HTML,
                                                             reply_markup=None))

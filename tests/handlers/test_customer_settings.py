@@ -44,7 +44,8 @@ async def test_a_name_that_is_too_long_is_refused_and_asked_again(shop):
 async def test_the_birthday_button_asks_for_the_date(shop):
     await known_customer(shop)
     await shop.chat.press(CUSTOMER, "settings:birthday")
-    assert shop.telegram.sent(CUSTOMER)[-1] == shop.text("birthday.ask")
+    assert shop.telegram.sent(CUSTOMER)[-1] == shop.text("birthday.ask") + "\n\n" + shop.text(
+        "privacy.line", url=shop.services.config.privacy.policy_url)  # asking for personal data: the privacy line
     await shop.chat.send(CUSTOMER, "3. Mai")
     assert "3. Mai" in shop.telegram.sent(CUSTOMER)[-1]  # the confirmation question
 
