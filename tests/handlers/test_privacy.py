@@ -33,3 +33,8 @@ async def test_the_offer_to_share_a_phone_number_carries_the_privacy_line(shop):
     offer = shop.telegram.sent(CUSTOMER)[-1]
     assert offer.startswith(shop.text("linking.offer"))
     assert offer.endswith(f"/datenschutz · {POLICY}")
+
+
+async def test_help_names_the_privacy_command(shop):
+    await shop.chat.send(CUSTOMER, "/hilfe")
+    assert "/datenschutz – was wir speichern und welche Rechte du hast" in shop.telegram.sent(CUSTOMER)[0]
