@@ -19,7 +19,7 @@ from bot.rate_limiter import TelegramRateLimiter
 from bot.timers import Timers
 from bot.access import Who, guarded
 from bot.handlers import (campaigns, conversation, counter, feedback, imports, linking, loyalty, menu, onboarding,
-                          reports, surveys, system, tickets)
+                          reports, rights, surveys, system, tickets)
 from bot.handlers.onboarding import DeepLink
 from bot.ordering import PerChatUpdateProcessor
 from bot.services import Services
@@ -85,6 +85,11 @@ COMMANDS = (
     Command(("kampagnen",), campaigns.list_command, OWNER, "campaigns.command_list"),
     Command(("abbrechen",), campaigns.cancel_command, OWNER, "campaigns.command_cancel"),
     Command(("segment",), campaigns.segment_command, OWNER, "campaigns.command_segment"),
+    # Customers' rights to their data (access and erasure), and the owners' hand for requests.
+    Command(("meinedaten", "mydata"), rights.my_data_command),
+    Command(("loeschen", "delete"), rights.delete_command),
+    Command(("kunde_export",), rights.customer_export_command, OWNER, "rights.command_export"),
+    Command(("kunde_loeschen",), rights.customer_erase_command, OWNER, "rights.command_erase"),
 )
 
 BUTTONS = (
@@ -107,6 +112,8 @@ BUTTONS = (
     Button(r"^lang:(de|en)$", menu.language_button),
     Button(r"^handoff$", tickets.handoff_button),
     Button(r"^marketing:(on|off|keep)$", menu.marketing_button),
+    Button(rights.ERASE_PATTERN, rights.erase_button),
+    Button(rights.OWNER_PATTERN, rights.owner_erase_button, OWNER),
 )
 
 # A customer's next message, by the step their conversation is in, and what the NLU understood.
@@ -130,6 +137,8 @@ ROUTES = conversation.Routes(
         "redeem_reward": loyalty.on_rewards_intent,
         "set_birthday": loyalty.on_birthday_intent,
         "feedback": feedback.on_feedback_intent,
+        "export_data": rights.on_export_intent,
+        "delete_data": rights.on_delete_intent,
     },
     typed_score=surveys.answer_typed_score,
     relay=tickets.relay_to_ticket,

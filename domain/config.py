@@ -197,6 +197,12 @@ class SegmentsSection(_Section):
     vip_revenue_share: float = Field(0.8, gt=0, le=1, **_example(0.8))
 
 
+class PrivacySection(_Section):
+    # Customers without a purchase or a message for this many years are erased (anonymised; the
+    # shop's figures stay) after a notice: domain.data_rights.due_for_erasure lists them.
+    inactive_years: int = Field(3, ge=1, le=30, **_example(3))
+
+
 def _check_placeholders(text: str | None, allowed: tuple[str, ...]) -> str | None:
     """An owner's wording may use only the occasion's {placeholders}."""
     if text is None:
@@ -277,6 +283,7 @@ class ShopConfig(_Section):
     campaigns: CampaignsSection = CampaignsSection()
     milestones: MilestonesSection = MilestonesSection()
     segments: SegmentsSection = SegmentsSection()
+    privacy: PrivacySection = PrivacySection()
 
     @property
     def formal(self) -> bool:

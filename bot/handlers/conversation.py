@@ -54,7 +54,7 @@ RelayHandler = Callable[[Update, Context, Visitor, Incoming, int], Awaitable[boo
 SMALLTALK = {"greet": "smalltalk.greet", "goodbye": "smalltalk.goodbye", "thanks": "smalltalk.thanks",
              "affirm": "smalltalk.affirm", "deny": "smalltalk.deny"}
 # Features that arrive with later releases; until then the customer is offered a person.
-NOT_YET = {"export_data", "delete_data"}
+NOT_YET: set[str] = set()
 
 
 @dataclass(frozen=True)
