@@ -71,3 +71,19 @@ async def test_an_owner_erases_a_customer_by_code_and_nobody_else_may(bot, api, 
         assert session.get(TelegramAccount, ben.id) is None
         assert session.exec(select(DataRequest.kind, DataRequest.executed_by)).all() == [("erasure", ADMIN_ID)]
     assert customer_of(db, mallory).first_name == "Mallory"
+
+
+async def test_asked_in_own_words_and_cancelled(bot, api, db):
+    carla = await onboarded(api, first_name="Carla")
+    await carla.send_text("Welche Daten habt ihr von mir gespeichert?")
+    assert (await carla.next_message()).text.startswith("📄 Hier ist alles, was wir über dich gespeichert haben")
+    assert [(await carla.next_message()).method for _ in range(2)] == ["sendDocument", "sendDocument"]
+    await carla.send_text("Bitte löscht alle meine Daten")
+    question = await carla.next_message()
+    assert question.text.startswith("🗑 Sollen wir deine Daten löschen?")
+    await carla.press("Nein, behalten", message=question)
+    await carla.next_callback_answer()
+    assert (await carla.next_edit()).text.endswith("Gut, wir behalten alles wie bisher. 🙂")
+    await carla.press("Ja, alles löschen", message=question, stale_ok=True)  # the old question: nothing
+    assert (await carla.next_callback_answer())["text"] == "Schon erledigt 👍"
+    assert customer_of(db, carla).first_name == "Carla"
