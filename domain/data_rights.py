@@ -307,6 +307,10 @@ def erase_customer(session: Session, customer_id: int, now: datetime, executed_b
                     .values(status=outbox.SKIPPED, last_error=SKIPPED_REASON).execution_options(synchronize_session=False))
     session.execute(update(OutboxMessage).where(or_(*about_them)).values(payload={})
                     .execution_options(synchronize_session=False))
+    for chat in chats:  # their chat id, also inside keys that name their messages ("feedback:<chat>:<message>")
+        session.execute(update(OutboxMessage).where(or_(*about_them)).values(
+            idempotency_key=func.replace(OutboxMessage.idempotency_key, str(chat), f"erased{customer_id}"))
+            .execution_options(synchronize_session=False))
     if chats:
         session.execute(update(OutboxMessage).where(OutboxMessage.chat_id.in_(chats)).values(chat_id=0)
                         .execution_options(synchronize_session=False))

@@ -105,6 +105,19 @@ def shop_figures(store) -> dict:
         }
 
 
+def _holds_text(column) -> bool:
+    """Text and JSON columns, SQLModel's AutoString (a type decorator over String) included."""
+    kind = getattr(column.type, "impl", column.type)
+    return isinstance(kind, (String, JSON)) or isinstance(column.type, JSON)
+
+
+def test_the_scan_reads_every_kind_of_text_column():
+    names = {(table.name, column.name) for table in SQLModel.metadata.sorted_tables for column in table.columns
+             if _holds_text(column)}
+    assert {("outbox_message", "idempotency_key"), ("outbox_message", "payload"), ("customer", "first_name"),
+            ("telegram_account", "username"), ("message_log", "text"), ("customer", "category_keys")} <= names
+
+
 def traces_left(store) -> list[tuple[str, str, str]]:
     """Every text or JSON value in the database that still names the person or repeats their
     words, and every 64-bit id column holding their Telegram id."""
@@ -112,7 +125,7 @@ def traces_left(store) -> list[tuple[str, str, str]]:
     with store.session() as session:
         for table in SQLModel.metadata.sorted_tables:
             for column in table.columns:
-                if isinstance(column.type, (String, JSON)):
+                if _holds_text(column):
                     for (value,) in session.execute(select(column).where(column.is_not(None))):
                         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
                         found += [(table.name, column.name, trace) for trace in TRACES
