@@ -13,10 +13,13 @@ request, never a name.
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import logging
+import re
 import secrets
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -28,7 +31,7 @@ from bot.owner import arguments, close_preview, owner_of
 from bot.owner import say as owner_say
 from bot.services import Services, services
 from bot.texts import Voice
-from domain import customers, data_rights
+from domain import customers, data_rights, outbox
 from domain.rules import codes
 from nlu.client import ParseResult
 
@@ -86,25 +89,39 @@ def readable_document(s: Services, export: data_rights.Export, voice: Voice) -> 
              "", texts.plain("rights.doc.intro", voice)]
     wordings = {row["version"]: row["text"] for row in export.tables.get("consent_wording", [])}
     for table, rows in export.tables.items():
-        heading = _table_title(s, table, voice)
+        heading = _label(s, "tables", table, voice)
         lines += ["", heading, "-" * len(heading)]
         if not rows:
             lines.append(texts.plain("rights.doc.nothing", voice))
         for row in rows:
-            lines.append("• " + "; ".join(f"{name}: {_value(s, value, language)}" for name, value in row.items()
-                                          if value not in (None, "", [], {})))
+            lines.append("• " + "; ".join(f"{_label(s, 'fields', name, voice)}: {_value(s, name, value, voice)}"
+                                          for name, value in row.items()
+                                          if value not in (None, "", [], {}) and name != "customer_id"))
             if table == "consent_record" and row.get("wording_version") in wordings:
                 lines.append(f"  {texts.plain('rights.doc.wording', voice)}: „{wordings[row['wording_version']]}“")
+            if table == "outbox_message" and row.get("payload"):
+                lines.append(f"  {texts.plain('rights.doc.message', voice)}: {_message_text(s, row['payload'], voice)}")
         if export.truncated.get(table):
             lines.append(texts.plain("rights.doc.more", voice, count=export.truncated[table]))
     return "\n".join(lines) + "\n"
 
 
-def _table_title(s: Services, table: str, voice: Voice) -> str:
+def _message_text(s: Services, payload: dict, voice: Voice) -> str:
+    """A queued message as its recipient read it (without the markup)."""
+    spec = outbox.MessageSpec.from_payload(payload)
     try:
-        return s.texts.plain(f"rights.doc.tables.{table}", voice)
-    except KeyError:  # a table added later: exported all the same, under its own name
-        return table
+        text = spec.text if spec.template is None else s.texts.render(spec.template, voice, **spec.params)
+    except KeyError:  # a text that no longer exists: the JSON has the message's data
+        return "–"
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", text or "")).split()) or "–"
+
+
+def _label(s: Services, kind: str, name: str, voice: Voice) -> str:
+    """A table's or a column's name for people; one added later shows under its own name."""
+    try:
+        return s.texts.plain(f"rights.doc.{kind}.{name}", voice)
+    except KeyError:
+        return name
 
 
 def _moment(s: Services, moment: datetime, language: str) -> str:
@@ -112,10 +129,14 @@ def _moment(s: Services, moment: datetime, language: str) -> str:
     return f"{formatting.short_date(local.date(), language)} {formatting.time_of_day(local, language)}"
 
 
-def _value(s: Services, value: Any, language: str) -> str:
+def _value(s: Services, name: str, value: Any, voice: Voice) -> str:
+    if isinstance(value, bool):
+        return s.texts.plain("rights.doc.answer_yes" if value else "rights.doc.answer_no", voice)
+    if isinstance(value, int) and name.endswith("_cents"):
+        return formatting.money(Decimal(value) / 100, voice.language)
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
         try:
-            return _moment(s, datetime.fromisoformat(value), language)
+            return _moment(s, datetime.fromisoformat(value), voice.language)
         except ValueError:
             return value
     if isinstance(value, (dict, list)):
