@@ -209,13 +209,20 @@ async def erase_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 # --- requests by mail or at the counter, executed by an owner --------------------------------------
 
-async def customer_export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/kunde_export CODE: the documents go to the owner's private chat, never to a group."""
-    s = services(context)
+async def _owner_and_code(update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str):
+    """The owner and the customer code they typed after the command ("" after telling them how)."""
     owner = await owner_of(update, context)
     typed = arguments(update).strip()
     if not typed:
-        await owner_say(context, owner, "rights.owner_usage_export")
+        await owner_say(context, owner, usage)
+    return owner, typed
+
+
+async def customer_export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/kunde_export CODE: the documents go to the owner's private chat, never to a group."""
+    s = services(context)
+    owner, typed = await _owner_and_code(update, context, "rights.owner_usage_export")
+    if not typed:
         return
     user_id = update.effective_user.id
     try:
@@ -240,10 +247,8 @@ def _code_of(export: data_rights.Export) -> str:
 async def customer_erase_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/kunde_loeschen CODE: asks the owner who typed it to confirm."""
     s = services(context)
-    owner = await owner_of(update, context)
-    typed = arguments(update).strip()
+    owner, typed = await _owner_and_code(update, context, "rights.owner_usage_erase")
     if not typed:
-        await owner_say(context, owner, "rights.owner_usage_erase")
         return
     nonce = secrets.token_hex(6)
     try:
