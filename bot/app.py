@@ -19,8 +19,7 @@ from bot.rate_limiter import TelegramRateLimiter
 from bot.timers import Timers
 from bot.access import Who, guarded
 from bot.handlers import (campaigns, conversation, counter, customer_settings, feedback, imports, linking, loyalty, menu,
-                          onboarding, reports, surveys, system, tickets)
-from bot.handlers import privacy
+                          onboarding, privacy, reports, rights, surveys, system, tickets)
 from bot.handlers.onboarding import DeepLink
 from bot.ordering import PerChatUpdateProcessor
 from bot.services import Services
@@ -88,6 +87,11 @@ COMMANDS = (
     Command(("kampagnen",), campaigns.list_command, OWNER, "campaigns.command_list"),
     Command(("abbrechen",), campaigns.cancel_command, OWNER, "campaigns.command_cancel"),
     Command(("segment",), campaigns.segment_command, OWNER, "campaigns.command_segment"),
+    # Customers' rights to their data (access and erasure), and the owners' hand for requests.
+    Command(("meinedaten", "mydata"), rights.my_data_command),
+    Command(("loeschen", "delete"), rights.delete_command),
+    Command(("kunde_export",), rights.customer_export_command, OWNER, "rights.command_export"),
+    Command(("kunde_loeschen",), rights.customer_erase_command, OWNER, "rights.command_erase"),
 )
 
 BUTTONS = (
@@ -111,6 +115,8 @@ BUTTONS = (
     Button(r"^handoff$", tickets.handoff_button),
     Button(r"^marketing:(ask|on|off|keep)$", menu.marketing_button),
     Button(customer_settings.BUTTON_PATTERN, customer_settings.settings_button),
+    Button(rights.ERASE_PATTERN, rights.erase_button),
+    Button(rights.OWNER_PATTERN, rights.owner_erase_button, OWNER),
 )
 
 # A customer's next message, by the step their conversation is in, and what the NLU understood.
@@ -135,6 +141,8 @@ ROUTES = conversation.Routes(
         "redeem_reward": loyalty.on_rewards_intent,
         "set_birthday": loyalty.on_birthday_intent,
         "feedback": feedback.on_feedback_intent,
+        "export_data": rights.on_export_intent,
+        "delete_data": rights.on_delete_intent,
     },
     typed_score=surveys.answer_typed_score,
     relay=tickets.relay_to_ticket,

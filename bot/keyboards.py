@@ -79,10 +79,6 @@ def languages(texts: Texts, voice: Voice) -> InlineKeyboardMarkup:
     ]])
 
 
-def offer_handoff(texts: Texts, voice: Voice) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_button(texts, voice, "understanding.handoff_button", HANDOFF)]])
-
-
 def fallback_menu(texts: Texts, voice: Voice) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([
         [_button(texts, voice, "menu.faq_button", MENU_FAQ)],

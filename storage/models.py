@@ -72,6 +72,9 @@ class Customer(SQLModel, table=True):
     # The score of the latest answered NPS survey (by answer time, then id), for the segment
     # nps:<Gruppe>; kept by domain.surveys.
     nps_score: int | None = None
+    # Set when the customer's personal data was erased (domain.data_rights): the row stays,
+    # without anything personal, so the shop's figures (purchases, points) keep adding up.
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class RevenueGroup(SQLModel, table=True):
@@ -405,3 +408,16 @@ class JobRun(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     last_run_on: date | None = Field(default=None, sa_type=Date)
     last_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DataRequest(SQLModel, table=True):
+    """A customer's data export or erasure, done: who executed it (the customer themselves, or
+    an owner's Telegram user id) and when; no names, nothing else about the person."""
+
+    __tablename__ = "data_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    kind: str = Field(max_length=16)  # export | erasure
+    executed_by: int | None = Field(default=None, sa_type=BigInteger)  # None: the customer; else an owner
+    at: datetime = Field(sa_type=UTCDateTime)

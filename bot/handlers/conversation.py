@@ -53,8 +53,6 @@ RelayHandler = Callable[[Update, Context, Visitor, Incoming, int], Awaitable[boo
 
 SMALLTALK = {"greet": "smalltalk.greet", "goodbye": "smalltalk.goodbye", "thanks": "smalltalk.thanks",
              "affirm": "smalltalk.affirm", "deny": "smalltalk.deny"}
-# Features that arrive with later releases; until then the customer is offered a person.
-NOT_YET = {"export_data", "delete_data"}
 
 
 @dataclass(frozen=True)
@@ -143,7 +141,5 @@ async def _route(update: Update, context: Context, s: Services, routes: Routes, 
     elif intent == "help":
         await say(context, visitor, "help.text")
         await show_menu(context, visitor)
-    elif intent in NOT_YET:
-        await say(context, visitor, "understanding.not_yet", keyboards.offer_handoff(s.texts, visitor.voice))
     else:
         await say(context, visitor, "understanding.fallback", keyboards.fallback_menu(s.texts, visitor.voice))
