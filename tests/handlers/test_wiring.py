@@ -13,7 +13,8 @@ from sqlmodel import select
 import domain
 from bot.access import Who
 from bot.app import BUTTONS, COMMANDS, ROUTES, command_list, owner_command_list, staff_command_list
-from domain import campaigns, consent, customers, feedback, imports, loop, outbox, rewards, surveys, tickets
+from domain import (campaigns, consent, customers, data_rights, feedback, imports, loop, outbox, rewards, surveys,
+                    tickets)
 from domain.message_log import log_inbound
 from domain.rules.errors import Refusal
 from nlu.client import ParseResult
@@ -109,7 +110,7 @@ def _step_names() -> set[str]:
 def test_every_step_is_answered_by_the_table_or_by_its_own_buttons():
     # Steps whose answer is a button press (or the relay to the ticket) rather than the next message.
     by_buttons = {rewards.REDEEM_STEP, customers.BIRTHDAY_CONFIRM_STEP, loop.STEP, imports.PENDING_STEP,
-                  tickets.CHAT_STEP}
+                  data_rights.ERASE_STEP, tickets.CHAT_STEP}
     assert {campaigns.TEXT_STEP, surveys.REASON_STEP, feedback.FEEDBACK_STEP, consent.MARKETING_STEP} <= _step_names()
     assert set(ROUTES.steps) | set(ROUTES.answers) == _step_names() - by_buttons
     assert not set(ROUTES.steps) & set(ROUTES.answers)
