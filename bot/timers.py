@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services import Services
-from domain import campaigns, milestones, retention, tickets
+from domain import campaigns, data_rights, milestones, retention, tickets
 
 log = logging.getLogger(__name__)
 
@@ -121,12 +121,19 @@ class Timers:
             purged = retention.Purged()
             while (batch := await s.db(retention.purge_batch, rules, now)).total:
                 purged += batch
+            told = erased = 0
+            while told_now := await s.db(retention.tell_inactive_batch, rules, now):
+                told += told_now
+            while due := await s.db(retention.inactive_to_erase, rules, now):
+                for customer_id in due:  # one transaction each: an erasure touches many tables
+                    erased += await s.db(data_rights.erase_customer, customer_id, now, data_rights.RETENTION_JOB)
         except Exception:
             log.exception("retention purge failed; trying again in a minute")
             self._purge_retry_at = now + MILESTONES_RETRY
             return None
         self._purging, self._purge_retry_at = False, None
-        log.info("retention purge done", extra={"day": day.isoformat(), **asdict(purged)})
+        log.info("retention purge done", extra={"day": day.isoformat(), **asdict(purged),
+                                                "inactive_told": told, "inactive_erased": erased})
         return purged
 
     async def refresh_tier_points(self) -> int:

@@ -13,6 +13,11 @@ stay, so every count, the NPS, the topics and the revenue in the reports stay th
 emptied text is ``""`` (``NULL`` for ticket events, ``{}`` for an outbox payload), and every
 purge only touches texts that are not empty yet: a second run changes nothing.
 
+Customers inactive for ``privacy.inactive_years`` (no purchase, no message) are told
+``NOTICE_DAYS`` days before (a service message: writing or buying keeps the account), then
+erased (``domain.data_rights.erase_customer``; customers the bot cannot reach are erased
+without the notice, which they could not get). Coming back resets the clock.
+
 The job is claimed per day through the ``job_run`` table like the milestones (``claim_day``),
 so of two replicas only one purges; the purge itself goes in batches, one transaction each
 (``purge_batch``), so a large shop never holds long locks. Two purges running at once still
@@ -25,13 +30,14 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, cast, func, update
+from sqlalchemy import Text, and_, cast, exists, func, or_, update
 from sqlmodel import Session, select
 
-from domain import daily_jobs
+from domain import daily_jobs, data_rights, outbox
 from domain.config import RetentionConfig, ShopConfig
 from domain.milestones import latest_day
-from storage.models import Feedback, MessageLog, OutboxMessage, Survey, Ticket, TicketEvent
+from domain.outbox import MessageSpec
+from storage.models import Customer, Feedback, MessageLog, OutboxMessage, Survey, TelegramAccount, Ticket, TicketEvent
 
 JOB = "retention"
 RUN_HOUR = 4  # shop time: a quiet hour; a start after it catches the day's purge up
@@ -40,14 +46,19 @@ FINISHED_TICKETS = ("resolved", "closed")  # domain.tickets.RESOLVED, CLOSED
 FINISHED_MESSAGES = ("sent", "failed", "skipped")
 
 
+NOTICE_DAYS = 30  # an inactive customer is told this long before their account is erased
+NOTICE_KEY_PREFIX = "privacy:inactive:"
+
+
 @dataclass(frozen=True)
 class Rules:
     periods: RetentionConfig
     zone: ZoneInfo
+    inactive_years: int = 3
 
 
 def rules_from(config: ShopConfig) -> Rules:
-    return Rules(config.privacy.retention, ZoneInfo(config.shop.timezone))
+    return Rules(config.privacy.retention, ZoneInfo(config.shop.timezone), config.privacy.inactive_years)
 
 
 @dataclass(frozen=True)
@@ -125,3 +136,55 @@ def _empty(session: Session, model, values: dict, limit: int, *conditions) -> in
     statement = (update(model).where(model.id.in_(chosen), *conditions).values(values)
                  .execution_options(synchronize_session=False))
     return session.execute(statement).rowcount
+
+
+# --- inactive customers ------------------------------------------------------------------------
+
+def _inactive_before(cutoff: datetime):
+    """Not erased, and neither a message nor a purchase since ``cutoff``."""
+    return and_(Customer.erased_at.is_(None), Customer.created_at < cutoff, Customer.last_seen_at < cutoff,
+                or_(Customer.last_purchase_at.is_(None), Customer.last_purchase_at < cutoff))
+
+
+def _told_since_last_seen(queued_before: datetime | None = None):
+    """The customer got the notice after their last message and purchase (and, with
+    ``queued_before``, that long ago)."""
+    condition = exists().where(
+        OutboxMessage.customer_id == Customer.id, OutboxMessage.idempotency_key.startswith(NOTICE_KEY_PREFIX),
+        OutboxMessage.created_at > Customer.last_seen_at,
+        or_(Customer.last_purchase_at.is_(None), OutboxMessage.created_at > Customer.last_purchase_at))
+    if queued_before is not None:
+        condition = condition.where(OutboxMessage.created_at <= queued_before)
+    return condition
+
+
+def _reachable():
+    return exists().where(TelegramAccount.customer_id == Customer.id, TelegramAccount.unreachable_since.is_(None))
+
+
+def tell_inactive_batch(session: Session, rules: Rules, now: datetime, limit: int = BATCH) -> int:
+    """Queue the notice for up to ``limit`` customers whose account will be erased in
+    ``NOTICE_DAYS`` days and who have not been told since they were last seen; returns how many.
+    Call it again until it returns 0."""
+    cutoff = data_rights.inactive_since(now + timedelta(days=NOTICE_DAYS), rules.inactive_years)
+    due = session.execute(
+        select(Customer.id, Customer.first_name, TelegramAccount.chat_id)
+        .join(TelegramAccount, TelegramAccount.customer_id == Customer.id)
+        .where(_inactive_before(cutoff), TelegramAccount.unreachable_since.is_(None), ~_told_since_last_seen())
+        .order_by(Customer.id).limit(limit)).all()
+    for customer_id, first_name, chat_id in due:
+        notice = MessageSpec("privacy.inactive_notice", {"name": first_name, "days": NOTICE_DAYS})
+        outbox.enqueue(session, f"{NOTICE_KEY_PREFIX}{customer_id}:{now.date().isoformat()}", chat_id, notice,
+                       outbox.SERVICE, now, customer_id=customer_id)
+    return len(due)
+
+
+def inactive_to_erase(session: Session, rules: Rules, now: datetime, limit: int = BATCH) -> list[int]:
+    """Customers inactive for ``inactive_years`` who were told at least ``NOTICE_DAYS`` ago (or
+    whom the bot cannot reach); erase each with ``data_rights.erase_customer`` in a transaction
+    of its own."""
+    cutoff = data_rights.inactive_since(now, rules.inactive_years)
+    told_long_ago = _told_since_last_seen(queued_before=now - timedelta(days=NOTICE_DAYS))
+    return list(session.execute(
+        select(Customer.id).where(_inactive_before(cutoff), or_(told_long_ago, ~_reachable()))
+        .order_by(Customer.id).limit(limit)).scalars())
