@@ -219,9 +219,13 @@ class Runtime:
         self.timers.start()
         if s.settings.nlu_url:
             s.nlu = NluClient(s.settings.nlu_url, timeout=s.config.nlu.timeout_seconds)
+            s.nlu_settled.set()
         elif self.bundled_model is not None:
-            # Rasa needs ~20 s to load; the bot answers meanwhile (free text gets the fallback).
+            # Rasa needs 20-70 s to load. Commands and buttons work meanwhile; free text waits for
+            # it (bot.handlers.conversation), so nobody is told "I can't understand" after a restart.
             self._nlu_start = asyncio.create_task(self._start_bundled_nlu(), name="nlu-start")
+        else:
+            s.nlu_settled.set()
         log.info("bot started", extra={"bot": application.bot.username})
 
     async def _offer_commands(self, application: Application, chat_id: int, commands: list[BotCommand]) -> None:
@@ -232,12 +236,17 @@ class Runtime:
 
     async def _start_bundled_nlu(self) -> None:
         self.rasa = RasaServer(self.bundled_model, self.services.settings)
+        loop = asyncio.get_running_loop()
+        began = loop.time()
         try:
             await self.rasa.start()
         except RasaServerError:
             log.exception("bundled NLU server failed to start; free text gets the fallback answer")
-            return
-        self.services.nlu = NluClient(self.rasa.url, timeout=self.services.config.nlu.timeout_seconds)
+        else:
+            self.services.nlu = NluClient(self.rasa.url, timeout=self.services.config.nlu.timeout_seconds)
+            log.info("nlu ready for the bot", extra={"seconds_after_start": round(loop.time() - began, 1)})
+        finally:
+            self.services.nlu_settled.set()  # ready or failed: free text waits no longer
 
     async def stop(self, application: Application) -> None:
         if self._nlu_start:

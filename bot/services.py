@@ -35,6 +35,9 @@ class Services:
     faq: FaqCatalog
     clock: Clock
     nlu: NluClient | None = None  # None until the NLU server is ready
+    # Set once the NLU is ready or will not be (the bundled server failed, no model): free text
+    # that arrives before waits for it instead of being answered "I can't understand".
+    nlu_settled: asyncio.Event = field(default_factory=asyncio.Event)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def db(self, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:

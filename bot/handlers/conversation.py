@@ -21,6 +21,8 @@ so a free text costs at most two transactions besides the NLU call.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -51,6 +53,7 @@ ScoreHandler = Callable[[Update, Context, Visitor, Incoming, int], Awaitable[boo
 # (update, context, visitor, message, ticket id) -> True when it went to the ticket
 RelayHandler = Callable[[Update, Context, Visitor, Incoming, int], Awaitable[bool]]
 
+NLU_START_WAIT_SECONDS = 240  # Rasa loads in 20-70 s on two cores; after this, the "down" note
 SMALLTALK = {"greet": "smalltalk.greet", "goodbye": "smalltalk.goodbye", "thanks": "smalltalk.thanks",
              "affirm": "smalltalk.affirm", "deny": "smalltalk.deny"}
 
@@ -119,6 +122,12 @@ async def _answer(update: Update, context: Context, s: Services, routes: Routes,
 
 
 async def _understand(s: Services, text: str) -> ParseResult | None:
+    if s.nlu is None and not s.nlu_settled.is_set():
+        # The bot has just started and its NLU server is still loading: the message waits for it
+        # (this chat's next updates wait behind it, other chats go on) rather than being
+        # answered "I can't understand".
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(s.nlu_settled.wait(), timeout=NLU_START_WAIT_SECONDS)
     if s.nlu is None:
         return None
     try:

@@ -126,14 +126,21 @@ async def test_logs_are_json_and_never_contain_the_token(bot, api):
 
 async def test_bundled_nlu_server_starts_and_stops_with_the_bot(bots, api, nlu_model):
     bot = await bots(nlu_url=None)
-    anna = api.new_user(first_name="Anna")
-    await anna.send_text(FAQ_QUESTION)  # Rasa is still loading: the bot answers anyway
+    anna, ben = api.new_user(first_name="Anna"), api.new_user(first_name="Ben")
+    await anna.send_text(FAQ_QUESTION)  # Rasa is still loading: Anna is greeted at once ...
     assert (await anna.next_message()).text.startswith("Hallo Anna")
     await anna.next_message()
-    assert (await anna.next_message()).text.startswith("Freie Texte kann ich gerade leider nicht verstehen")
+    await ben.send_command("/hilfe")  # ... and commands work meanwhile
+    assert "So funktioniert's" in (await ben.next_message()).text
+    assert '"nlu server started"' not in bot.log()
     started = json.loads(await bot.wait_for_log('"nlu server started"', timeout=180))
+    # Her question waited for the NLU instead of being answered "I can't understand".
+    assert (await anna.next_message()).text == OPENING_HOURS
+    ready = json.loads(await bot.wait_for_log('"nlu ready for the bot"'))
+    assert ready["seconds_after_start"] > 0
     await anna.send_text(FAQ_QUESTION)
     assert (await anna.next_message()).text == OPENING_HOURS
+    assert not any("Freie Texte kann ich gerade" in (m.text or "") for m in anna.messages)
     await bot.stop()
     with socket.socket() as probe:  # the bundled Rasa server went down with the bot
         assert probe.connect_ex(("127.0.0.1", int(started["url"].rsplit(":", 1)[1]))) != 0
