@@ -135,6 +135,7 @@ async def test_an_alert_for_a_group_that_moved_unseen_is_retried_at_the_new_id(b
     await anna.next_message()
     assert (await supergroup.next_message()).text.startswith("🆕")  # not lost
     await bot.wait_for_log("outbox chat migrated; retrying at the new id")
+    await bot.wait_for_log("outbox message sent", f'"chat_id": {new_id}')  # recorded after Telegram took it
     with db.session() as session:
         alert = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("ticket:1:%"))).first()
         assert (alert.chat_id, alert.status) == (new_id, "sent")
