@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MEMBERSHIP_TTL = 120.0
 _MEMBER_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
+_TOLD_NOT_STAFF = (False, math.inf)  # a chat_member update said so (left, removed, restricted)
 
 
 def is_admin(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
@@ -49,7 +50,7 @@ async def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     if is_admin(context, user.id):
         return True
     if in_staff_chat(update, context):  # whoever writes in the staff group is a member of it,
-        return _known_membership(context, user.id) is not False  # unless Telegram said they were restricted
+        return _membership_cache(context).get(user.id) != _TOLD_NOT_STAFF  # unless Telegram said they were restricted
     return await _member_of_staff_chat(context, user.id)
 
 
@@ -65,7 +66,7 @@ async def on_staff_chat_member(update: Update, context: ContextTypes.DEFAULT_TYP
     user = change.new_chat_member.user
     now_staff = change.new_chat_member.status in _MEMBER_STATUSES
     # Told by Telegram: true until the next change (which Telegram reports as well).
-    _membership_cache(context)[user.id] = (now_staff, math.inf)
+    _membership_cache(context)[user.id] = (now_staff, math.inf) if now_staff else _TOLD_NOT_STAFF
     log.info("staff group membership changed",
              extra={"user_id": user.id, "status": str(change.new_chat_member.status), "staff": now_staff})
 

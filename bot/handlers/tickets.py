@@ -22,7 +22,7 @@ from bot.texts import Html
 from domain import customers, team, tickets
 from domain.conversation import Step
 from nlu.client import ParseResult
-from domain.rules import priority
+from domain.rules import names, priority
 from domain.outbox import moment_param, text_param
 from storage.models import Ticket
 
@@ -244,7 +244,7 @@ async def _start_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, ticke
         return
     await query.answer()
     customer_name = (await s.db(customers.get, ticket.customer_id)).first_name
-    mention = f'<a href="tg://user?id={user.id}">{html.escape(user.first_name)}</a>'
+    mention = f'<a href="tg://user?id={user.id}">{html.escape(names.clean_name(user.first_name, 64) or str(user.id))}</a>'
     text = s.texts.render("tickets.reply_prompt", s.staff_voice, staff=Html(mention), name=customer_name,
                           number=ticket_id)
     placeholder = s.texts.plain("tickets.reply_placeholder", s.staff_voice, name=customer_name)[:64]
