@@ -36,6 +36,7 @@ def run_bot(settings: Settings, clock: Clock) -> int:
     from bot.app import build_application, run
     from bot.logging_setup import configure_logging
     from bot.services import Services
+    from domain import team
     from nlu.faq import load_catalog
     from storage.db import Store
 
@@ -43,7 +44,10 @@ def run_bot(settings: Settings, clock: Clock) -> int:
     if not token:
         raise StartupError("TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather and run: "
                            "TELEGRAM_BOT_TOKEN=123456:ABC... python -m bot run")
-    configure_logging(secrets=[token, settings.receipt_key()])
+    if problems := settings.security_problems():
+        raise StartupError("\n".join(problems))
+    configure_logging(secrets=[token, settings.receipt_key(),
+                               settings.webhook_secret.get_secret_value() if settings.webhook_secret else None])
     config = load_shop_config(settings)
     if problems := privacy_problems(settings, config):
         raise StartupError("the privacy notice is incomplete. Customers must be told who keeps their data "
@@ -59,6 +63,8 @@ def run_bot(settings: Settings, clock: Clock) -> int:
     store = Store(settings.database_url)
     store.migrate()
     services = Services(settings=settings, config=config, store=store, texts=texts, faq=faq, clock=clock)
+    with store.session() as session:  # the staff group may have moved (become a supergroup) meanwhile
+        services.use_staff_chat(team.current_staff_chat(session, config.staff.staff_chat_id))
     run(build_application(services, bundled_model), services)
     return 0
 

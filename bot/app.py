@@ -17,6 +17,7 @@ from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler,
 from bot.dispatcher import OutboxDispatcher, stop_sending
 from bot.rate_limiter import TelegramRateLimiter
 from bot.timers import Timers
+from bot import staff
 from bot.access import Who, guarded
 from bot.handlers import (campaigns, conversation, counter, customer_settings, feedback, imports, linking, loyalty, menu,
                           onboarding, privacy, reports, rights, surveys, system, tickets)
@@ -150,14 +151,17 @@ ROUTES = conversation.Routes(
 )
 
 
-def handlers(staff_chat_id: int | None = None) -> list:
-    """Who answers what, top to bottom; the first matching handler wins."""
+def handlers(staff_chat_id: int | None = None, staff_chat: filters.Chat | None = None) -> list:
+    """Who answers what, top to bottom; the first matching handler wins. ``staff_chat`` is the
+    filter of the staff group (``Services.use_staff_chat`` moves it with the group)."""
+    staff_chat = staff_chat or (filters.Chat(staff_chat_id) if staff_chat_id is not None else None)
     # Staff and owner commands work privately and in the staff group (bot.access checks who).
-    team_chats = PRIVATE | filters.Chat(staff_chat_id) if staff_chat_id is not None else PRIVATE
+    team_chats = PRIVATE | staff_chat if staff_chat is not None else PRIVATE
     # In the staff chat, replies to a ticket's messages go to the customer.
-    staff_chat_handlers = [MessageHandler(filters.Chat(staff_chat_id) & filters.UpdateType.MESSAGE & filters.TEXT
-                                          & ~filters.COMMAND, tickets.on_staff_message)] if staff_chat_id else []
+    staff_chat_handlers = [MessageHandler(staff_chat & filters.UpdateType.MESSAGE & filters.TEXT
+                                          & ~filters.COMMAND, tickets.on_staff_message)] if staff_chat else []
     return [
+        MessageHandler(filters.StatusUpdate.MIGRATE, system.on_chat_migrated),  # a group became a supergroup
         *(CommandHandler(list(command.names), guarded(command.callback, command.who),
                          filters=PRIVATE if command.who is CUSTOMER else team_chats) for command in COMMANDS),
         MessageHandler(PRIVATE & filters.COMMAND, menu.unknown_command),
@@ -169,6 +173,7 @@ def handlers(staff_chat_id: int | None = None) -> list:
           for button in BUTTONS),
         CallbackQueryHandler(system.stale_button),  # anything else: outdated or forged
         ChatMemberHandler(system.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
+        ChatMemberHandler(staff.on_staff_chat_member, ChatMemberHandler.CHAT_MEMBER),  # staff rights follow at once
     ]
 
 
@@ -280,7 +285,9 @@ def build_application(services: Services, bundled_model: Path | None) -> Applica
         .build()
     )
     application.bot_data["services"] = services
-    application.add_handlers(handlers(services.config.staff.staff_chat_id))
+    if services.config.staff.staff_chat_id is not None:
+        services.staff_chat_filter = filters.Chat(services.config.staff.staff_chat_id)
+    application.add_handlers(handlers(services.config.staff.staff_chat_id, services.staff_chat_filter))
     application.add_error_handler(system.on_error)
     return application
 

@@ -46,7 +46,7 @@ from datetime import timedelta
 
 from telegram import ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot import keyboards
 from bot.chat import send_html
@@ -277,6 +277,13 @@ class OutboxDispatcher:
             await s.db(outbox.mark_retry, row.id, f"429 retry after {seconds:g} s", s.now(),
                        timedelta(seconds=seconds), counts=False)
             log.warning("outbox send rate-limited", extra=context | {"retry_after_s": seconds})
+        except ChatMigrated as error:
+            # The group became a supergroup: its rows (this one too) go to the new id, at once.
+            self._answered(row.chat_id)
+            await s.follow_chat_migration(row.chat_id, error.new_chat_id)
+            await s.db(outbox.mark_retry, row.id, f"chat migrated to {error.new_chat_id}", s.now(), timedelta(0),
+                       counts=False)
+            log.warning("outbox chat migrated; retrying at the new id", extra=context)
         except Forbidden as error:
             self._answered(row.chat_id)
             await self._give_up_on_chat(row, str(error), context)

@@ -125,8 +125,20 @@ async def check_token(settings: Settings) -> list[Finding]:
     return [Finding("ok", "token", f"valid, bot @{me.username}")]
 
 
+def check_secrets(settings: Settings) -> list[Finding]:
+    """The webhook's secret (webhook mode only) and the receipt secret: set and strong enough."""
+    problems = settings.security_problems()
+    findings = [Finding("fail", "secrets", problem) for problem in problems]
+    if not problems and settings.webhook_url:
+        findings.append(Finding("ok", "webhook", "TELEGRAM_WEBHOOK_SECRET set; updates without it are refused (403)"))
+    if not problems and settings.receipt_key():
+        findings.append(Finding("ok", "receipts", "STAMMGAST_RECEIPT_SECRET set and strong enough"))
+    return findings
+
+
 async def diagnose(settings: Settings, out=print) -> int:
     findings, _ = check_config(settings)
+    findings += check_secrets(settings)
     findings += check_faq()
     findings += check_database(settings)
     findings += await check_nlu(settings)

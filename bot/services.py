@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot.settings import Settings
 from bot.texts import Texts, Voice
 from domain.clock import Clock
-from domain import campaigns, ledger, marketing, tickets
+from domain import campaigns, ledger, marketing, team, tickets
 from domain.config import ShopConfig
 from nlu.client import NluClient
 from nlu.faq import FaqCatalog
@@ -24,6 +25,7 @@ from storage.db import OUTBOX_WRITTEN, Store
 from sqlmodel import Session
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Services:
     # that arrives before waits for it instead of being answered "I can't understand".
     nlu_settled: asyncio.Event = field(default_factory=asyncio.Event)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    staff_chat_filter: Any = None  # the handlers' filters.Chat of the staff group (follows its moves)
 
     async def db(self, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a use case in one transaction, off the event loop (database calls block).
@@ -83,6 +86,28 @@ class Services:
         while (done := await self.db(ledger.refresh_tier_points, self.config.loyalty, now, after)) is not None:
             refreshed, after = refreshed + done[0], done[1]
         return refreshed
+
+    async def follow_chat_migration(self, old_chat_id: int, new_chat_id: int) -> bool:
+        """A group became a supergroup with a new id: waiting messages follow it, and when it is
+        the staff group, everything uses the new id from now on (stored, so also after a
+        restart; ``team.follow_chat_migration``). Returns whether the staff group moved."""
+        moved = await self.db(team.follow_chat_migration, old_chat_id, new_chat_id, self.config.staff.staff_chat_id,
+                              self.config.staff.admin_ids, self.now())
+        if moved:
+            self.use_staff_chat(new_chat_id)
+            log.warning("the staff group became a supergroup; following it",
+                        extra={"old_chat_id": old_chat_id, "new_chat_id": new_chat_id})
+        return moved
+
+    def use_staff_chat(self, chat_id: int | None) -> None:
+        """Use ``chat_id`` as the staff group (the id stored after a move, or at start)."""
+        if chat_id is None or chat_id == self.config.staff.staff_chat_id:
+            return
+        self.config = self.config.with_overrides(None, chat_id)
+        for derived in ("ticket_rules", "marketing_rules", "campaign_rules"):
+            self.__dict__.pop(derived, None)  # cached from the old config
+        if self.staff_chat_filter is not None:
+            self.staff_chat_filter.chat_ids = {chat_id}
 
     @cached_property
     def ticket_rules(self) -> tickets.Rules:

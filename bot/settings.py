@@ -9,6 +9,7 @@ which ``python -m storage`` and ``python -m nlu`` read on their own."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -18,6 +19,11 @@ from nlu.settings import NluSettings
 from storage.settings import StorageSettings
 
 OFFICIAL_API = "https://api.telegram.org"
+MIN_SECRET_LENGTH = 32
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
+_PLACEHOLDERS = ("secret", "changeme", "change-me", "password", "passwort", "geheim", "example", "test", "1234",
+                 "abcd", "qwert", "xxxx")
+MAKE_ONE = "make one with: openssl rand -hex 32"
 
 
 def opt_in_ptb_timedelta() -> None:
@@ -88,6 +94,25 @@ class Settings(StorageSettings, NluSettings):
             raise ValueError("STAMMGAST_ADMIN_IDS must be comma-separated Telegram user ids, "
                              "e.g. STAMMGAST_ADMIN_IDS=123456789,987654321") from None
 
+    def security_problems(self) -> list[str]:
+        """What keeps the bot from starting safely: a webhook without its secret, weak secrets.
+        ``python -m bot run`` refuses to start with any of them; ``doctor`` reports them."""
+        problems = []
+        if self.webhook_url:
+            secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+            if not secret:
+                problems.append("TELEGRAM_WEBHOOK_SECRET is not set, but webhook mode (TELEGRAM_WEBHOOK_URL) needs it: "
+                                "without it anyone who finds the URL can post forged updates. Set it; " + MAKE_ONE)
+            elif not _WEBHOOK_SECRET.fullmatch(secret):
+                problems.append("TELEGRAM_WEBHOOK_SECRET may only contain A-Z, a-z, 0-9, _ and - (at most 256 "
+                                "characters); " + MAKE_ONE)
+            elif weakness := weak_secret(secret):
+                problems.append(f"TELEGRAM_WEBHOOK_SECRET is too weak ({weakness}); " + MAKE_ONE)
+        if self.receipt_key() and (weakness := weak_secret(self.receipt_key())):
+            problems.append(f"STAMMGAST_RECEIPT_SECRET is too weak ({weakness}): whoever guesses it can print "
+                            "receipts for any amount. Set a long random one (bot and till script share it); " + MAKE_ONE)
+        return problems
+
     def receipt_key(self) -> str | None:
         return self.receipt_secret.get_secret_value() if self.receipt_secret else None
 
@@ -98,6 +123,19 @@ class Settings(StorageSettings, NluSettings):
 def privacy_problems(settings: Settings, config: ShopConfig) -> list[str]:
     """What a production start misses in config.yml's privacy section (empty otherwise)."""
     return notice_problems(settings.config_path, config) if settings.production else []
+
+
+def weak_secret(secret: str) -> str | None:
+    """Why ``secret`` is too easy to guess, or None: shorter than ``MIN_SECRET_LENGTH``
+    characters, few different characters, or a well-known placeholder word in it."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"{len(secret)} characters, at least {MIN_SECRET_LENGTH} are needed"
+    if len(set(secret)) < 8:
+        return "too few different characters"
+    lowered = secret.lower()
+    if any(word in lowered for word in _PLACEHOLDERS):
+        return "it contains a placeholder word"
+    return None
 
 
 def load_shop_config(settings: Settings) -> ShopConfig:

@@ -1,13 +1,20 @@
 """Who is staff: the owners (admin ids) and the members of the staff group.
 
 Membership is asked from Telegram (getChatMember), so adding someone to the group is all it
-takes to let them book purchases; removing them takes it away within ``MEMBERSHIP_TTL``.
-The short cache only saves API calls at a busy counter; it holds no state worth keeping.
+takes to let them book purchases. The short cache (``MEMBERSHIP_TTL``) only saves API calls at a
+busy counter; ``on_staff_chat_member`` keeps it true at once: when Telegram reports that someone
+left, was removed, restricted or promoted in the staff group (``chat_member`` updates, which the
+bot asks for and receives while it is an administrator of the group), their entry is replaced
+immediately, so a former member cannot book even one more purchase.
+
+Restricted members are not staff: a member the group's admins restricted (whatever they may
+still do in the group) has been deliberately limited, and staff rights book points.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from telegram import Update
@@ -17,12 +24,14 @@ from telegram.ext import ContextTypes
 
 from bot.chat import send_html
 from bot.services import services
+from domain import team, tickets
+from domain.rules import names
 
 log = logging.getLogger(__name__)
 
 MEMBERSHIP_TTL = 120.0
-_MEMBER_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER,
-                    ChatMemberStatus.RESTRICTED}
+_MEMBER_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
+_TOLD_NOT_STAFF = (False, math.inf)  # a chat_member update said so (left, removed, restricted)
 
 
 def is_admin(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
@@ -38,19 +47,42 @@ async def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     user = update.effective_user
     if user is None or user.is_bot:
         return False
-    if is_admin(context, user.id) or in_staff_chat(update, context):
-        return True  # whoever writes in the staff group is a member of it
+    if is_admin(context, user.id):
+        return True
+    if in_staff_chat(update, context):  # whoever writes in the staff group is a member of it,
+        return _membership_cache(context).get(user.id) != _TOLD_NOT_STAFF  # unless Telegram said they were restricted
     return await _member_of_staff_chat(context, user.id)
+
+
+def _membership_cache(context: ContextTypes.DEFAULT_TYPE) -> dict[int, tuple[bool, float]]:
+    return context.application.bot_data.setdefault("staff_membership", {})
+
+
+async def on_staff_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Someone's status in the staff group changed: their staff rights follow at once."""
+    change = update.chat_member
+    if change is None or not in_staff_chat(update, context):
+        return
+    user = change.new_chat_member.user
+    now_staff = change.new_chat_member.status in _MEMBER_STATUSES
+    # Told by Telegram: true until the next change (which Telegram reports as well).
+    _membership_cache(context)[user.id] = (now_staff, math.inf) if now_staff else _TOLD_NOT_STAFF
+    log.info("staff group membership changed",
+             extra={"user_id": user.id, "status": str(change.new_chat_member.status), "staff": now_staff})
+
+
+def _known_membership(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool | None:
+    known = _membership_cache(context).get(user_id)
+    return known[0] if known and known[1] > time.monotonic() else None
 
 
 async def _member_of_staff_chat(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
     staff_chat_id = services(context).config.staff.staff_chat_id
     if staff_chat_id is None:
         return False
-    cache: dict[int, tuple[bool, float]] = context.application.bot_data.setdefault("staff_membership", {})
-    known = cache.get(user_id)
-    if known and known[1] > time.monotonic():
-        return known[0]
+    if (known := _known_membership(context, user_id)) is not None:
+        return known
+    cache = _membership_cache(context)
     try:
         member = await context.bot.get_chat_member(staff_chat_id, user_id)
         answer = member.status in _MEMBER_STATUSES
@@ -74,3 +106,27 @@ async def staff_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
     if update.effective_chat.type == "private":
         await answer(update, context, "counter.not_staff")
     return False
+
+
+def staff_name(update: Update) -> str:
+    """The name of the staff member behind ``update``, without hidden characters, cut to the
+    size of the columns it is stored in (their id when nothing visible is left)."""
+    user = update.effective_user
+    full_name = " ".join(filter(None, [user.first_name, user.last_name]))
+    return names.clean_name(full_name, tickets.STAFF_NAME_LIMIT) or str(user.id)
+
+
+async def refuse_self_service(update: Update, context: ContextTypes.DEFAULT_TYPE, refusal: team.SelfService,
+                              detail: str) -> None:
+    """A staff member tried to book for their own customer account: nothing was booked; they
+    are told why, and the owners hear of it (through the outbox)."""
+    s = services(context)
+    user = update.effective_user
+    query = update.callback_query
+    ref = f"cb:{query.id}" if query else f"{update.effective_chat.id}:{update.effective_message.message_id}"
+    await s.db(team.report_self_service, refusal.what, refusal.customer_id, user.id, staff_name(update), detail,
+               ref, s.config.staff.admin_ids, s.now())
+    log.info("self-service refused", extra={"user_id": user.id, "what": refusal.what})
+    if query:
+        await query.answer(s.texts.plain("team.self_service_toast", s.staff_voice))
+    await answer(update, context, f"team.self_service.{refusal.what}")

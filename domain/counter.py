@@ -9,14 +9,17 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from domain import ledger, purchases, receipts, rewards, surveys
+from domain import ledger, purchases, receipts, rewards, surveys, team
 from domain.config import LoyaltySection, ShopConfig
 from storage.models import Redemption
 
 
 def book_purchase_at_counter(session: Session, customer_id: int, amount: Decimal, config: ShopConfig,
                              now: datetime, **booking) -> purchases.Booking:
-    """Book a purchase and, in the same transaction, schedule its NPS survey."""
+    """Book a purchase and, in the same transaction, schedule its NPS survey. Staff cannot book
+    for their own customer account (``team.SelfService``)."""
+    if booking.get("booked_by") is not None:
+        team.refuse_self_service(session, team.PURCHASE, customer_id, booking["booked_by"])
     result = purchases.book_purchase(session, customer_id, amount, config.loyalty, now, **booking)
     _survey_after(session, result, config, now)
     return result

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
-from domain import rewards
+from domain import rewards, team
 from domain.rules import codes
 from domain.rewards import UseError
 from storage.models import Coupon, Customer
@@ -74,6 +74,7 @@ class UsedCoupon:
     offer: str  # what the code was good for (a coupon's offer or a reward's name)
     customer_name: str
     customer_code: str | None
+    customer_id: int | None = None
 
 
 def find(session: Session, typed_code: str) -> Coupon | None:
@@ -97,18 +98,23 @@ def mark_used(session: Session, typed_code: str, staff_user_id: int, now: dateti
     if not claimed:
         raise _error("already_used", coupon)
     customer = session.get(Customer, coupon.customer_id)
-    return UsedCoupon(coupon.offer, customer.first_name, customer.code)
+    return UsedCoupon(coupon.offer, customer.first_name, customer.code, customer.id)
 
 
 def redeem_any(session: Session, typed_code: str, staff_user_id: int, now: datetime) -> UsedCoupon:
-    """/einloesen: a reward code, or else a coupon code; what it was good for and whose it is."""
+    """/einloesen: a reward code, or else a coupon code; what it was good for and whose it is.
+    Staff cannot redeem the codes of their own customer account (``team.SelfService``)."""
     try:
         used = rewards.mark_used(session, typed_code, staff_user_id, now)
     except UseError as error:
         if error.reason != "unknown_code":
             raise
-        return mark_used(session, typed_code, staff_user_id, now)
-    return UsedCoupon(used.redemption.reward_name, used.customer_name, used.customer_code)
+        coupon = mark_used(session, typed_code, staff_user_id, now)
+    else:
+        coupon = UsedCoupon(used.redemption.reward_name, used.customer_name, used.customer_code,
+                            used.redemption.customer_id)
+    team.refuse_self_service(session, team.REDEMPTION, coupon.customer_id, staff_user_id)
+    return coupon
 
 
 def _error(reason: str, coupon: Coupon) -> UseError:

@@ -13,11 +13,14 @@ from domain import conversation
 from domain.languages import LANGUAGES
 from domain.rules import codes
 from domain.rules.errors import Refusal
+from domain.rules.names import clean_name
 from storage.models import Customer, TelegramAccount
 
 # "Last seen" serves win-back and reports, where minutes do not matter; not refreshing it on
 # every message keeps a chatting customer's updates read-only.
 LAST_SEEN_RESOLUTION = timedelta(minutes=10)
+NAME_LIMIT = 128  # Customer.first_name / last_name
+USERNAME_LIMIT = 64  # TelegramAccount.username
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def register(session: Session, profile: TelegramProfile, now: datetime) -> Regis
     if account is not None:
         customer = session.get(Customer, account.customer_id)
         account.chat_id = profile.chat_id
-        account.username = profile.username
+        account.username = clean_name(profile.username, USERNAME_LIMIT)
         account.language_code = profile.language_code
         account.unreachable_since = None  # they wrote to us, so they can be reached
         customer.telegram_reachable = True
@@ -74,7 +77,7 @@ def register(session: Session, profile: TelegramProfile, now: datetime) -> Regis
         telegram_user_id=profile.user_id,
         customer_id=customer.id,
         chat_id=profile.chat_id,
-        username=profile.username,
+        username=clean_name(profile.username, USERNAME_LIMIT),
         language_code=profile.language_code,
     )
     session.add(account)
@@ -117,9 +120,7 @@ def chat_of(session: Session, customer_id: int) -> TelegramAccount | None:
 
 
 def _clean_name(name: str | None) -> str | None:
-    if not name:
-        return None
-    return " ".join(name.split())[:128] or None
+    return clean_name(name, NAME_LIMIT)
 
 
 def language_of(customer: Customer, telegram_language_code: str | None, shop_language: str) -> str:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from domain import conversation, customers, ledger, outbox, surveys
+from domain import conversation, customers, ledger, outbox, surveys, team
 from domain.rules import business_hours, loyalty, priority, topics
 from domain.clock import days_later_at
 from domain.config import LoyaltySection, ShopConfig
@@ -39,6 +39,7 @@ RELAY_EXCERPT = 1500
 CAPTION_EXCERPT = 600
 # After pressing "Antworten" the staff member's next message in the staff chat is the reply.
 REPLY_WINDOW = timedelta(minutes=15)
+STAFF_NAME_LIMIT = 128  # Ticket.claimed_by_name, TicketEvent.actor
 # While a customer and the team are talking, all of the customer's messages go to the ticket.
 CHAT_STEP = "ticket_chat"
 CHAT_WINDOW = timedelta(hours=2)
@@ -276,7 +277,7 @@ def settle_follow_up(session: Session, ticket_id: int, customer_id: int, all_goo
 
 def _record(session: Session, ticket: Ticket, kind: str, now: datetime, actor: str | None = None,
             text: str | None = None) -> None:
-    session.add(TicketEvent(ticket_id=ticket.id, at=now, kind=kind, actor=actor,
+    session.add(TicketEvent(ticket_id=ticket.id, at=now, kind=kind, actor=actor[:STAFF_NAME_LIMIT] if actor else None,
                             text=_clean(text) if text else None))
 
 
@@ -450,7 +451,8 @@ class ReplyOutcome:
 
 
 def start_reply(session: Session, ticket_id: int, staff_id: int, staff_name: str, now: datetime) -> Ticket | None:
-    """"Antworten": this staff member's next message in the staff chat goes to the customer."""
+    """"Antworten": the staff member is asked for the answer; their reply to that prompt goes to
+    the customer (``note_reply_prompt``, ``ticket_of_reply``)."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None or ticket.status == CLOSED:
         return None
@@ -460,9 +462,22 @@ def start_reply(session: Session, ticket_id: int, staff_id: int, staff_name: str
     return ticket
 
 
-def pending_reply_of(session: Session, staff_id: int, now: datetime) -> int | None:
-    return session.exec(select(Ticket.id).where(Ticket.replying_id == staff_id, Ticket.replying_until > now)
-                        .order_by(Ticket.replying_until.desc()).limit(1)).first()
+def note_reply_prompt(session: Session, ticket_id: int, prompt_message_id: int) -> None:
+    """The "Antworten" prompt was sent: a reply to it (and only a reply) goes to the customer."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is not None:
+        ticket.reply_prompt_id = prompt_message_id
+        session.add(ticket)
+
+
+def ticket_of_reply(session: Session, staff_chat_id: int, replied_message_id: int) -> int | None:
+    """The ticket whose thread a reply in the staff chat answers: its alert, one of its relayed
+    messages, or its "Antworten" prompt. Other messages in the staff chat stay internal."""
+    found = ticket_of_staff_message(session, staff_chat_id, replied_message_id)
+    if found is None:
+        found = session.exec(select(Ticket.id).where(Ticket.reply_prompt_id == replied_message_id)
+                             .order_by(Ticket.id.desc()).limit(1)).first()
+    return found
 
 
 def reply_to_customer(session: Session, ticket_id: int, staff_id: int, staff_name: str, text: str,
@@ -519,7 +534,7 @@ class ActionOutcome:
 def _claim_if_free(session: Session, ticket: Ticket, staff_id: int, staff_name: str, now: datetime) -> bool:
     if ticket.claimed_by_id is not None:
         return False
-    ticket.claimed_by_id, ticket.claimed_by_name = staff_id, staff_name[:128]
+    ticket.claimed_by_id, ticket.claimed_by_name = staff_id, staff_name[:STAFF_NAME_LIMIT]
     _record(session, ticket, "claimed", now, actor=staff_name)
     return True
 
@@ -570,6 +585,7 @@ def grant_goodwill(session: Session, ticket_id: int, points: int, staff_id: int,
         return ActionOutcome(Action.UNKNOWN)
     if ticket.status == CLOSED:
         return ActionOutcome(Action.NOT_OPEN, ticket)
+    team.refuse_self_service(session, team.GOODWILL, ticket.customer_id, staff_id)
     ledger.lock(session, ticket.customer_id)
     entry = ledger.add_entry(session, ticket.customer_id, points, ledger.GOODWILL,
                              f"goodwill:ticket:{ticket.id}:{ticket.times_reopened}", now,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,12 +47,25 @@ def _begin_immediate(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _create_private_file(path: Path) -> None:
+    """The SQLite file (and its directory, if it is new) readable by the bot's user only; SQLite
+    gives its -wal and -shm files the same permissions. An existing file keeps its own."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+
+
+# hide_parameters: a failed statement's error message names the statement, never its values
+# (names, phone numbers, message texts), so database errors keep customer data out of the logs.
 def create_db_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+            _create_private_file(Path(parsed.database))
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, hide_parameters=True)
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         event.listen(engine, "begin", _begin_immediate)
         return engine
@@ -61,7 +75,7 @@ def create_db_engine(url: str) -> Engine:
     # estimate of a segment with a tier (a subquery per customer it will rarely run) is high
     # enough to make it compile for a second or two before a query that needs half a second.
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                         connect_args={"options": "-c jit=off"})
+                         connect_args={"options": "-c jit=off"}, hide_parameters=True)
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -323,6 +323,8 @@ class Ticket(SQLModel, table=True):
     # A staff member who pressed "Antworten": their next message in the staff chat is the reply.
     replying_id: int | None = Field(default=None, sa_type=BigInteger)
     replying_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The message id (in the staff chat) of the latest "Antworten" prompt: a reply to it goes to the customer.
+    reply_prompt_id: int | None = Field(default=None, sa_type=BigInteger)
     # The SLA: None once the customer got a first answer.
     response_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reminder_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -421,3 +423,15 @@ class DataRequest(SQLModel, table=True):
     kind: str = Field(max_length=16)  # export | erasure
     executed_by: int | None = Field(default=None, sa_type=BigInteger)  # None: the customer; else an owner
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class StaffChat(SQLModel, table=True):
+    """The staff group as it is now, when it differs from the configured one: Telegram gives a
+    group a new id when it becomes a supergroup, and the bot follows it (one row, id 1)."""
+
+    __tablename__ = "staff_chat"
+
+    id: int = Field(default=1, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    migrated_from: int | None = Field(default=None, sa_type=BigInteger)
+    changed_at: datetime = Field(sa_type=UTCDateTime)

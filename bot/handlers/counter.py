@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot import formatting, qr, staff
 from bot.chat import Visitor, deep_link, send_html
 from bot.services import Services, services
-from domain import counter, coupons, customers, purchases, receipts, rewards
+from domain import counter, coupons, customers, purchases, receipts, rewards, team
 from domain.rules import codes
 from domain.outbox import money_param
 from domain.rules.parsing import InputError, parse_amount
@@ -73,9 +73,13 @@ async def purchase_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if customer is None:
         return
     message = update.effective_message
-    booking = await s.db(counter.book_purchase_at_counter, customer.id, amount, s.config, s.now(),
-                         key=f"telegram:{message.chat_id}:{message.message_id}", source=purchases.COUNTER,
-                         category=category, booked_by=update.effective_user.id)
+    try:
+        booking = await s.db(counter.book_purchase_at_counter, customer.id, amount, s.config, s.now(),
+                             key=f"telegram:{message.chat_id}:{message.message_id}", source=purchases.COUNTER,
+                             category=category, booked_by=update.effective_user.id)
+    except team.SelfService as refusal:
+        await staff.refuse_self_service(update, context, refusal, args[1][:20])
+        return
     await _reply_booking(update, context, booking)
 
 
@@ -187,6 +191,9 @@ async def redeem_code_command(update: Update, context: ContextTypes.DEFAULT_TYPE
     typed = "".join(context.args)
     try:
         used = await s.db(coupons.redeem_any, typed, update.effective_user.id, s.now())
+    except team.SelfService as refusal:
+        await staff.refuse_self_service(update, context, refusal, typed[:20])
+        return
     except rewards.UseError as error:
         when = error.used_at if error.reason == "already_used" else error.expires_at
         await staff.answer(update, context, f"counter.redeem_errors.{error.reason}", value=typed[:40],

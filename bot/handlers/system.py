@@ -29,6 +29,17 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await s.db(customers.mark_reachable, change.chat.id)
 
 
+async def on_chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup: Telegram says so in the old group (``migrate_to_chat_id``)
+    and in the new one (``migrate_from_chat_id``); the bot follows the staff group on the first."""
+    message = update.effective_message
+    if message.migrate_to_chat_id:
+        old, new = message.chat_id, message.migrate_to_chat_id
+    else:
+        old, new = message.migrate_from_chat_id, message.chat_id
+    await services(context).follow_chat_migration(old, new)
+
+
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Callback data nobody handles: an old keyboard or a forged press. Change nothing."""
     s = services(context)

@@ -19,10 +19,10 @@ from bot import keyboards, staff
 from bot.chat import Incoming, Visitor, incoming, edit_unless_unchanged, identify, say, say_html, send_html
 from bot.services import Services, services
 from bot.texts import Html
-from domain import customers, tickets
+from domain import customers, team, tickets
 from domain.conversation import Step
 from nlu.client import ParseResult
-from domain.rules import priority
+from domain.rules import names, priority
 from domain.outbox import moment_param, text_param
 from storage.models import Ticket
 
@@ -185,11 +185,6 @@ async def follow_up_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 # --- staff ------------------------------------------------------------------------------------
 
-def _staff_name(update: Update) -> str:
-    user = update.effective_user
-    return " ".join(filter(None, [user.first_name, user.last_name])) or str(user.id)
-
-
 async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Übernehmen, Antworten, Gelöst, Kulanz (and back from the goodwill choice)."""
     _, action, ticket_id = update.callback_query.data.split(":")
@@ -198,13 +193,13 @@ async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def _claim(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
     s = services(context)
-    outcome = await s.db(tickets.claim, ticket_id, update.effective_user.id, _staff_name(update), s.now())
+    outcome = await s.db(tickets.claim, ticket_id, update.effective_user.id, staff.staff_name(update), s.now())
     await _answer_action(update, context, outcome, "tickets.claimed_toast")
 
 
 async def _solve(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
     s = services(context)
-    outcome = await s.db(tickets.resolve, ticket_id, update.effective_user.id, _staff_name(update),
+    outcome = await s.db(tickets.resolve, ticket_id, update.effective_user.id, staff.staff_name(update),
                          s.ticket_rules, s.now())
     await _answer_action(update, context, outcome, "tickets.solved_toast")
 
@@ -242,20 +237,21 @@ async def _start_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, ticke
     """Antworten: ask for the answer with a reply prompt aimed at the one who pressed."""
     s = services(context)
     user = update.effective_user
-    ticket = await s.db(tickets.start_reply, ticket_id, user.id, _staff_name(update), s.now())
+    ticket = await s.db(tickets.start_reply, ticket_id, user.id, staff.staff_name(update), s.now())
     query = update.callback_query
     if ticket is None:
         await query.answer(s.texts.plain("tickets.not_open_toast", s.staff_voice))
         return
     await query.answer()
     customer_name = (await s.db(customers.get, ticket.customer_id)).first_name
-    mention = f'<a href="tg://user?id={user.id}">{html.escape(user.first_name)}</a>'
+    mention = f'<a href="tg://user?id={user.id}">{html.escape(names.clean_name(user.first_name, 64) or str(user.id))}</a>'
     text = s.texts.render("tickets.reply_prompt", s.staff_voice, staff=Html(mention), name=customer_name,
                           number=ticket_id)
     placeholder = s.texts.plain("tickets.reply_placeholder", s.staff_voice, name=customer_name)[:64]
     # selective: only the mentioned staff member's app opens the reply field
-    await send_html(context.bot, query.message.chat_id, text,
-                    ForceReply(selective=True, input_field_placeholder=placeholder))
+    prompt = await send_html(context.bot, query.message.chat_id, text,
+                             ForceReply(selective=True, input_field_placeholder=placeholder))
+    await s.db(tickets.note_reply_prompt, ticket_id, prompt.message_id)
     await refresh_alert(context, ticket_id)
 
 
@@ -280,8 +276,12 @@ async def goodwill_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.callback_query
     s = services(context)
     _, _, ticket_id, points = query.data.split(":")
-    outcome = await s.db(tickets.grant_goodwill, int(ticket_id), int(points), update.effective_user.id,
-                         _staff_name(update), s.ticket_rules, s.now())
+    try:
+        outcome = await s.db(tickets.grant_goodwill, int(ticket_id), int(points), update.effective_user.id,
+                             staff.staff_name(update), s.ticket_rules, s.now())
+    except team.SelfService as refusal:
+        await staff.refuse_self_service(update, context, refusal, f"+{points} (#{ticket_id})")
+        return
     if outcome.action in (tickets.Action.BAD_POINTS, tickets.Action.UNKNOWN):
         await query.answer(s.texts.plain("errors.stale_button", s.staff_voice))
         return
@@ -298,22 +298,21 @@ async def goodwill_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A text in the staff chat: a reply to a ticket's message (or the answer after pressing
-    Antworten) goes to the customer; anything else is the team talking among themselves."""
+    """A text in the staff chat: a Telegram reply to a ticket's message (its alert, a relayed
+    message, or the prompt after pressing Antworten) goes to the customer; anything else, even
+    right after Antworten, is the team talking among themselves."""
     s = services(context)
     message = update.effective_message
     user = update.effective_user
     if user is None or user.is_bot or not message.text:
         return
-    ticket_id = None
     replied = message.reply_to_message
-    if replied is not None and replied.from_user is not None and replied.from_user.id == context.bot.id:
-        ticket_id = await s.db(tickets.ticket_of_staff_message, message.chat_id, replied.message_id)
-    if ticket_id is None:
-        ticket_id = await s.db(tickets.pending_reply_of, user.id, s.now())
+    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+        return  # not a reply to the bot: the team talking among themselves
+    ticket_id = await s.db(tickets.ticket_of_reply, message.chat_id, replied.message_id)
     if ticket_id is None:
         return
-    outcome = await s.db(tickets.reply_to_customer, ticket_id, user.id, _staff_name(update), message.text,
+    outcome = await s.db(tickets.reply_to_customer, ticket_id, user.id, staff.staff_name(update), message.text,
                          incoming(update).ref, s.now())
     keys = {tickets.Reply.SENT: "tickets.reply_sent", tickets.Reply.UNREACHABLE: "tickets.reply_unreachable",
             tickets.Reply.CLOSED: "tickets.reply_closed"}

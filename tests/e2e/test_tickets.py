@@ -84,12 +84,14 @@ async def test_complaint_from_alert_to_claim_replies_goodwill_resolution_and_a_r
     assert relayed.text == "💬 Anna (#1): Danke, ich komme morgen vorbei"
     assert relayed.reply_to_message_id == alert.message_id
 
-    # "Antworten": the next message of whoever pressed it is the answer.
+    # "Antworten": a reply to the prompt is the answer; a plain message right after it is not.
     await staff.press(chris, "✍️ Antworten", message=alert)
     await staff.next_callback_answer()
     prompt = await staff.next_message()
     assert prompt.text.startswith("✍️ Chris, schreib jetzt deine Antwort an Anna")
     assert prompt.reply_markup["force_reply"] is True
+    await staff.send_text(chris, "Bea, weißt du, ob noch Bohnen da sind?")  # not a reply: stays in the team
+    await anna.expect_no_message(within=1.0)
     await staff.reply_to(chris, prompt, "Bis morgen, Anna!")
     assert (await anna.next_message()).text == "💬 Kaffeehaus Morgenrot: Bis morgen, Anna!"
     assert (await staff.next_message()).text == "✅ An Anna geschickt (Ticket #1)."

@@ -28,6 +28,7 @@ from .models import (
     MessageEdit,
     StoredMessage,
     UserRecord,
+    chat_member_json,
 )
 
 if TYPE_CHECKING:
@@ -758,6 +759,48 @@ class FakeGroup(_ChatDriver):
         """Take ``user`` out of the group silently (getChatMember then says "left")."""
         self.chat.members.pop(user.id, None)
         self.state.changed()
+
+    # -- membership changes the bot hears of (chat_member updates) ----------------------------
+    def change_member(self, user: FakeUser, status: str, by: FakeUser | None = None) -> dict[str, Any] | None:
+        """``user``'s status in the group becomes ``status`` ("left", "kicked", "restricted",
+        "member"), changed by ``by`` (an admin; None: the user themselves). Telegram reports it
+        as a ``chat_member`` update, to bots that are administrators of the group and asked for
+        such updates (allowed_updates); returns the update, or None when the bot gets none."""
+        old = self.chat.member_status.get(user.id, "member") if user.id in self.chat.members else "left"
+        if status in ("left", "kicked"):
+            self.chat.members.pop(user.id, None)
+            self.chat.member_status.pop(user.id, None)
+        else:
+            self.chat.members[user.id] = user.record
+            self.chat.member_status[user.id] = status
+        self.state.changed()
+        if self.chat.bot_status != "administrator":
+            return None
+        return self.state.enqueue_update("chat_member", {
+            "chat": self.chat.to_json(), "from": (by or user).record.to_json(), "date": self.state.unix_now(),
+            "old_chat_member": chat_member_json(user.record, old),
+            "new_chat_member": chat_member_json(user.record, status)})
+
+    # -- becoming a supergroup ---------------------------------------------------------------
+    async def migrate_to_supergroup(self, by: FakeUser, new_chat_id: int, *, tell_bot: bool = True) -> "FakeGroup":
+        """The group becomes a supergroup with ``new_chat_id`` (same title, members and bot
+        status). The old group gets a service message with ``migrate_to_chat_id``, the new one
+        with ``migrate_from_chat_id`` (updates for the bot unless ``tell_bot`` is False: a bot
+        that was down for longer than Telegram keeps updates never hears of them); from then on
+        every call for the old id answers 400 "group chat was upgraded to a supergroup chat"
+        with ``migrate_to_chat_id``."""
+        new = self.state.add_group(self.chat.title or "", new_chat_id, "supergroup", None, self.chat.bot_status)
+        new.members, new.member_status = dict(self.chat.members), dict(self.chat.member_status)
+        moved = self.state.add_message(self.chat, by.record, MessageContent(
+            "service", service={"migrate_to_chat_id": new_chat_id}))
+        if tell_bot:
+            self.state.enqueue_update("message", moved.to_json())
+        self.chat.migrated_to = new_chat_id
+        arrived = self.state.add_message(new, by.record, MessageContent(
+            "service", service={"migrate_from_chat_id": self.chat.id}))
+        if tell_bot:
+            self.state.enqueue_update("message", arrived.to_json())
+        return FakeGroup(self.api, new)
 
     async def send_text(self, user: FakeUser, text: str) -> dict[str, Any]:
         return self._post(self._member(user), MessageContent("text", text=user_text(text)))

@@ -88,6 +88,9 @@ class BotApiMethods:
         chat = self.state.find_chat(chat_id)
         if chat is None or chat.deleted:
             raise bad_request(errors.CHAT_NOT_FOUND)
+        if chat.migrated_to is not None:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                           {"migrate_to_chat_id": chat.migrated_to})
         return chat
 
     @staticmethod
@@ -411,7 +414,7 @@ class BotApiMethods:
         if user is None:
             raise bad_request("user not found")
         member = user.id in chat.members or (chat.is_private and chat.id == user.id)
-        return chat_member_json(user, "member" if member else "left")
+        return chat_member_json(user, chat.member_status.get(user.id, "member") if member else "left")
 
     def leave_chat(self, params: Params, files: Files) -> Any:
         chat = self._existing_chat(params)

@@ -88,6 +88,7 @@ class MessageContent:
     file: StoredFile | None = None
     contact: dict[str, Any] | None = None
     reply_markup: dict[str, Any] | None = None  # as sent: inline, reply keyboard, remove, force
+    service: dict[str, Any] | None = None  # a service message's fields, e.g. {"migrate_to_chat_id": ...}
 
     @property
     def inline_markup(self) -> dict[str, Any] | None:
@@ -118,6 +119,8 @@ class MessageContent:
                 data["caption_entities"] = self.caption.entities
         if self.contact is not None:
             data["contact"] = self.contact
+        if self.service is not None:
+            data.update(self.service)
         if self.inline_markup is not None:
             data["reply_markup"] = self.inline_markup
 
@@ -192,6 +195,8 @@ class ChatRecord:
     chat_actions: list[str] = field(default_factory=list)
     menu_button: dict[str, Any] | None = None
     members: dict[int, UserRecord] = field(default_factory=dict)
+    member_status: dict[int, str] = field(default_factory=dict)  # "restricted" ...; members without one: "member"
+    migrated_to: int | None = None  # the supergroup this group became: calls get 400 with migrate_to_chat_id
 
     @property
     def is_private(self) -> bool:
@@ -289,6 +294,12 @@ def chat_member_json(user: UserRecord, status: str) -> dict[str, Any]:
     data: dict[str, Any] = {"user": user.to_json(), "status": status}
     if status == "kicked":
         data["until_date"] = 0
+    elif status == "restricted":  # may stay and read, may not write
+        data.update({"is_member": True, "until_date": 0, **{permission: False for permission in (
+            "can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos", "can_send_videos",
+            "can_send_video_notes", "can_send_voice_notes", "can_send_polls", "can_send_other_messages",
+            "can_add_web_page_previews", "can_change_info", "can_invite_users", "can_pin_messages",
+            "can_manage_topics", "can_edit_tag", "can_react_to_messages")}})
     elif status == "administrator":
         data.update(
             {

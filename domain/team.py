@@ -1,0 +1,88 @@
+"""The team: where the staff group is now, and what staff may not do for themselves.
+
+The staff group's id changes once in its life, when Telegram turns the group into a supergroup.
+The new id is stored (table ``staff_chat``) and used from then on, also after a restart, as long
+as the configured id is the group it came from; messages still waiting for the old id go to the
+new one, and the owners are told.
+
+Staff who book points, goodwill or a reward for their own customer account (the one linked to
+their Telegram user id) could help themselves unseen, so that is refused (``SelfService``) and
+the owners hear of the attempt (``report_self_service``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from domain import outbox
+from domain.outbox import MessageSpec
+from domain.rules.errors import Refusal
+from storage.models import Customer, OutboxMessage, StaffChat, TelegramAccount
+
+PURCHASE, GOODWILL, REDEMPTION = "purchase", "goodwill", "redemption"
+
+
+# --- the staff group's id ---------------------------------------------------------------------
+
+def effective_staff_chat(configured: int | None, stored: StaffChat | None) -> int | None:
+    """The staff group to use: the stored one when the configured group became it."""
+    if stored is not None and configured is not None and configured in (stored.migrated_from, stored.chat_id):
+        return stored.chat_id
+    return configured
+
+
+def current_staff_chat(session: Session, configured: int | None) -> int | None:
+    return effective_staff_chat(configured, session.get(StaffChat, 1))
+
+
+def follow_chat_migration(session: Session, old_chat_id: int, new_chat_id: int, staff_chat_id: int | None,
+                          owner_ids: tuple[int, ...], now: datetime) -> bool:
+    """A group became a supergroup (``old_chat_id`` -> ``new_chat_id``): messages still waiting
+    for it go to the new id. When it is the staff group (``staff_chat_id``, the id in use), the
+    new id is stored and the owners are told; returns whether the staff group moved."""
+    session.execute(update(OutboxMessage)
+                    .where(OutboxMessage.chat_id == old_chat_id, OutboxMessage.status.in_(("pending", "sending")))
+                    .values(chat_id=new_chat_id))
+    if staff_chat_id != old_chat_id:
+        return False
+    row = session.get(StaffChat, 1) or StaffChat(id=1, chat_id=new_chat_id, changed_at=now)
+    row.chat_id, row.migrated_from, row.changed_at = new_chat_id, old_chat_id, now
+    session.add(row)
+    for owner in owner_ids:
+        outbox.enqueue(session, f"staff_chat:migrated:{new_chat_id}:{owner}", owner,
+                       MessageSpec("team.staff_chat_moved", {"old": str(old_chat_id), "new": str(new_chat_id)}),
+                       outbox.STAFF, now)
+    return True
+
+
+# --- staff and their own customer account -----------------------------------------------------
+
+class SelfService(Refusal):
+    """A staff member tried to book for their own customer account."""
+
+    def __init__(self, what: str, customer_id: int):
+        super().__init__("self_service", what=what)
+        self.what = what
+        self.customer_id = customer_id
+
+
+def refuse_self_service(session: Session, what: str, customer_id: int, staff_user_id: int) -> None:
+    """Raise ``SelfService`` when ``customer_id`` is the account of Telegram user ``staff_user_id``."""
+    account = session.get(TelegramAccount, staff_user_id)
+    if account is not None and account.customer_id == customer_id:
+        raise SelfService(what, customer_id)
+
+
+def report_self_service(session: Session, what: str, customer_id: int, staff_user_id: int, staff_name: str,
+                        detail: str, ref: str, owner_ids: tuple[int, ...], now: datetime) -> None:
+    """Tell the owners that a staff member tried to book for themselves (refused). The staff
+    member's own id is skipped: an owner who tries it is not told about themselves."""
+    customer = session.get(Customer, customer_id)
+    message = MessageSpec(f"team.self_service_refused.{what}", {
+        "staff": staff_name, "detail": detail, "code": (customer.code if customer else None) or "–"})
+    for owner in owner_ids:
+        if owner != staff_user_id:
+            outbox.enqueue(session, f"self_service:{ref}:{owner}", owner, message, outbox.STAFF, now)

@@ -1,0 +1,124 @@
+"""Authorization through the real bot: a plain customer tries every staff and owner command,
+every button with forged data, and every customer action on another customer's data. Nothing
+changes in the database, every attempt gets a polite answer, the bot keeps running and logs
+no error. (One bot process; the attempts run one after the other.)"""
+
+import json
+import re
+
+from sqlalchemy import MetaData, select
+from sqlmodel import select as sql_select
+
+from bot.app import BUTTONS, COMMANDS, CUSTOMER, OWNER, STAFF
+from storage.models import Redemption, Survey, Ticket
+from tests.e2e.journeys import customer_of, onboarded
+
+NOT_STAFF = "Diesen Befehl kann nur unser Team benutzen."
+NOT_OWNER = "Berichte und Nachrichten an Kunden gibt es nur für die Inhaber des Ladens. 🙂"
+LOGGED_PER_MESSAGE = {"message_log"}  # the log of incoming messages grows by design (no customer data changes)
+
+# Plausible arguments for every staff and owner command (a new command needs its line here).
+ARGUMENTS = {
+    "kauf": "{code} 5,00", "storno": "1 Versehen", "beleg": "5,00", "kunde": "{code}", "einloesen": "{reward}",
+    "tickets": "", "ticket": "{ticket}", "nps": "", "loop": "", "broadcast": "alle", "planen": "morgen 10:00 alle",
+    "kampagnen": "", "abbrechen": "1", "segment": "alle",
+}
+# Forged data for every button that names something (a new button needs its line here); {…} are
+# the other customer's ids and nonces.
+FORGED = {
+    r"^redeem:([0-9a-f]{12}|cancel)$": ["redeem:{redeem_nonce}"],
+    r"^bday:(yes|no):[0-9a-f]{12}$": ["bday:yes:{bday_nonce}", "bday:no:{bday_nonce}"],
+    r"^import:(yes|no)$": ["import:yes", "import:no"],
+    r"^loop:(send|cancel):[0-9a-f]{12}$": ["loop:send:0123456789ab"],
+    r"^camp:(ok|no):[0-9]{1,10}:[0-9a-f]{12}$": ["camp:ok:1:0123456789ab"],
+    r"^tkt:(claim|reply|solved|goodwill|back):\d{1,12}$": [f"tkt:{a}:{{ticket}}" for a in
+                                                             ("claim", "reply", "solved", "goodwill", "back")],
+    r"^tkt:gw:\d{1,12}:\d{1,6}$": ["tkt:gw:{ticket}:50"],
+    r"^tkt:ok:\d{1,12}:(yes|no)$": ["tkt:ok:{ticket}:yes", "tkt:ok:{ticket}:no"],
+    r"^nps:call:\d{1,12}:(yes|no)$": ["nps:call:{survey}:yes"],
+    r"^nps:\d{1,12}:(10|[0-9])$": ["nps:{survey}:0", "nps:{survey}:10"],
+    r"^nps:skip:\d{1,12}$": ["nps:skip:{survey}"],
+}
+# Buttons that name nothing: pressing them acts on the presser's own data, which is allowed.
+OWN_ONLY = {r"^consent:(yes|no)$", r"^loyalty:(points|rewards|card)$", r"^reward:[a-z][a-z0-9_]{0,30}$",
+            r"^menu:(main|faq|marketing|language)$", r"^faq:[a-z][a-z0-9_]{0,39}$", r"^lang:(de|en)$",
+            r"^handoff$", r"^marketing:(on|off|keep)$"}
+
+
+def snapshot(db) -> dict[str, list]:
+    """Every row of every table (but the message log), as plain values."""
+    metadata = MetaData()
+    metadata.reflect(db.engine)
+    with db.engine.connect() as connection:
+        return {name: sorted((json.dumps(list(row), default=str) for row in connection.execute(select(table))))
+                for name, table in metadata.tables.items() if name not in LOGGED_PER_MESSAGE}
+
+
+def callback_data(message) -> list[str]:
+    return [button["callback_data"] for row in message.reply_markup["inline_keyboard"] for button in row]
+
+
+def test_every_button_is_either_forged_here_or_acts_on_the_pressers_own_data():
+    assert {button.pattern for button in BUTTONS} == set(FORGED) | OWN_ONLY
+    for pattern, samples in FORGED.items():
+        assert all(re.match(pattern, sample.format(redeem_nonce="0" * 12, bday_nonce="0" * 12, ticket=1, survey=1))
+                   for sample in samples)
+    assert {command.names[0] for command in COMMANDS if command.who is not CUSTOMER} == set(ARGUMENTS)
+
+
+async def test_a_customer_reaches_nothing_that_is_not_theirs(bot, api, staff, db):
+    # Anna, with points, a reward waiting for her "yes", a birthday waiting for hers, a survey
+    # coming and an open complaint.
+    anna = await onboarded(api)
+    code = customer_of(db, anna).code
+    bea = api.new_user(first_name="Bea")
+    await staff.send_command(bea, "/kauf", f"{code} 100,00")
+    await staff.next_message()
+    await anna.next_message()  # the points
+    await anna.send_command("/praemien")
+    catalog = await anna.next_message()
+    await anna.press(callback_data=callback_data(catalog)[0], message=catalog)
+    await anna.next_callback_answer()
+    redeem_nonce = callback_data(await anna.next_message())[0].removeprefix("redeem:")
+    await anna.send_command("/geburtstag")
+    await anna.next_message()
+    await anna.send_text("03.05.")
+    bday_nonce = callback_data(await anna.next_message())[0].rsplit(":", 1)[1]
+    await anna.send_command("/beschwerde")
+    await anna.next_message()
+    await anna.send_text("Der Kaffee war heute eiskalt und keiner hat sich gekümmert.")
+    await anna.next_message()
+    await staff.next_message()  # the alert
+    with db.session() as session:
+        ticket = session.exec(sql_select(Ticket.id)).one()
+        survey = session.exec(sql_select(Survey.id)).one()
+        assert not session.exec(sql_select(Redemption)).all()
+    ids = {"code": code, "reward": "K7QX-2M9P", "ticket": ticket, "survey": survey,
+           "redeem_nonce": redeem_nonce, "bday_nonce": bday_nonce}
+
+    mallory = await onboarded(api, first_name="Mallory")
+    before = snapshot(db)
+
+    for command in COMMANDS:
+        if command.who is CUSTOMER:
+            continue
+        for name in command.names:
+            arguments = ARGUMENTS[command.names[0]].format(**ids) or None
+            await mallory.send_command(f"/{name}", arguments)
+            answer = await mallory.next_message()
+            assert answer.text == {STAFF: NOT_STAFF, OWNER: NOT_OWNER}[command.who], (name, answer.text)
+
+    for samples in FORGED.values():
+        for sample in samples:
+            await mallory.press_forged(sample.format(**ids))  # under her own latest message
+            answer = await mallory.next_callback_answer()
+            assert answer.get("text"), (sample, answer)  # a short, polite word, never silence
+
+    await anna.expect_no_message(within=0.5)  # nothing of this reached Anna ...
+    await staff.expect_no_message(within=0.5)  # ... or the team
+    assert snapshot(db) == before  # and nothing changed
+
+    await mallory.send_command("/punkte")  # the bot keeps running
+    assert "Punkte" in (await mallory.next_message()).text
+    errors = [line for line in bot.log().splitlines() if '"level": "error"' in line or '"level": "critical"' in line]
+    assert errors == []
