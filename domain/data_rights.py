@@ -271,13 +271,14 @@ def confirm_my_erasure(session: Session, telegram_user_id: int, telegram_languag
 
 
 def cancel_my_erasure(session: Session, telegram_user_id: int, telegram_language: str | None, shop_language: str,
-                      now: datetime) -> str:
-    """"Nein, behalten": nothing changes; returns the language to answer in."""
+                      now: datetime) -> tuple[str, bool]:
+    """"Nein, behalten": nothing changes. Returns the language to answer in, and whether there
+    was a question to cancel (not after a double tap, an old or a forged button)."""
     account = customers.find_account(session, telegram_user_id)
     if account is None:
-        return customers.language_of_code(telegram_language, shop_language)
-    cancel_erasure(session, account.customer_id, now)
-    return customers.preferred_language(session, account.customer_id, shop_language)
+        return customers.language_of_code(telegram_language, shop_language), False
+    cancelled = cancel_erasure(session, account.customer_id, now)
+    return customers.preferred_language(session, account.customer_id, shop_language), cancelled
 
 
 def cancel_erasure(session: Session, asker_id: int, now: datetime) -> bool:

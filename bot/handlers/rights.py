@@ -188,8 +188,11 @@ async def erase_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.callback_query
     profile = profile_of(update)
     if query.data == ERASE_CANCEL:
-        language = await s.db(data_rights.cancel_my_erasure, profile.user_id, profile.language_code,
-                              s.config.shop.language, s.now())
+        language, cancelled = await s.db(data_rights.cancel_my_erasure, profile.user_id, profile.language_code,
+                                         s.config.shop.language, s.now())
+        if not cancelled:
+            await query.answer(s.texts.plain("errors.done_button", s.voice(language)))
+            return
         await query.answer()
         await close_preview(update, s.texts.render("rights.erase_cancelled", s.voice(language)))
         return
@@ -268,7 +271,9 @@ async def owner_erase_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     query = update.callback_query
     owner = await owner_of(update, context)
     if query.data == OWNER_CANCEL:
-        await s.db(data_rights.cancel_erasure, owner.customer_id, s.now())
+        if not await s.db(data_rights.cancel_erasure, owner.customer_id, s.now()):
+            await query.answer(s.texts.plain("errors.done_button", owner.voice))
+            return
         await query.answer()
         await close_preview(update, s.texts.render("rights.owner_cancelled", owner.voice))
         return

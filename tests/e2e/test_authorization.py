@@ -21,7 +21,7 @@ LOGGED_PER_MESSAGE = {"message_log"}  # the log of incoming messages grows by de
 ARGUMENTS = {
     "kauf": "{code} 5,00", "storno": "1 Versehen", "beleg": "5,00", "kunde": "{code}", "einloesen": "{reward}",
     "tickets": "", "ticket": "{ticket}", "nps": "", "loop": "", "broadcast": "alle", "planen": "morgen 10:00 alle",
-    "kampagnen": "", "abbrechen": "1", "segment": "alle",
+    "kampagnen": "", "abbrechen": "1", "segment": "alle", "kunde_export": "{code}", "kunde_loeschen": "{code}",
 }
 # Forged data for every button that names something (a new button needs its line here); {…} are
 # the other customer's ids and nonces.
@@ -38,11 +38,13 @@ FORGED = {
     r"^nps:call:\d{1,12}:(yes|no)$": ["nps:call:{survey}:yes"],
     r"^nps:\d{1,12}:(10|[0-9])$": ["nps:{survey}:0", "nps:{survey}:10"],
     r"^nps:skip:\d{1,12}$": ["nps:skip:{survey}"],
+    r"^erase:([0-9a-f]{12}|cancel)$": ["erase:{erase_nonce}", "erase:cancel"],
+    r"^erase_for:([0-9a-f]{12}|cancel)$": ["erase_for:{erase_nonce}", "erase_for:cancel"],
 }
 # Buttons that name nothing: pressing them acts on the presser's own data, which is allowed.
 OWN_ONLY = {r"^consent:(yes|no)$", r"^loyalty:(points|rewards|card)$", r"^reward:[a-z][a-z0-9_]{0,30}$",
             r"^menu:(main|faq|marketing|language)$", r"^faq:[a-z][a-z0-9_]{0,39}$", r"^lang:(de|en)$",
-            r"^handoff$", r"^marketing:(on|off|keep)$"}
+            r"^handoff$", r"^marketing:(ask|on|off|keep)$", r"^settings:(name|birthday)$"}
 
 
 def snapshot(db) -> dict[str, list]:
@@ -61,7 +63,8 @@ def callback_data(message) -> list[str]:
 def test_every_button_is_either_forged_here_or_acts_on_the_pressers_own_data():
     assert {button.pattern for button in BUTTONS} == set(FORGED) | OWN_ONLY
     for pattern, samples in FORGED.items():
-        assert all(re.match(pattern, sample.format(redeem_nonce="0" * 12, bday_nonce="0" * 12, ticket=1, survey=1))
+        assert all(re.match(pattern, sample.format(redeem_nonce="0" * 12, bday_nonce="0" * 12, erase_nonce="0" * 12,
+                                                   ticket=1, survey=1))
                    for sample in samples)
     assert {command.names[0] for command in COMMANDS if command.who is not CUSTOMER} == set(ARGUMENTS)
 
@@ -89,12 +92,14 @@ async def test_a_customer_reaches_nothing_that_is_not_theirs(bot, api, staff, db
     await anna.send_text("Der Kaffee war heute eiskalt und keiner hat sich gekümmert.")
     await anna.next_message()
     await staff.next_message()  # the alert
+    await anna.send_command("/loeschen")  # and her "delete everything?" waiting for her answer
+    erase_nonce = callback_data(await anna.next_message())[0].removeprefix("erase:")
     with db.session() as session:
         ticket = session.exec(sql_select(Ticket.id)).one()
         survey = session.exec(sql_select(Survey.id)).one()
         assert not session.exec(sql_select(Redemption)).all()
     ids = {"code": code, "reward": "K7QX-2M9P", "ticket": ticket, "survey": survey,
-           "redeem_nonce": redeem_nonce, "bday_nonce": bday_nonce}
+           "redeem_nonce": redeem_nonce, "bday_nonce": bday_nonce, "erase_nonce": erase_nonce}
 
     mallory = await onboarded(api, first_name="Mallory")
     before = snapshot(db)
