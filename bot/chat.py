@@ -3,7 +3,7 @@ in their language, with HTML escaping and splitting done in one place."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -114,3 +114,25 @@ async def edit_unless_unchanged(edit: Awaitable) -> None:
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             raise
+
+
+Shown = Callable[[ContextTypes.DEFAULT_TYPE, Visitor], Awaitable[None]]
+
+
+def command_showing(show: Shown, doc: str):
+    """A command handler that shows the writer something (their points, their data ...)."""
+    async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await show(context, await identify(update, context))
+
+    command.__doc__ = doc
+    return command
+
+
+def intent_showing(show: Shown, doc: str):
+    """An intent handler (see bot.handlers.conversation.Routes) that shows the same."""
+    async def on_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, message: Incoming,
+                        result) -> None:
+        await show(context, visitor)
+
+    on_intent.__doc__ = doc
+    return on_intent

@@ -15,7 +15,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import formatting, keyboards, qr
-from bot.chat import Incoming, Visitor, deep_link, identify, say, say_html
+from bot.chat import Incoming, Visitor, command_showing, deep_link, identify, intent_showing, say, say_html
 from bot.menus import say_with_privacy_line
 from bot.services import Services, services
 from domain import counter, customers, ledger, receipts, referrals, rewards
@@ -39,18 +39,6 @@ async def card_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     caption = s.texts.render("card.caption", visitor.voice, code=customer.code)
     image = qr.png(deep_link(context, CARD_PAYLOAD_PREFIX + customer.code))
     await context.bot.send_photo(visitor.chat_id, image, caption=caption, parse_mode=ParseMode.HTML)
-
-
-async def points_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/punkte and the check_points intent."""
-    visitor = await identify(update, context)
-    await show_points(context, visitor)
-
-
-async def on_points_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
-                           message: Incoming, result: ParseResult) -> None:
-    """"wie viele Punkte hab ich?" """
-    await show_points(context, visitor)
 
 
 async def show_points(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
@@ -83,6 +71,10 @@ def points_text(s: Services, visitor: Visitor, status: ledger.AccountStatus) -> 
     return "\n".join(parts)
 
 
+points_command = command_showing(show_points, "/punkte: balance, tier, expiring points, the last entries.")
+on_points_intent = intent_showing(show_points, '"wie viele Punkte hab ich?"')
+
+
 def signed(points: int) -> str:
     return f"+{points}" if points > 0 else f"−{abs(points)}"
 
@@ -95,18 +87,6 @@ def points_keyboard(s: Services, visitor: Visitor) -> InlineKeyboardMarkup:
 
 
 # --- rewards ---------------------------------------------------------------------------------
-
-async def rewards_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/praemien and the rewards_catalog / redeem_reward intents."""
-    visitor = await identify(update, context)
-    await show_rewards(context, visitor)
-
-
-async def on_rewards_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
-                            message: Incoming, result: ParseResult) -> None:
-    """"was kann ich einlösen?" """
-    await show_rewards(context, visitor)
-
 
 async def show_rewards(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
     s = services(context)
@@ -133,6 +113,10 @@ async def show_rewards(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> 
         lines += [texts.render("rewards.open_code_line", voice, name=r.reward_name, code=codes.grouped(r.code),
                                valid_until=s.local(r.expires_at).date()) for r in open_codes]
     await say_html(context, visitor, "\n".join(lines), InlineKeyboardMarkup(buttons) if buttons else None)
+
+
+rewards_command = command_showing(show_rewards, "/praemien: the rewards, buttons for those they can afford.")
+on_rewards_intent = intent_showing(show_rewards, '"was kann ich einlösen?" (rewards_catalog, redeem_reward)')
 
 
 def reward_name(item, language: str) -> str:

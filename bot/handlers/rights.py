@@ -26,14 +26,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.ext import ContextTypes
 
 from bot import formatting
-from bot.chat import Incoming, Visitor, identify, profile_of, say, say_html, send_html
+from bot.chat import Visitor, command_showing, intent_showing, profile_of, say, say_html, send_html
 from bot.owner import arguments, close_preview, owner_of
 from bot.owner import say as owner_say
 from bot.services import Services, services
 from bot.texts import Voice
 from domain import customers, data_rights, outbox
 from domain.rules import codes
-from nlu.client import ParseResult
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +45,6 @@ MAX_DOCUMENT_BYTES = 45 * 1024 * 1024
 
 
 # --- the export --------------------------------------------------------------------------------
-
-async def my_data_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/meinedaten, /mydata."""
-    await send_my_data(context, await identify(update, context))
-
-
-async def on_export_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
-                           message: Incoming, result: ParseResult) -> None:
-    """"Welche Daten habt ihr über mich?" """
-    await send_my_data(context, visitor)
-
 
 async def send_my_data(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
     s = services(context)
@@ -144,18 +132,11 @@ def _value(s: Services, name: str, value: Any, voice: Voice) -> str:
     return str(value)
 
 
+my_data_command = command_showing(send_my_data, "/meinedaten, /mydata: everything stored about them, as documents.")
+on_export_intent = intent_showing(send_my_data, '"Welche Daten habt ihr über mich?"')
+
+
 # --- erasure by the customer ---------------------------------------------------------------------
-
-async def delete_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/loeschen, /delete."""
-    await ask_to_erase(context, await identify(update, context))
-
-
-async def on_delete_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
-                           message: Incoming, result: ParseResult) -> None:
-    """"Löscht bitte alle meine Daten" """
-    await ask_to_erase(context, visitor)
-
 
 async def ask_to_erase(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
     s = services(context)
@@ -208,6 +189,10 @@ async def erase_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await query.answer()
     await close_preview(update, "✅")
     await send_html(context.bot, profile.chat_id, s.texts.render("rights.erased", voice))
+
+
+delete_command = command_showing(ask_to_erase, "/loeschen, /delete: what would be lost, and the button.")
+on_delete_intent = intent_showing(ask_to_erase, '"Löscht bitte alle meine Daten"')
 
 
 # --- requests by mail or at the counter, executed by an owner --------------------------------------
