@@ -138,3 +138,40 @@ async def test_unknown_commands_and_pictures_get_a_friendly_answer(bot, api):
     await anna.next_message()
     await anna.send_photo(b"\x89PNG fake", caption=None)
     assert "Bilder, Sticker und Sprachnachrichten" in (await anna.next_message()).text
+
+
+async def test_consent_from_the_menu_is_given_on_the_question_and_recorded_with_its_wording(bot, api, db):
+    carla = await onboarded(api, first_name="Carla", consent="Nein, danke")
+    await carla.press("🔔 Angebote & Neuigkeiten", message=carla.messages[-1])
+    await carla.next_callback_answer()
+    status = await carla.next_edit()
+    assert status.buttons[0] == ["🔔 Anmelden"]
+    await carla.press("🔔 Anmelden", message=status.message)
+    await carla.next_callback_answer()
+    question = await carla.next_edit()  # the consent question first, not a silent subscription
+    assert question.text.startswith("Sollen wir dir wieder ab und zu Angebote und Neuigkeiten schicken?")
+    shown = question.text
+    await carla.press("Ja, gerne", message=question.message)
+    await carla.next_callback_answer()
+    assert (await carla.next_edit()).text.startswith("Schön! Ab jetzt bekommst du")
+    customer = customer_of(db, carla)
+    assert customer.marketing_consent
+    with db.session() as session:
+        latest = consent_history(session, customer.id)[-1]
+        assert latest.granted and latest.source == "button"
+        assert session.get(ConsentWording, latest.wording_version).text == shown
+
+
+async def test_a_forged_consent_press_records_the_bots_own_question(bot, api, db):
+    dana = api.new_user(first_name="Dana")
+    await dana.send_command("/hilfe")  # no consent question anywhere in her chat
+    await dana.next_message()
+    await dana.next_message()
+    await dana.press_forged("consent:yes")
+    await dana.next_callback_answer()
+    customer = customer_of(db, dana)
+    with db.session() as session:
+        (record,) = consent_history(session, customer.id)
+        wording = session.get(ConsentWording, record.wording_version).text
+    assert wording.startswith("Dürfen wir dir ab und zu Angebote und Neuigkeiten schicken?")
+    assert "So funktioniert's" not in wording  # not the text of the message it was pressed under
