@@ -31,6 +31,7 @@ from domain.config import load_config
 from nlu.client import ParseResult
 from nlu.faq import load_catalog
 from storage.db import Store
+from tests.fakebotapi.html_parser import HtmlParseError, parse_html
 
 BOT_ID = 4242
 STAFF_CHAT_ID = -1009999
@@ -60,6 +61,12 @@ class FakeTelegram(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data is not None else {}
         self.calls.append((name, params))
+        if params.get("parse_mode") == "HTML":  # Telegram refuses HTML it cannot parse, so do we
+            try:
+                parse_html(params.get("text") or params.get("caption") or "")
+            except HtmlParseError as error:
+                return 400, json.dumps({"ok": False, "error_code": 400,
+                                        "description": f"Bad Request: can't parse entities: {error}"}).encode()
         return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
 
     def _result(self, name: str, params: dict[str, Any]) -> Any:
