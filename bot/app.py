@@ -26,7 +26,7 @@ from bot.ordering import PerChatUpdateProcessor
 from bot.services import Services
 from bot.texts import LANGUAGES, Voice
 from domain import campaigns as domain_campaigns
-from domain import consent, customers, features, receipts, referrals
+from domain import consent, customers, features, receipts, referrals, self_booking
 from domain import feedback as domain_feedback
 from domain import surveys as domain_surveys
 from domain import tickets as domain_tickets
@@ -106,6 +106,7 @@ BUTTONS = (
     Button(campaigns.BUTTON_PATTERN, campaigns.confirm_button, OWNER),
     Button(tickets.STAFF_PATTERN, tickets.staff_button, STAFF),
     Button(tickets.GOODWILL_PATTERN, tickets.goodwill_button, STAFF),
+    Button(self_booking.PATTERN, counter.held_button, STAFF),  # a colleague's own booking, held
     Button(tickets.FOLLOW_UP_PATTERN, tickets.follow_up_button),
     Button(tickets.CALL_PATTERN, tickets.call_button),
     Button(surveys.SCORE_PATTERN, surveys.score_button),

@@ -24,7 +24,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat import send_html
 from bot.services import services
-from domain import team, tickets
+from domain import self_booking, team, tickets
 from domain.rules import names
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,14 @@ async def refuse_self_service(update: Update, context: ContextTypes.DEFAULT_TYPE
     s = services(context)
     user = update.effective_user
     query = update.callback_query
+    if s.config.staff.self_booking == "confirm":  # held until a colleague or an owner confirms it
+        held = await s.db(self_booking.hold, refusal, user.id, staff_name(update), detail,
+                          s.config.staff.staff_chat_id, s.config.staff.admin_ids, s.now())
+        log.info("self-booking held for confirmation", extra={"user_id": user.id, "what": refusal.what})
+        if query:
+            await query.answer(s.texts.plain("team.self_booking_toast", s.staff_voice))
+        await answer(update, context, "team.self_booking_asked", number=held.id)
+        return
     ref = f"cb:{query.id}" if query else f"{update.effective_chat.id}:{update.effective_message.message_id}"
     await s.db(team.report_self_service, refusal.what, refusal.customer_id, user.id, staff_name(update), detail,
                ref, s.config.staff.admin_ids, s.now())

@@ -53,6 +53,9 @@ class ShopSection(_Section):
 class StaffSection(_Section):
     admin_ids: tuple[int, ...] = Field((), **_example([123456789]))
     staff_chat_id: int | None = Field(None, **_example(-1001234567890))
+    # A staff member's purchase, goodwill or redemption on their own customer account: refused,
+    # or held until another member of the team or an owner confirms it. The owners hear of both.
+    self_booking: Literal["refuse", "confirm"] = Field("refuse", **_example("confirm"))
 
 
 class NluSection(_Section):

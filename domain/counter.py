@@ -19,7 +19,8 @@ def book_purchase_at_counter(session: Session, customer_id: int, amount: Decimal
     """Book a purchase and, in the same transaction, schedule its NPS survey. Staff cannot book
     for their own customer account (``team.SelfService``)."""
     if booking.get("booked_by") is not None:
-        team.refuse_self_service(session, team.PURCHASE, customer_id, booking["booked_by"])
+        team.refuse_self_service(session, team.PURCHASE, customer_id, booking["booked_by"], amount=str(amount),
+                                 category=booking.get("category"), key=booking.get("key"))
     result = purchases.book_purchase(session, customer_id, amount, config.loyalty, now, **booking)
     _survey_after(session, result, config, now)
     return result

@@ -113,7 +113,7 @@ def redeem_any(session: Session, typed_code: str, staff_user_id: int, now: datet
     else:
         coupon = UsedCoupon(used.redemption.reward_name, used.customer_name, used.customer_code,
                             used.redemption.customer_id)
-    team.refuse_self_service(session, team.REDEMPTION, coupon.customer_id, staff_user_id)
+    team.refuse_self_service(session, team.REDEMPTION, coupon.customer_id, staff_user_id, code=typed_code)
     return coupon
 
 

@@ -61,19 +61,32 @@ def follow_chat_migration(session: Session, old_chat_id: int, new_chat_id: int, 
 # --- staff and their own customer account -----------------------------------------------------
 
 class SelfService(Refusal):
-    """A staff member tried to book for their own customer account."""
+    """A staff member tried to book for their own customer account; ``details`` say what, so
+    the booking can be held for a colleague's confirmation (``domain.self_booking``)."""
 
-    def __init__(self, what: str, customer_id: int):
+    def __init__(self, what: str, customer_id: int, details: dict | None = None):
         super().__init__("self_service", what=what)
         self.what = what
         self.customer_id = customer_id
+        self.details = dict(details or {})
 
 
-def refuse_self_service(session: Session, what: str, customer_id: int, staff_user_id: int) -> None:
-    """Raise ``SelfService`` when ``customer_id`` is the account of Telegram user ``staff_user_id``."""
+_APPROVED = "self_service_approved"  # session.info: customer ids a colleague confirmed a booking for
+
+
+def refuse_self_service(session: Session, what: str, customer_id: int, staff_user_id: int, **details) -> None:
+    """Raise ``SelfService`` when ``customer_id`` is the account of Telegram user ``staff_user_id``
+    - unless another member of the team confirmed this booking in this transaction (``approve``)."""
+    if customer_id in session.info.get(_APPROVED, ()):
+        return
     account = session.get(TelegramAccount, staff_user_id)
     if account is not None and account.customer_id == customer_id:
-        raise SelfService(what, customer_id)
+        raise SelfService(what, customer_id, details)
+
+
+def approve(session: Session, customer_id: int) -> None:
+    """A colleague confirmed a held self-booking: the booking replayed in this transaction passes."""
+    session.info.setdefault(_APPROVED, set()).add(customer_id)
 
 
 def report_self_service(session: Session, what: str, customer_id: int, staff_user_id: int, staff_name: str,

@@ -585,7 +585,7 @@ def grant_goodwill(session: Session, ticket_id: int, points: int, staff_id: int,
         return ActionOutcome(Action.UNKNOWN)
     if ticket.status == CLOSED:
         return ActionOutcome(Action.NOT_OPEN, ticket)
-    team.refuse_self_service(session, team.GOODWILL, ticket.customer_id, staff_id)
+    team.refuse_self_service(session, team.GOODWILL, ticket.customer_id, staff_id, ticket_id=ticket.id, points=points)
     ledger.lock(session, ticket.customer_id)
     entry = ledger.add_entry(session, ticket.customer_id, points, ledger.GOODWILL,
                              f"goodwill:ticket:{ticket.id}:{ticket.times_reopened}", now,

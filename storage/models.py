@@ -435,3 +435,23 @@ class StaffChat(SQLModel, table=True):
     chat_id: int = Field(sa_type=BigInteger)
     migrated_from: int | None = Field(default=None, sa_type=BigInteger)
     changed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class HeldBooking(SQLModel, table=True):
+    """A booking (purchase, goodwill, redemption) a staff member asked for on their own customer
+    account, waiting for another member of the team or an owner to confirm it (config
+    ``staff.self_booking: confirm``); ``details`` hold what is needed to book it then."""
+
+    __tablename__ = "held_booking"
+
+    id: int | None = Field(default=None, primary_key=True)
+    nonce: str = Field(max_length=12)
+    kind: str = Field(max_length=16)  # purchase | goodwill | redemption
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    requested_by: int = Field(sa_type=BigInteger)
+    requested_name: str = Field(max_length=128)
+    details: dict[str, Any] = Field(sa_type=JSON)
+    status: str = Field(max_length=16)  # held | booked | declined
+    decided_by: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -16,10 +16,12 @@ from telegram.ext import ContextTypes
 
 from bot import formatting, qr, staff
 from bot.chat import Visitor, deep_link, send_html
+from bot.owner import close_preview
 from bot.services import Services, services
-from domain import counter, coupons, customers, purchases, receipts, rewards, team
+from domain import counter, coupons, customers, purchases, receipts, rewards, self_booking, team
 from domain.rules import codes
 from domain.outbox import money_param
+from domain.rules.errors import Refusal
 from domain.rules.parsing import InputError, parse_amount
 
 log = logging.getLogger(__name__)
@@ -202,3 +204,24 @@ async def redeem_code_command(update: Update, context: ContextTypes.DEFAULT_TYPE
         return
     await staff.answer(update, context, "counter.redeemed", reward=used.offer, name=used.customer_name,
                  code=used.customer_code)
+
+
+async def held_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"Bestätigen" / "Ablehnen" under a self-booking held for confirmation (held:ok|no:<id>:<nonce>):
+    another member of the team books it, or drops it."""
+    s = services(context)
+    query = update.callback_query
+    _, answer, held_id, nonce = query.data.split(":")
+    confirmed = answer == "ok"
+    try:
+        await s.db(self_booking.decide, int(held_id), nonce, update.effective_user.id, confirmed, s.config, s.now())
+    except self_booking.HoldRefusal as refusal:
+        await query.answer(s.texts.plain(f"team.self_booking_errors.{refusal.reason}", s.staff_voice))
+        return
+    except Refusal as refusal:  # e.g. the code was used meanwhile, or it is the presser's own account
+        log.info("held self-booking not booked", extra={"reason": refusal.reason})
+        await query.answer(s.texts.plain("team.self_booking_errors.failed", s.staff_voice))
+        return
+    await query.answer()
+    note = "team.self_booking_confirmed_note" if confirmed else "team.self_booking_declined_note"
+    await close_preview(update, s.texts.render(note, s.staff_voice, staff=staff.staff_name(update)))

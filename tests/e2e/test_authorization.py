@@ -40,6 +40,7 @@ FORGED = {
     r"^nps:skip:\d{1,12}$": ["nps:skip:{survey}"],
     r"^erase:([0-9a-f]{12}|cancel)$": ["erase:{erase_nonce}", "erase:cancel"],
     r"^erase_for:([0-9a-f]{12}|cancel)$": ["erase_for:{erase_nonce}", "erase_for:cancel"],
+    r"^held:(ok|no):\d{1,12}:[0-9a-f]{12}$": ["held:ok:1:0123456789ab", "held:no:1:0123456789ab"],
 }
 # Buttons that name nothing: pressing them acts on the presser's own data, which is allowed.
 OWN_ONLY = {r"^consent:(yes|no)$", r"^loyalty:(points|rewards|card)$", r"^reward:[a-z][a-z0-9_]{0,30}$",
@@ -64,8 +65,7 @@ def test_every_button_is_either_forged_here_or_acts_on_the_pressers_own_data():
     assert {button.pattern for button in BUTTONS} == set(FORGED) | OWN_ONLY
     for pattern, samples in FORGED.items():
         assert all(re.match(pattern, sample.format(redeem_nonce="0" * 12, bday_nonce="0" * 12, erase_nonce="0" * 12,
-                                                   ticket=1, survey=1))
-                   for sample in samples)
+                                                   ticket=1, survey=1)) for sample in samples), pattern
     assert {command.names[0] for command in COMMANDS if command.who is not CUSTOMER} == set(ARGUMENTS)
 
 

@@ -6,7 +6,7 @@ from sqlmodel import func, select
 
 from domain import ledger
 from storage.models import OutboxMessage, PointsEntry, Purchase, StaffChat
-from tests.e2e.harness import ADMIN_ID, STAFF_CHAT_ID, bot_environment
+from tests.e2e.harness import ADMIN_ID, STAFF_CHAT_ID, bot_environment, config_file
 from tests.e2e.journeys import customer_of, onboarded
 from tests.e2e.test_webhook import start_and_fail
 
@@ -82,6 +82,39 @@ async def test_staff_cannot_book_for_their_own_customer_account(bot, api, staff,
         assert ledger.balance(session, customer_of(db, bea).id) == 0
         assert session.exec(select(func.count()).select_from(PointsEntry)
                             .where(PointsEntry.reason == ledger.GOODWILL)).one() == 0
+
+
+async def test_with_confirm_a_colleague_books_a_staff_members_own_purchase(bots, api, staff, db, tmp_path):
+    await bots(STAMMGAST_CONFIG=config_file(tmp_path, {"staff": {"self_booking": "confirm"}}))
+    owner = api.new_user(first_name="Ines", user_id=ADMIN_ID)
+    bea = await onboarded(api, first_name="Bea")  # a barista who is also a customer
+    chris = api.new_user(first_name="Chris")  # her colleague
+    own = customer_of(db, bea).code
+
+    await staff.send_command(bea, "/kauf", f"{own} 25,00")
+    in_group = [await staff.next_message(), await staff.next_message()]  # her answer and the request
+    request = next(message for message in in_group if message.buttons)
+    assert any(message.text.startswith("⏳ Für dein eigenes Kundenkonto muss das jemand anderes") for message in in_group)
+    assert request.text.startswith(f"⏳ Bea möchte einen Einkauf (25,00) für das eigene Kundenkonto {own} buchen.")
+    assert request.buttons == [["✅ Bestätigen", "✖️ Ablehnen"]]
+    assert (await owner.next_message()).buttons == request.buttons  # the owners see it too
+    assert count(db, Purchase) == 0
+
+    await staff.press(bea, "✅ Bestätigen", message=request)  # not by the one who asked
+    assert (await staff.next_callback_answer())["text"] == "Die eigene Anfrage bestätigt bitte jemand anderes."
+    assert count(db, Purchase) == 0
+    await staff.press(chris, "✅ Bestätigen", message=request)
+    await staff.next_callback_answer()
+    assert (await staff.next_edit()).text.endswith("✅ Bestätigt und gebucht von Chris")
+    bea_id = customer_of(db, bea).id
+    with db.session() as session:
+        purchase = session.exec(select(Purchase)).one()
+        assert (purchase.customer_id, purchase.amount_cents) == (bea_id, 2500)
+    bea_private = [await bea.next_message(), await bea.next_message()]  # her points, and the news
+    assert any("wurde bestätigt und gebucht" in message.text for message in bea_private)
+    await staff.press(chris, "✅ Bestätigen", message=request, stale_ok=True)  # a second press books nothing
+    assert (await staff.next_callback_answer())["text"] == "Darüber ist schon entschieden."
+    assert count(db, Purchase) == 1
 
 
 async def test_the_bot_follows_its_staff_group_when_it_becomes_a_supergroup(bots, api, db):
