@@ -32,7 +32,7 @@ from sqlmodel import Session, SQLModel
 from domain import conversation, customers, ledger, outbox, rewards
 from domain.rules import codes
 from domain.rules.errors import Refusal
-from storage.models import (ConversationState, Coupon, Customer, DataRequest, Feedback, MessageLog,
+from storage.models import (ConversationState, Coupon, Customer, DataRequest, Feedback, HeldBooking, MessageLog,
                             OutboxMessage, Redemption, Survey, TelegramAccount, Ticket, TicketEvent)
 
 CUSTOMER_TABLE = "customer"
@@ -325,6 +325,8 @@ def erase_customer(session: Session, customer_id: int, now: datetime, executed_b
     session.execute(delete(Feedback).where(Feedback.customer_id == customer_id))
     session.execute(update(Survey).where(Survey.customer_id == customer_id).values(reason=None))
     session.execute(delete(ConversationState).where(ConversationState.customer_id == customer_id))
+    # A staff member's own bookings held for a colleague (their name, what they asked for).
+    session.execute(delete(HeldBooking).where(HeldBooking.customer_id == customer_id))
 
     # Their reward codes and coupons can no longer be used (they stay for the figures).
     session.execute(update(Redemption).where(

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import func, select
 
-from domain import counter, coupons, ledger, self_booking, team, tickets
+from domain import counter, coupons, data_rights, ledger, self_booking, team, tickets
 from storage.models import Coupon, HeldBooking, OutboxMessage, Purchase
 from tests.use_cases.people import onboarded_customer
 from tests.use_cases.test_team import BEA
@@ -81,3 +81,12 @@ def test_held_goodwill_and_redemption_are_done_on_confirmation(store):
     with store.session() as session:
         assert ledger.balance(session, bea) == 50
         assert session.exec(select(Coupon)).one().redeemed_at is not None
+
+
+def test_erasing_the_customer_erases_their_held_bookings(store):
+    bea = onboarded_customer(store, BEA, NOW)
+    held_purchase(store, bea)
+    with store.session() as session:
+        assert data_rights.erase_customer(session, bea, NOW)
+    with store.session() as session:
+        assert session.exec(select(HeldBooking)).all() == []
