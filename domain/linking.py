@@ -10,13 +10,13 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from domain import ledger, purchases, surveys
-from storage.models import (ConsentRecord, ConversationState, Coupon, Customer, DataRequest, Feedback, MessageLog,
-                            OutboxMessage, PointsEntry, Purchase, Redemption, Survey, TelegramAccount, Ticket,
+from storage.models import (ConsentRecord, ConversationState, Coupon, Customer, DataRequest, Feedback, HeldBooking,
+                            MessageLog, OutboxMessage, PointsEntry, Purchase, Redemption, Survey, TelegramAccount, Ticket,
                             UsedReceipt)
 
 # Every table whose rows belong to a customer; a merge moves them all.
 _OWNED = (ConsentRecord, Coupon, Feedback, MessageLog, OutboxMessage, PointsEntry, Purchase, Redemption, Survey, Ticket,
-          UsedReceipt, DataRequest)
+          UsedReceipt, DataRequest, HeldBooking)
 
 
 def normalize_phone(text: str, region: str = "DE") -> str | None:
