@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -230,7 +229,7 @@ def ask_name(session: Session, customer_id: int, now: datetime) -> None:
 def rename(session: Session, customer_id: int, typed: str, now: datetime) -> str:
     """The name the shop calls the customer by (greetings, offers, the staff's view); control
     and invisible characters are dropped. Returns the name as stored."""
-    name = " ".join("".join(char for char in typed if not unicodedata.category(char).startswith("C")).split())
+    name = clean_name(typed, MAX_NAME + 1)  # one more than allowed: too long is refused, not cut
     if not name:
         raise NameRefusal("empty")
     if len(name) > MAX_NAME:
