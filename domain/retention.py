@@ -5,8 +5,8 @@ period (``privacy.retention``) has passed are emptied.
 - a ticket's conversation (its text and its events' texts), ``ticket_days`` after the ticket
   ended (solved or closed; a reopened ticket is not over);
 - /feedback texts and survey reasons, after ``feedback_days`` and ``survey_reason_days``;
-- the content of proactive messages that are done (sent, failed or skipped), after
-  ``outbox_payload_days``.
+- the content of proactive messages that are done (sent, failed or skipped), and a staff
+  member's decided self-booking request (who asked, what), after ``outbox_payload_days``.
 
 Only the texts go: the rows with their topics, categories, scores, statuses, times and amounts
 stay, so every count, the NPS, the topics and the revenue in the reports stay the same. An
@@ -37,7 +37,8 @@ from domain import daily_jobs, data_rights, outbox
 from domain.config import RetentionConfig, ShopConfig
 from domain.milestones import latest_day
 from domain.outbox import MessageSpec
-from storage.models import Customer, Feedback, MessageLog, OutboxMessage, Survey, TelegramAccount, Ticket, TicketEvent
+from storage.models import (Customer, Feedback, HeldBooking, MessageLog, OutboxMessage, Survey, TelegramAccount,
+                            Ticket, TicketEvent)
 
 JOB = "retention"
 RUN_HOUR = 4  # shop time: a quiet hour; a start after it catches the day's purge up
@@ -71,6 +72,7 @@ class Purged:
     feedback: int = 0
     survey_reasons: int = 0
     outbox_payloads: int = 0
+    held_bookings: int = 0
 
     @property
     def total(self) -> int:
@@ -125,6 +127,10 @@ def purge_batch(session: Session, rules: Rules, now: datetime, limit: int = BATC
                                OutboxMessage.status.in_(FINISHED_MESSAGES),
                                done_at < before(periods.outbox_payload_days),
                                cast(OutboxMessage.payload, Text) != "{}"),
+        # A staff member's own booking held for a colleague, once decided: who asked and what.
+        held_bookings=_empty(session, HeldBooking, {"requested_name": "", "details": {}}, limit,
+                             HeldBooking.status != "held", HeldBooking.decided_at < before(periods.outbox_payload_days),
+                             HeldBooking.requested_name != ""),
     )
 
 

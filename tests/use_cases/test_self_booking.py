@@ -90,3 +90,24 @@ def test_erasing_the_customer_erases_their_held_bookings(store):
         assert data_rights.erase_customer(session, bea, NOW)
     with store.session() as session:
         assert session.exec(select(HeldBooking)).all() == []
+
+
+def test_the_retention_purge_empties_decided_held_bookings(store):
+    from datetime import timedelta
+
+    from domain import retention
+    from domain.config import RetentionConfig
+
+    bea = onboarded_customer(store, BEA, NOW)
+    held = held_purchase(store, bea)
+    with store.session() as session:
+        self_booking.decide(session, held.id, held.nonce, CHRIS, False, CONFIG, NOW)
+    rules = retention.Rules(RetentionConfig(), retention.ZoneInfo("Europe/Berlin"))
+    with store.session() as session:  # within the period: kept
+        assert retention.purge_batch(session, rules, NOW + timedelta(days=89)).held_bookings == 0
+    with store.session() as session:
+        assert retention.purge_batch(session, rules, NOW + timedelta(days=91)).held_bookings == 1
+    with store.session() as session:
+        row = session.get(HeldBooking, held.id)
+        assert (row.requested_name, row.details, row.status) == ("", {}, self_booking.DECLINED)
+        assert retention.purge_batch(session, rules, NOW + timedelta(days=92)).held_bookings == 0
