@@ -4,7 +4,7 @@ as plain values (the export), and erasing it (the shop's figures stay, anonymise
 The export is built from the data model itself: every table with a foreign key to
 ``customer.id`` (``owned_tables``), the rows that hang off those rows (a ticket's events), and
 the rows they point to (the exact consent wording). A table added later is exported without
-anyone remembering to; ``tables_not_exported`` names, with a reason, the links left out on
+anyone remembering to; ``NOT_EXPORTED`` names, with a reason, the links left out on
 purpose (other people, the shop's own campaigns), and a test checks that every link is one or
 the other.
 
@@ -26,7 +26,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Table, delete, func, or_, select, update
+from sqlalchemy import Column, Table, and_, delete, func, or_, select, update
 from sqlmodel import Session, SQLModel
 
 from domain import conversation, customers, ledger, outbox, rewards
@@ -86,10 +86,6 @@ def child_tables(metadata=SQLModel.metadata) -> list[tuple[Table, Column, Table]
             if fk.column.table.name in owned and (table.name, fk.parent.name) not in NOT_EXPORTED:
                 children.append((table, fk.parent, fk.column.table))
     return children
-
-
-def tables_not_exported() -> dict[tuple[str, str], str]:
-    return dict(NOT_EXPORTED)
 
 
 def plain(value: Any) -> Any:
@@ -366,10 +362,13 @@ def due_for_erasure(session: Session, now: datetime, inactive_years: int, limit:
     ``inactive_years`` years (config ``privacy.inactive_years``), not yet erased. The
     retention job tells them first and erases them after its notice period, each with
     ``erase_customer(session, id, now, executed_by=RETENTION_JOB)`` in a transaction of its own."""
-    cutoff = inactive_since(now, inactive_years)
     return list(session.execute(
-        select(Customer.id).where(Customer.erased_at.is_(None), Customer.last_seen_at < cutoff,
-                                  Customer.created_at < cutoff,
-                                  or_(Customer.last_purchase_at.is_(None), Customer.last_purchase_at < cutoff))
+        select(Customer.id).where(inactive_before(inactive_since(now, inactive_years)))
         .order_by(Customer.last_seen_at, Customer.id).limit(limit)
     ).scalars())
+
+
+def inactive_before(cutoff: datetime):
+    """The condition: not erased, and neither a message nor a purchase since ``cutoff``."""
+    return and_(Customer.erased_at.is_(None), Customer.created_at < cutoff, Customer.last_seen_at < cutoff,
+                or_(Customer.last_purchase_at.is_(None), Customer.last_purchase_at < cutoff))

@@ -146,12 +146,6 @@ def _empty(session: Session, model, values: dict, limit: int, *conditions) -> in
 
 # --- inactive customers ------------------------------------------------------------------------
 
-def _inactive_before(cutoff: datetime):
-    """Not erased, and neither a message nor a purchase since ``cutoff``."""
-    return and_(Customer.erased_at.is_(None), Customer.created_at < cutoff, Customer.last_seen_at < cutoff,
-                or_(Customer.last_purchase_at.is_(None), Customer.last_purchase_at < cutoff))
-
-
 def _told_since_last_seen(queued_before: datetime | None = None):
     """The customer got the notice after their last message and purchase (and, with
     ``queued_before``, that long ago)."""
@@ -176,7 +170,7 @@ def tell_inactive_batch(session: Session, rules: Rules, now: datetime, limit: in
     due = session.execute(
         select(Customer.id, Customer.first_name, TelegramAccount.chat_id)
         .join(TelegramAccount, TelegramAccount.customer_id == Customer.id)
-        .where(_inactive_before(cutoff), TelegramAccount.unreachable_since.is_(None), ~_told_since_last_seen())
+        .where(data_rights.inactive_before(cutoff), TelegramAccount.unreachable_since.is_(None), ~_told_since_last_seen())
         .order_by(Customer.id).limit(limit)).all()
     for customer_id, first_name, chat_id in due:
         notice = MessageSpec("privacy.inactive_notice", {"name": first_name, "days": NOTICE_DAYS})
@@ -192,5 +186,5 @@ def inactive_to_erase(session: Session, rules: Rules, now: datetime, limit: int 
     cutoff = data_rights.inactive_since(now, rules.inactive_years)
     told_long_ago = _told_since_last_seen(queued_before=now - timedelta(days=NOTICE_DAYS))
     return list(session.execute(
-        select(Customer.id).where(_inactive_before(cutoff), or_(told_long_ago, ~_reachable()))
+        select(Customer.id).where(data_rights.inactive_before(cutoff), or_(told_long_ago, ~_reachable()))
         .order_by(Customer.id).limit(limit)).scalars())
