@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, and_, cast, exists, func, or_, update
+from sqlalchemy import Text, cast, exists, func, or_, update
 from sqlmodel import Session, select
 
 from domain import daily_jobs, data_rights, outbox
@@ -170,7 +170,8 @@ def tell_inactive_batch(session: Session, rules: Rules, now: datetime, limit: in
     due = session.execute(
         select(Customer.id, Customer.first_name, TelegramAccount.chat_id)
         .join(TelegramAccount, TelegramAccount.customer_id == Customer.id)
-        .where(data_rights.inactive_before(cutoff), TelegramAccount.unreachable_since.is_(None), ~_told_since_last_seen())
+        .where(data_rights.inactive_before(cutoff), TelegramAccount.unreachable_since.is_(None),
+               ~_told_since_last_seen())
         .order_by(Customer.id).limit(limit)).all()
     for customer_id, first_name, chat_id in due:
         notice = MessageSpec("privacy.inactive_notice", {"name": first_name, "days": NOTICE_DAYS})
