@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +154,13 @@ ROUTES = conversation.Routes(
 )
 
 
+def _whole(pattern: str) -> re.Pattern:
+    """A button's pattern for the whole callback data: PTB matches with ``re.match``, where "$"
+    also matches before a final newline, so forged data like "loyalty:points\n" reached a handler
+    that does not expect it (and failed there) instead of the stale-button answer."""
+    return re.compile(rf"(?:{pattern})\Z")
+
+
 def handlers(staff_chat_id: int | None = None, staff_chat: filters.Chat | None = None) -> list:
     """Who answers what, top to bottom; the first matching handler wins. ``staff_chat`` is the
     filter of the staff group (``Services.use_staff_chat`` moves it with the group)."""
@@ -171,7 +179,7 @@ def handlers(staff_chat_id: int | None = None, staff_chat: filters.Chat | None =
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.CONTACT, linking.on_contact),
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.Document.ALL, imports.on_document),
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE, conversation.message_handler(ROUTES)),
-        *(CallbackQueryHandler(guarded(button.callback, button.who, button=True), pattern=button.pattern)
+        *(CallbackQueryHandler(guarded(button.callback, button.who, button=True), pattern=_whole(button.pattern))
           for button in BUTTONS),
         CallbackQueryHandler(system.stale_button),  # anything else: outdated or forged
         ChatMemberHandler(system.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),

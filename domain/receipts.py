@@ -89,7 +89,10 @@ def verify(secret: str | None, token: str, now: datetime) -> Receipt:
     if not hmac.compare_digest(mac, _mac(key, body)):
         raise ReceiptError("forged")
     nonce, amount_cents, expires = _BODY.unpack(body)
-    expires_at = datetime.fromtimestamp(expires * 60, tz=timezone.utc)
+    try:
+        expires_at = datetime.fromtimestamp(expires * 60, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):  # signed, but after the year 9999 (a till set to "forever")
+        raise ReceiptError("malformed") from None
     if amount_cents == 0:
         raise ReceiptError("malformed")
     if expires_at <= now:

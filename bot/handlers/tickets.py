@@ -368,16 +368,23 @@ def _sla(minutes_left: int | None) -> dict:
     return text_param("tickets.sla_left", minutes=minutes_left)
 
 
+def ticket_number(text: str) -> int | None:
+    """"#12" or "12" -> 12; None for anything else. ASCII digits only, as for /storno:
+    str.isdigit() also calls "²" a digit, and int() refuses it (ValueError)."""
+    number = text.lstrip("#")
+    return int(number) if number.isascii() and number.isdigit() and len(number) <= 12 else None
+
+
 async def ticket_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ticket <n>: the whole history of one ticket."""
     s = services(context)
-    number = (context.args[0].lstrip("#") if context.args else "")
-    if not number.isdigit() or len(number) > 12:
+    number = ticket_number(context.args[0] if context.args else "")
+    if number is None:
         await staff.answer(update, context, "tickets.usage_ticket")
         return
-    found = await s.db(tickets.history, int(number))
+    found = await s.db(tickets.history, number)
     if found is None:
-        await staff.answer(update, context, "tickets.unknown_ticket", number=int(number))
+        await staff.answer(update, context, "tickets.unknown_ticket", number=number)
         return
     ticket, customer, events = found
     voice = s.staff_voice

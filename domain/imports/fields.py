@@ -18,7 +18,7 @@ import phonenumbers
 
 from domain.imports.csv_file import (CUSTOMERS, PURCHASES, FileError, Row, RowProblem, detect_kind, expected_header,
                                      read_table)
-from domain.rules.parsing import DayOfYear, InputError, parse_amount, parse_day_of_year
+from domain.rules.parsing import DayOfYear, InputError, parse_amount, parse_day_of_year, whole_number
 
 MAX_POINTS = 1_000_000
 MAX_AMOUNT = Decimal(1_000_000)
@@ -69,7 +69,7 @@ def parse_points(text: str) -> int:
     """"250", "1.250" (German thousands) -> a whole number of points, at least 0."""
     if not _WHOLE_NUMBER.match(text):
         raise _Invalid("points_invalid")
-    points = int(text.replace(".", ""))
+    points = whole_number(text.replace(".", ""), MAX_POINTS)
     if points > MAX_POINTS:
         raise _Invalid("points_invalid")
     return points
@@ -96,7 +96,11 @@ def parse_purchase_time(text: str, tz: tzinfo, now: datetime) -> datetime:
         raise _Invalid("date_invalid") from None
     if local.year < 1970:
         raise _Invalid("date_invalid")
-    if to_utc(local, tz) > now:
+    try:
+        future = to_utc(local, tz) > now
+    except OverflowError:  # the last hours of 31.12.9999 west of Greenwich lie after the calendar's end
+        future = True
+    if future:
         raise _Invalid("date_future")
     return local
 

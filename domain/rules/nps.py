@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from domain.rules.parsing import MONTHS, InputError
+from domain.rules.parsing import MONTHS, InputError, whole_number
 
 SCALE = range(0, 11)
 
@@ -178,7 +178,7 @@ _CANDIDATE = re.compile(r"(-?)(" + _NUMBER + r")")
 
 
 def _value(token: str) -> int:
-    return int(token) if token.isdigit() else NUMBER_WORDS[token]
+    return whole_number(token, 100) if token.isdigit() else NUMBER_WORDS[token]
 
 
 def parse_score(text: str) -> int | None:
@@ -291,7 +291,7 @@ def parse_period(text: str | None, now: datetime, tz: ZoneInfo | str, default_da
     parts = words.split(" ")
     # "30", "30 tage", "letzte 30 tage"
     if match := _DAYS.match(" ".join(parts[1:]) if parts[0] in _LAST_WORDS else words):
-        return _last_days(int(match.group(1)), now, zone, text)
+        return _last_days(whole_number(match.group(1), MAX_DAYS), now, zone, text)
     if len(parts) == 1 and parts[0] in _THIS:
         return _period(_calendar_start(today, _THIS[parts[0]]), None, _THIS[parts[0]], now, zone)
     if len(parts) == 2 and parts[1] in _THIS and parts[0] in _THIS_WORDS:
@@ -314,14 +314,25 @@ def _month_and_year(words: str, today: date, text: str | None) -> tuple[int, int
                                                                                          int(match.group(3)))
         if not 1 <= month <= 12 or year < 2000:
             raise PeriodError("period_month", text or "")
-        return month, year
+        return _not_ahead(month, year, today, text)
     match = _NAMED_MONTH.match(words)
     if not match or match.group(1) not in MONTHS:
         return None
     month = MONTHS[match.group(1)]
     if match.group(2):
-        return month, int(match.group(2))
+        year = int(match.group(2))
+        if year < 2000:  # as for "10/1999"; the year 1 in the shop's zone may lie before the calendar in UTC
+            raise PeriodError("period_month", text or "")
+        return _not_ahead(month, year, today, text)
     return month, today.year if month <= today.month else today.year - 1
+
+
+def _not_ahead(month: int, year: int, today: date, text: str | None) -> tuple[int, int]:
+    """A month that has not begun is refused here, before the month after December 9999 is
+    looked for (``_period`` would refuse it the same way)."""
+    if (year, month) > (today.year, today.month):
+        raise PeriodError("period_future", text or "")
+    return month, year
 
 
 def _last_days(days: int, now: datetime, zone: ZoneInfo, text: str | None) -> Period:

@@ -18,6 +18,19 @@ class InputError(Refusal):
     """Input that cannot be accepted; ``reason`` names why (for the texts)."""
 
 
+# --- whole numbers ---------------------------------------------------------------------------
+
+
+def whole_number(digits: str, limit: int) -> int:
+    """ASCII ``digits`` as a number, where every number above ``limit`` is ``limit + 1``: int()
+    refuses strings of more than 4300 digits with a ValueError of its own, and a number that
+    large is refused by the caller anyway ("00030" is 30, as int() reads it)."""
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > len(str(limit)):
+        return limit + 1
+    return min(int(significant), limit + 1)
+
+
 # --- amounts -------------------------------------------------------------------------------
 
 # ASCII digits only: "\d" would also accept Arabic or Devanagari digits.

@@ -123,7 +123,11 @@ def parse(text: str, now: datetime, timezone_name: str) -> Schedule:
     if day is None:  # only a time: today, or tomorrow once it has passed
         moment = _at(today, clock, zone)
         return _checked(moment if moment > now else _at(today + timedelta(days=1), clock, zone), now, text)
-    return _checked(_at(day, clock, zone), now, text)
+    try:
+        moment = _at(day, clock, zone)
+    except OverflowError:  # 1.1.0001 east of Greenwich, 31.12.9999 west of it: beyond the calendar in UTC
+        raise WhenError("past" if day < today else "too_far", text.strip()[:40]) from None
+    return _checked(moment, now, text)
 
 
 def _day(words: list[str], now: datetime, zone: ZoneInfo) -> date | None:
