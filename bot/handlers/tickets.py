@@ -372,7 +372,7 @@ async def ticket_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """/ticket <n>: the whole history of one ticket."""
     s = services(context)
     number = (context.args[0].lstrip("#") if context.args else "")
-    if not number.isdigit() or len(number) > 12:
+    if not number.isascii() or not number.isdigit() or len(number) > 12:  # "²" is a digit, but no number
         await staff.answer(update, context, "tickets.usage_ticket")
         return
     found = await s.db(tickets.history, int(number))

@@ -178,7 +178,11 @@ _CANDIDATE = re.compile(r"(-?)(" + _NUMBER + r")")
 
 
 def _value(token: str) -> int:
-    return int(token) if token.isdigit() else NUMBER_WORDS[token]
+    if not token.isdigit():
+        return NUMBER_WORDS[token]
+    digits = token.lstrip("0") or "0"
+    # Any longer number is far outside the scale; int() refuses thousands of digits anyway.
+    return int(digits) if len(digits) <= 4 else 10_000
 
 
 def parse_score(text: str) -> int | None:
@@ -291,7 +295,8 @@ def parse_period(text: str | None, now: datetime, tz: ZoneInfo | str, default_da
     parts = words.split(" ")
     # "30", "30 tage", "letzte 30 tage"
     if match := _DAYS.match(" ".join(parts[1:]) if parts[0] in _LAST_WORDS else words):
-        return _last_days(int(match.group(1)), now, zone, text)
+        days = match.group(1).lstrip("0") or "0"
+        return _last_days(int(days) if len(days) <= 6 else MAX_DAYS + 1, now, zone, text)  # (int() refuses huge ones)
     if len(parts) == 1 and parts[0] in _THIS:
         return _period(_calendar_start(today, _THIS[parts[0]]), None, _THIS[parts[0]], now, zone)
     if len(parts) == 2 and parts[1] in _THIS and parts[0] in _THIS_WORDS:
