@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from domain import conversation, outbox
 from domain.rules import topics
+from domain.rules.words import word_count
 from domain.outbox import MessageSpec
 from storage.models import Customer, Feedback
 
@@ -46,7 +47,7 @@ MIN_WORDS = 5
 
 
 def says_enough(text: str) -> bool:
-    return len(text.split()) >= MIN_WORDS
+    return word_count(text) >= MIN_WORDS  # words, not any five tokens: "<a> `=> '' //" says nothing
 
 
 def ask_for_feedback(session: Session, customer_id: int, now: datetime) -> None:

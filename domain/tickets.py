@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 
 from domain import conversation, customers, ledger, outbox, surveys, team
 from domain.rules import business_hours, loyalty, priority, topics
+from domain.rules.words import word_count
 from domain.clock import days_later_at
 from domain.config import LoyaltySection, ShopConfig
 from domain.outbox import Button, MessageSpec, moment_param, money_param, text_param, texts_param
@@ -180,7 +181,7 @@ SELF_SERVICE = CHAT_SELF_SERVICE | {"faq", "help"}
 
 
 def tells_the_story(text: str) -> bool:
-    return len(text.split()) >= MIN_WORDS
+    return word_count(text) >= MIN_WORDS  # words, not any five tokens: "<a> `=> '' //" says nothing
 
 
 def belongs_to_ticket(intent: str | None, chatting: bool) -> bool:

@@ -38,15 +38,23 @@ class RasaSetupError(RuntimeError):
     """The Rasa environment cannot be created; the message says what to do."""
 
 
-def _is_python_310(candidate: str) -> bool:
+def _python_310(candidate: str) -> str | None:
+    """The interpreter's own path when ``candidate`` is a working Python 3.10, else None.
+
+    Asked of the interpreter itself: a pyenv shim on PATH is a script that chooses a Python anew
+    on each call, and the environment should be made by (and record) the real one."""
     try:
         probe = subprocess.run(
-            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)"],
             capture_output=True, text=True, timeout=20,
         )
     except (OSError, subprocess.TimeoutExpired):
-        return False
-    return probe.returncode == 0 and probe.stdout.strip() == "3.10"
+        return None
+    lines = probe.stdout.split("\n")
+    if probe.returncode != 0 or len(lines) < 2 or lines[0].strip() != "3.10":
+        return None
+    resolved = lines[1].strip()
+    return resolved if resolved and os.access(resolved, os.X_OK) else candidate
 
 
 def _candidates(settings: NluSettings) -> list[str]:
@@ -70,13 +78,15 @@ def _candidates(settings: NluSettings) -> list[str]:
 
 
 def find_python310(settings: NluSettings) -> str:
-    """Return a working Python 3.10 interpreter, or raise with install instructions."""
+    """Return a working Python 3.10 interpreter (its real path, not a shim's), or raise with
+    install instructions."""
     explicit = settings.rasa_python
-    if explicit and not _is_python_310(explicit):
+    if explicit and not _python_310(explicit):
         raise RasaSetupError(f"RASA_PYTHON={explicit} is not a working Python 3.10.\n{NO_PYTHON_HELP}")
     for candidate in _candidates(settings):
-        if _is_python_310(candidate):
-            return candidate
+        resolved = _python_310(candidate)
+        if resolved:
+            return resolved
     raise RasaSetupError(NO_PYTHON_HELP)
 
 
