@@ -27,6 +27,13 @@ Concurrency. ``SENDERS`` tasks send at once, so the network's round trip does no
 rate: each takes the next row that is ready, renders it, waits for the limiter and sends.
 Rows are claimed about a second ahead (``backlog``), one per chat, in chunks of two thirds of it.
 
+The staff group first. A group's rows wait for their turn in the database, not in the limiter:
+when this dispatcher has sent a group its 20 messages of the last minute, the group is held
+(no row of it is claimed) until the oldest of them leaves the minute. The claim then takes the
+group's most urgent row (``outbox.claim_next_per_chat``: a ticket's alert, reminder or
+escalation before relayed customer messages and notices), not the one that happened to be
+claimed when the minute filled up.
+
 Leases. A claimed row is leased to this process (``outbox.CLAIM_LEASE``, 30 s) and the lease
 is renewed every ``RENEW_SECONDS`` while the row is held, so no wait (a 429, a full group, a
 slow network) lets another dispatcher take a row this one still holds; if this process dies,
@@ -43,13 +50,14 @@ import heapq
 import itertools
 import logging
 import math
+from collections import deque
 from datetime import timedelta
 
 from telegram import ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot import keyboards
+from bot import keyboards, rate_limiter
 from bot.chat import send_html
 from bot.rate_limiter import raise_refusals_at_once, retry_after_seconds
 from bot.services import Services
@@ -66,6 +74,7 @@ LEASE_SECONDS = outbox.CLAIM_LEASE.total_seconds()
 RENEW_SECONDS = LEASE_SECONDS / 6  # a held row's lease never has less than 25 s left ...
 MIN_LEASE_LEFT = 20.0  # ... and a send (at most 15 s with PTB's timeouts) starts only with this much left
 STOP_GRACE_SECONDS = 5.0  # a stopping dispatcher lets the sends in flight finish for this long
+GROUP_WINDOW_SECONDS = 60.0  # Telegram's group limit is per minute (rate_limiter.GROUP_MESSAGES_PER_MINUTE)
 GONE_CHAT_ERRORS = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
 
 _RUNNING: dict[int, "OutboxDispatcher"] = {}  # by id(bot), for stop_sending
@@ -93,6 +102,7 @@ class OutboxDispatcher:
         self._lost: set[int] = set()  # held rows whose lease another dispatcher took over
         self._chat_free_at: dict[int, float] = {}  # chat -> earliest start of its next row
         self._holds: dict[int, float] = {}  # chat -> until when it gets nothing (retry_after, a retry's backoff)
+        self._group_sends: dict[int, deque[float]] = {}  # group chat -> when Telegram answered its rows, last minute
         self._queue_changed = asyncio.Event()
         self._room = asyncio.Event()  # a row finished
         self._tasks: list[asyncio.Task] = []
@@ -161,6 +171,9 @@ class OutboxDispatcher:
         self._holds = {chat: until for chat, until in self._holds.items() if until > now}
         if len(self._chat_free_at) > 4 * self.backlog:
             self._chat_free_at = {chat: at for chat, at in self._chat_free_at.items() if at > now}
+        if len(self._group_sends) > 64:
+            self._group_sends = {chat: sends for chat, sends in self._group_sends.items()
+                                 if sends and sends[-1] > now - GROUP_WINDOW_SECONDS}
         claim = asyncio.ensure_future(s.db(outbox.claim_next_per_chat, s.now(), room, set(self._holds)))
         try:
             rows = await asyncio.shield(claim)
@@ -245,6 +258,21 @@ class OutboxDispatcher:
         self._chat_free_at[chat_id] = now + max(PER_CHAT_SECONDS, hold or 0.0)
         if hold:
             self._holds[chat_id] = now + hold
+        if chat_id < 0:  # a group (or channel): its minute may be full
+            self._hold_full_group(chat_id, now)
+
+    def _hold_full_group(self, chat_id: int, now: float) -> None:
+        """A group that had its GROUP_MESSAGES_PER_MINUTE from this dispatcher within the last
+        minute gets no row claimed until the oldest of them is a minute old: its rows wait in
+        the database, where the next claim picks the most urgent of them."""
+        sends = self._group_sends.setdefault(chat_id, deque())
+        sends.append(now)
+        while sends and sends[0] <= now - GROUP_WINDOW_SECONDS:
+            sends.popleft()
+        limit = rate_limiter.GROUP_MESSAGES_PER_MINUTE
+        if len(sends) >= limit:
+            until = sends[len(sends) - limit] + GROUP_WINDOW_SECONDS
+            self._holds[chat_id] = max(self._holds.get(chat_id, 0.0), until)
 
     async def _render(self, row: OutboxMessage, spec: MessageSpec) -> tuple[str, object]:
         s = self.services

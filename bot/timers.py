@@ -73,13 +73,19 @@ class Timers:
         return queued
 
     async def run_campaigns(self) -> int:
-        """Queue the planned campaigns whose time has come (their due times are in the database)."""
+        """Start the runs of planned campaigns whose time has come (their due times are in the
+        database), then queue the recipients of every run still being queued, a page per
+        transaction (a planned run, or a /broadcast whose queuing a stop interrupted)."""
         s = self.services
+        queued = 0
         try:
-            queued = await s.db(campaigns.run_due, s.campaign_rules, s.now())
+            await s.db(campaigns.run_due, s.campaign_rules, s.now())
+            while (page := await s.db(campaigns.queue_next_page, s.campaign_rules, s.now())) is not None:
+                queued += page.queued
+                if page.done:
+                    log.info("campaign run queued", extra={"campaign": page.campaign_id, "messages": page.total})
         except Exception:
             log.exception("planned campaigns failed; trying again at the next check")
-            return 0
         if queued:
             log.info("planned campaign queued messages", extra={"messages": queued})
         return queued

@@ -6,7 +6,16 @@ message is the text (or a photo with caption), shown as a preview for one sample
 with the number of recipients; the confirm button (which carries the draft's nonce) plans it.
 A run picks the recipients at that moment (consent and reachability as they are then) and
 queues one marketing outbox row per recipient with the key ``campaign:<id>:<run>:<customer>``,
-so a repeated run, a second replica or a restart never queues anyone twice. The dispatcher
+so a repeated run, a second replica or a restart never queues anyone twice.
+
+Large runs stay out of the hot path. Starting a run (the confirm button, ``run_due`` for a
+planned one) only marks the campaign ``queuing``; its recipients are then queued page by page
+(``queue_page``, ``queue_next_page``), ``QUEUE_PAGE`` at a time, each page its own short
+transaction that also moves the run's cursor (``queue_cursor``, the last customer id queued).
+So a customer writing meanwhile waits for one page at most (SQLite has one writer), a crash
+resumes after the last page that was committed, and two processes paging the same run (the
+owner's button and a replica's timer) take turns on the campaign's row lock and never queue
+anyone twice (the cursor, and the outbox's unique key besides). The dispatcher
 checks consent, quiet hours and the weekly cap again at send time and fills the placeholders
 ({vorname}, {punkte}, ...) with the customer's figures at that moment.
 
@@ -35,7 +44,7 @@ from storage import sql
 from storage.models import Campaign, Coupon, Customer, OutboxMessage
 from domain.rules.errors import Refusal
 
-DRAFT, PLANNED, DONE, CANCELLED = "draft", "planned", "done", "cancelled"
+DRAFT, PLANNED, QUEUING, DONE, CANCELLED = "draft", "planned", "queuing", "done", "cancelled"
 TEXT_STEP = "campaign_text"
 DRAFT_LIFETIME = timedelta(hours=24)  # the owner may write the text, ask the team and confirm later
 TEMPLATE, TEMPLATE_WITH_COUPON = "campaigns.message", "campaigns.message_with_coupon"
@@ -47,7 +56,9 @@ _PLACEHOLDER = re.compile(r"\{([^{}\s]{1,30})\}")
 # The last line "Gutschein: 10 % auf Bohnen" or "Gutschein (14 Tage): ..." makes it a coupon campaign.
 _COUPON_LINE = re.compile(r"^\s*gutschein\s*(?:\(\s*(?P<days>\d{1,4})\s*tag(?:e|en)?\s*\))?\s*:\s*(?P<offer>.*)$",
                           re.IGNORECASE)
-RUN_PAGE = 20_000  # recipients read and queued at a time (about 2.5 MB of Python objects)
+# Recipients queued per transaction: a page takes some 50 ms on SQLite, so a customer's answer
+# never waits long for the write lock, and 200 pages queue 100,000 recipients.
+QUEUE_PAGE = 500
 _RUNS_PER_CHECK = 5
 
 
@@ -143,7 +154,7 @@ def set_message(session: Session, campaign_id: int, message: Message, photo: str
 @dataclass(frozen=True)
 class Confirmed:
     campaign: Campaign
-    queued: int | None  # rows queued right away (a /broadcast), None for a planned campaign
+    queuing: bool  # a /broadcast: its run started, its recipients are queued by ``queue_page``; else planned
 
 
 def _take_draft(session: Session, campaign_id: int, nonce: str, owner_user_id: int, status: str) -> Campaign | None:
@@ -157,16 +168,17 @@ def _take_draft(session: Session, campaign_id: int, nonce: str, owner_user_id: i
 
 def confirm(session: Session, campaign_id: int, nonce: str, owner_user_id: int, owner_customer_id: int,
             rules: Rules, now: datetime) -> Confirmed | None:
-    """The confirm button: a /broadcast is queued now, a planned campaign waits for its time."""
+    """The confirm button: a /broadcast's run starts now (its recipients are queued after this
+    transaction, page by page: ``queue_page``), a planned campaign waits for its time."""
     campaign = _take_draft(session, campaign_id, nonce, owner_user_id, PLANNED)
     if campaign is None:
         return None
     session.refresh(campaign)
     conversation.clear_step(session, owner_customer_id)
     if campaign.next_run_at is not None:
-        return Confirmed(campaign, None)
-    campaign.next_run_at = now
-    return Confirmed(campaign, _run(session, campaign, rules, now))
+        return Confirmed(campaign, queuing=False)
+    _start_run(session, campaign, rules, now)
+    return Confirmed(campaign, queuing=True)
 
 
 def discard(session: Session, campaign_id: int, nonce: str, owner_user_id: int, owner_customer_id: int,
@@ -184,31 +196,73 @@ def discard(session: Session, campaign_id: int, nonce: str, owner_user_id: int, 
 # --- runs --------------------------------------------------------------------------------------
 
 def run_due(session: Session, rules: Rules, now: datetime) -> int:
-    """Queue the runs of planned campaigns whose time has come; the number of rows queued.
-    Locked rows are skipped, so two bot processes never run the same campaign twice."""
+    """Start the runs of planned campaigns whose time has come; the number of runs started
+    (their recipients are queued by ``queue_next_page``). Locked rows are skipped, so two bot
+    processes never start the same run twice."""
     due = list(session.exec(select(Campaign).where(Campaign.status == PLANNED, Campaign.next_run_at <= now)
                             .order_by(Campaign.next_run_at).limit(_RUNS_PER_CHECK).with_for_update(skip_locked=True)))
-    return sum(_run(session, campaign, rules, now) for campaign in due)
+    for campaign in due:
+        _start_run(session, campaign, rules, now)
+    return len(due)
 
 
-def _run(session: Session, campaign: Campaign, rules: Rules, now: datetime) -> int:
-    run = campaign.runs + 1
-    campaign.runs, campaign.last_run_at = run, now
-    if campaign.recurrence:
-        campaign.next_run_at = when.next_run(campaign.recurrence, now, rules.timezone)
-    else:
-        campaign.status, campaign.next_run_at = DONE, None
+def _start_run(session: Session, campaign: Campaign, rules: Rules, now: datetime) -> None:
+    """The next run begins: the campaign is ``QUEUING`` from the first recipient on; a
+    recurring one has its next time already (it is planned again once this run is queued)."""
+    campaign.runs, campaign.last_run_at = campaign.runs + 1, now
+    campaign.next_run_at = when.next_run(campaign.recurrence, now, rules.timezone) if campaign.recurrence else None
+    campaign.status, campaign.queue_cursor, campaign.run_queued = QUEUING, 0, 0
     session.add(campaign)
+
+
+@dataclass(frozen=True)
+class Page:
+    campaign_id: int
+    queued: int  # outbox rows this page queued
+    total: int  # outbox rows the run has queued so far (by whichever process)
+    done: bool  # the run is queued completely (or the campaign was cancelled meanwhile)
+
+
+def queue_page(session: Session, campaign_id: int, rules: Rules, now: datetime) -> Page:
+    """Queue the next page of the campaign's run (``QUEUE_PAGE`` recipients after its cursor).
+    Waits for another process paging the same run, then goes on from where that one stopped."""
+    campaign = session.exec(select(Campaign).where(Campaign.id == campaign_id).with_for_update()
+                            .execution_options(populate_existing=True)).first()
+    if campaign is None:
+        return Page(campaign_id, 0, 0, True)
+    return _queue_page(session, campaign, rules, now)
+
+
+def queue_next_page(session: Session, rules: Rules, now: datetime) -> Page | None:
+    """Queue a page of a run still being queued (a planned run, or one a crash or a restart
+    interrupted); None when no run waits. A run another process is paging right now is
+    skipped (its row is locked)."""
+    campaign = session.exec(select(Campaign).where(Campaign.status == QUEUING).order_by(Campaign.id).limit(1)
+                            .with_for_update(skip_locked=True).execution_options(populate_existing=True)).first()
+    if campaign is None:
+        return None
+    return _queue_page(session, campaign, rules, now)
+
+
+def _queue_page(session: Session, campaign: Campaign, rules: Rules, now: datetime) -> Page:
+    if campaign.status != QUEUING:  # done meanwhile (by another process), or cancelled
+        return Page(campaign.id, 0, campaign.run_queued, True)
     try:
         segment = segments.parse(campaign.segment, rules.segments)
     except segments.SegmentError:  # the config changed since (a tier renamed): nobody matches now
-        return 0
-    queued, after = 0, 0
-    # a page at a time: a run to a few hundred thousand customers never holds them all in memory
-    while found := segments.recipients(session, segment, rules.segments, now, after_id=after, limit=RUN_PAGE):
-        queued += _queue(session, campaign, run, found, now)
-        after = found[-1][0]
-    return queued
+        found = []
+    else:  # the segment as it was when the run started, whenever this page is queued
+        found = segments.recipients(session, segment, rules.segments, campaign.last_run_at or now,
+                                    after_id=campaign.queue_cursor or 0, limit=QUEUE_PAGE)
+    if not found:
+        campaign.status = PLANNED if campaign.recurrence else DONE
+        campaign.queue_cursor = None
+        session.add(campaign)
+        return Page(campaign.id, 0, campaign.run_queued, True)
+    queued = _queue(session, campaign, campaign.runs, found, now)
+    campaign.queue_cursor, campaign.run_queued = found[-1][0], campaign.run_queued + queued
+    session.add(campaign)
+    return Page(campaign.id, queued, campaign.run_queued, False)
 
 
 def _queue(session: Session, campaign: Campaign, run: int, found: list[tuple[int, int]], now: datetime) -> int:

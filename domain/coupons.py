@@ -58,8 +58,10 @@ def issue_for_run(session: Session, campaign_id: int, run: int, customer_ids: It
     """A coupon for every recipient of one campaign run, inserted in bulk; customer id -> code.
     Recipients who already have theirs (a repeated run) keep it."""
     ids = sorted(set(customer_ids))
+    if not ids:
+        return {}
     existing = dict(session.exec(select(Coupon.customer_id, Coupon.code).where(
-        Coupon.campaign_id == campaign_id, Coupon.run == run)).all())
+        Coupon.campaign_id == campaign_id, Coupon.run == run, Coupon.customer_id.in_(ids))).all())
     missing = [customer_id for customer_id in ids if customer_id not in existing]
     rows = [{"code": code, "campaign_id": campaign_id, "run": run, "occasion": None, "customer_id": customer_id,
              "offer": offer[:200], "created_at": now, "expires_at": now + timedelta(days=valid_days)}

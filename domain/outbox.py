@@ -29,7 +29,15 @@ from domain.config import ShopConfig
 from storage.models import OutboxMessage, TelegramAccount
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
+# A message that went out as part of another row (``merge``): the row only keeps its key taken,
+# so a repeated call queues it neither again nor as a row of its own. It has no payload.
+MERGED = "merged"
 SERVICE, STAFF, MARKETING = "service", "staff", "marketing"
+# Of a chat's waiting rows the most urgent goes next (``claim_next_per_chat``), rows of the same
+# priority in the order they were queued. Telegram lets 20 messages a minute into a group: when
+# the staff group's minute is full, a ticket's alert, reminder or escalation is the next one to
+# go, before relayed customer messages, booking and feedback notices.
+NORMAL, URGENT = 0, 1
 UNREACHABLE = "unreachable"  # how ``last_error`` starts when the recipient blocked the bot or is gone
 MAX_ATTEMPTS = 8
 # A claimed row belongs to its dispatcher for this long; if that process dies, any dispatcher
@@ -100,20 +108,55 @@ class MessageSpec:
 
 def enqueue(
     session: Session, key: str, chat_id: int, message: MessageSpec, category: str, now: datetime,
-    customer_id: int | None = None, not_before: datetime | None = None,
+    customer_id: int | None = None, not_before: datetime | None = None, priority: int = NORMAL,
 ) -> OutboxMessage:
     """Queue a message once per idempotency key; a repeated call returns the existing row."""
     existing = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
     if existing is not None:
         return existing
     row = OutboxMessage(idempotency_key=key, chat_id=chat_id, customer_id=customer_id, category=category,
-                        payload=message.to_payload(), not_before=not_before or now, created_at=now)
+                        payload=message.to_payload(), not_before=not_before or now, created_at=now,
+                        priority=priority)
     try:
         with session.begin_nested():  # a concurrent writer may have inserted the same key
             session.add(row)
     except IntegrityError:
         return session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).one()
     return row
+
+
+def key_taken(session: Session, key: str) -> bool:
+    """Whether a row (or a merged message, ``MERGED``) has this idempotency key."""
+    return session.exec(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)).first() is not None
+
+
+def waiting(session: Session, row_id: int) -> OutboxMessage | None:
+    """The row, locked, if it still waits (no dispatcher has claimed it), so this transaction may
+    change what it will send; None once it is claimed or sent, or while a dispatcher is claiming
+    it right now (then the caller queues a row of its own)."""
+    return session.exec(select(OutboxMessage)
+                        .where(OutboxMessage.id == row_id, OutboxMessage.status == PENDING)
+                        .with_for_update(skip_locked=True)
+                        .execution_options(populate_existing=True)).first()
+
+
+def merge(session: Session, key: str, into: OutboxMessage, payload: dict[str, Any], now: datetime) -> bool:
+    """The message with idempotency ``key`` goes out as part of the waiting row ``into`` (locked
+    by ``waiting`` in this transaction), which now sends ``payload``. The key is kept by a row
+    of status ``MERGED``, so a repeated call changes nothing (False)."""
+    if key_taken(session, key):
+        return False
+    marker = OutboxMessage(idempotency_key=key, chat_id=into.chat_id, customer_id=into.customer_id,
+                           category=into.category, payload={}, status=MERGED, not_before=now, created_at=now,
+                           last_error=f"merged into {into.id}", priority=into.priority)
+    try:
+        with session.begin_nested():  # a concurrent writer may have taken the same key
+            session.add(marker)
+    except IntegrityError:
+        return False
+    into.payload = payload
+    session.add(into)
+    return True
 
 
 def claim_due(session: Session, now: datetime, limit: int = 50) -> list[OutboxMessage]:
@@ -136,11 +179,13 @@ def claim_next_per_chat(session: Session, now: datetime, limit: int = 50,
                         skip_chats: Collection[int] = ()) -> list[OutboxMessage]:
     """Claim the next due row of up to ``limit`` chats (leased like ``claim_due``): first those
     that are not marketing (a ticket alert or "+42 Punkte" does not wait for a broadcast of
-    thousands to finish), then the rest, each longest due first.
+    thousands to finish), then the rest, each the most urgent and then the longest due first.
 
     One row per chat, and none of a chat that has a row being sent (here or by a replica): a
-    chat's rows go out one after another, oldest first, so the dispatcher can keep them about a
-    second apart without holding a claimed row for longer than that, and a chat with many rows
+    chat's rows go out one after another, the most urgent (``priority``) first and rows of the
+    same priority oldest first (a customer's relayed messages keep their order), so the
+    dispatcher's next row for a full staff group is its most urgent one. The dispatcher keeps
+    them about a second apart without holding a claimed row for longer than that, and a chat with many rows
     (a busy staff group) never fills a batch and holds up everyone else. ``skip_chats`` are
     chats the caller must not send to now (told to wait by a 429, or waiting for a retry of an
     earlier row, which keeps the order).
@@ -153,19 +198,21 @@ def claim_next_per_chat(session: Session, now: datetime, limit: int = 50,
     later = case((OutboxMessage.category == MARKETING, 1), else_=0)
     candidates = (select(OutboxMessage.id.label("id"), OutboxMessage.not_before.label("not_before"),
                          later.label("later"),
+                         OutboxMessage.priority.label("priority"),
                          func.row_number().over(partition_by=OutboxMessage.chat_id,
-                                                order_by=OutboxMessage.id).label("place"))
+                                                order_by=(OutboxMessage.priority.desc(), OutboxMessage.id))
+                         .label("place"))
                   .where(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now,
                          OutboxMessage.chat_id.not_in(busy)))
     if skip_chats:
         candidates = candidates.where(OutboxMessage.chat_id.not_in(list(skip_chats)))
     ranked = candidates.subquery()
     heads = (select(ranked.c.id).where(ranked.c.place == 1)
-             .order_by(ranked.c.later, ranked.c.not_before, ranked.c.id).limit(limit))
+             .order_by(ranked.c.later, ranked.c.priority.desc(), ranked.c.not_before, ranked.c.id).limit(limit))
     rows = list(session.exec(
         select(OutboxMessage)
         .where(OutboxMessage.id.in_(heads), OutboxMessage.status == PENDING, OutboxMessage.not_before <= now)
-        .order_by(later, OutboxMessage.not_before, OutboxMessage.id)
+        .order_by(later, OutboxMessage.priority.desc(), OutboxMessage.not_before, OutboxMessage.id)
         .with_for_update(skip_locked=True)
     ))
     for row in rows:

@@ -9,6 +9,12 @@ acts on the due ones, so a restart re-arms everything by reading the table.
 
 Every message a use case wants sent is an outbox row whose key starts with ``ticket:<id>:``;
 that is also how a staff member's Telegram reply to any of them finds its ticket.
+
+The staff group gets 20 messages a minute, so a flood must not crowd out what the team needs
+first: the alert, reminders and escalations are ``outbox.URGENT`` and overtake the customer's
+relayed messages, and a customer's texts that arrive while their previous one still waits in
+the outbox join it (one group message, up to ``MERGED_RELAY_LIMIT`` characters). A customer has
+one open ticket: a complaint or a request for a person while one is open goes to it.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ CALLBACK = "tkt"
 MAX_TEXT = 2000
 ALERT_EXCERPT = 1200
 RELAY_EXCERPT = 1500
+# Consecutive texts of a customer waiting for the staff group are sent as one message of at most
+# this many characters of text (Telegram allows 4096; the name and the ticket number come on top).
+MERGED_RELAY_LIMIT = 3500
 CAPTION_EXCERPT = 600
 # After pressing "Antworten" the staff member's next message in the staff chat is the reply.
 REPLY_WINDOW = timedelta(minutes=15)
@@ -239,13 +248,35 @@ def ask_for_person(session: Session, customer_id: int, text: str | None, request
                    survey_id: int | None = None) -> HandOver:
     """The customer wants a person (or a detractor asked to be called back): their open ticket
     takes the message, or a new one opens."""
+    return _to_open_ticket_or_new(session, customer_id, kind, text, None, request_ref, rules, now, score=score,
+                                  survey_id=survey_id)
+
+
+def complain(session: Session, customer_id: int, text: str | None, request_ref: str, rules: Rules, now: datetime,
+             *, photo: str | None = None) -> HandOver:
+    """A complaint that tells the story (text, or a photo with or without a caption): a new
+    ticket, or, when the customer has one open, that ticket takes it. A customer who sends the
+    same complaint ten times in a row, quicker than each is answered, has one ticket."""
+    conversation.take_step(session, customer_id, DETAILS_STEP, now)
+    return _to_open_ticket_or_new(session, customer_id, COMPLAINT, text, photo, request_ref, rules, now)
+
+
+def _to_open_ticket_or_new(session: Session, customer_id: int, kind: str, text: str | None, photo: str | None,
+                           request_ref: str, rules: Rules, now: datetime, *, score: int | None = None,
+                           survey_id: int | None = None) -> HandOver:
+    """One open ticket per customer: the customer's row is locked first, so two messages handled
+    at once (two replicas, two updates) cannot both find no ticket and open one each."""
+    session.exec(select(Customer.id).where(Customer.id == customer_id).with_for_update()).first()
+    same = session.exec(select(Ticket).where(Ticket.request_ref == request_ref)).first()
+    if same is not None:  # the same update again: the ticket it opened
+        return HandOver(same, opened=True)
     ticket = open_ticket_of(session, customer_id)
     if ticket is not None:
-        relayed = bool(text) and relay_customer_message(session, customer_id, ticket.id, text, None, request_ref,
-                                                        rules, now) is not None
+        relayed = bool(text or photo) and relay_customer_message(session, customer_id, ticket.id, text, photo,
+                                                                 request_ref, rules, now) is not None
         return HandOver(ticket, opened=False, relayed=relayed)
-    return HandOver(open_for_customer(session, customer_id, kind, text, request_ref, rules, now, score=score,
-                                      survey_id=survey_id), opened=True)
+    return HandOver(open_for_customer(session, customer_id, kind, text, request_ref, rules, now, photo=photo,
+                                      score=score, survey_id=survey_id), opened=True)
 
 
 @dataclass(frozen=True)
@@ -368,17 +399,20 @@ def goodwill_buttons(ticket_id: int, rules: Rules) -> tuple[tuple[Button, ...], 
 def _alert_staff(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> None:
     if rules.staff_chat_id is not None:
         outbox.enqueue(session, ticket.alert_key, rules.staff_chat_id, alert_spec(session, ticket, rules, now),
-                       outbox.STAFF, now, customer_id=ticket.customer_id)
+                       outbox.STAFF, now, customer_id=ticket.customer_id, priority=outbox.URGENT)
 
 
-def _to_staff(session: Session, ticket: Ticket, key: str, message: MessageSpec, rules: Rules, now: datetime) -> None:
-    """A message in the ticket's thread in the staff chat (a reply to its alert)."""
+def _to_staff(session: Session, ticket: Ticket, key: str, message: MessageSpec, rules: Rules, now: datetime,
+              priority: int = outbox.URGENT) -> None:
+    """A message in the ticket's thread in the staff chat (a reply to its alert). The team's
+    reminders, escalations and news of an unreachable customer are urgent: in a full staff group
+    they go before relayed customer messages (``outbox.NORMAL``) and notices."""
     if rules.staff_chat_id is None:
         return
     threaded = MessageSpec(message.template, message.params, message.text, message.buttons, message.photo,
                            reply_to_key=ticket.alert_key)
     outbox.enqueue(session, f"ticket:{ticket.id}:{key}", rules.staff_chat_id, threaded, outbox.STAFF, now,
-                   customer_id=ticket.customer_id)
+                   customer_id=ticket.customer_id, priority=priority)
 
 
 def _tell_owners(session: Session, ticket: Ticket, template: str, key: str, rules: Rules, now: datetime) -> None:
@@ -390,7 +424,7 @@ def _tell_owners(session: Session, ticket: Ticket, template: str, key: str, rule
                                      "claimed": ticket.claimed_by_name or "–"})
     for owner in rules.escalate_to:
         outbox.enqueue(session, f"ticket:{ticket.id}:{key}:{ticket.times_reopened}:{owner}", owner, message,
-                       outbox.STAFF, now)
+                       outbox.STAFF, now, priority=outbox.URGENT)
 
 
 def _to_customer(session: Session, ticket: Ticket, key: str, message: MessageSpec, now: datetime) -> bool:
@@ -406,7 +440,9 @@ def _to_customer(session: Session, ticket: Ticket, key: str, message: MessageSpe
 
 def relay_from_customer(session: Session, ticket_id: int, customer_id: int, text: str | None, photo: str | None,
                         message_ref: str, rules: Rules, now: datetime) -> Ticket | None:
-    """A further message from the customer, into the staff chat under the alert."""
+    """A further message from the customer, into the staff chat under the alert. While the
+    ticket's previous text is still waiting in the outbox, this one joins it (``_merge_relay``):
+    a customer writing ten lines in a row costs the staff group one message, not ten."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None or ticket.customer_id != customer_id or ticket.status == CLOSED:
         return None
@@ -414,11 +450,43 @@ def relay_from_customer(session: Session, ticket_id: int, customer_id: int, text
     if photo:
         _relay_photo(session, ticket, photo, text, message_ref, rules, now)
     else:
-        message = MessageSpec("tickets.customer_message", {"number": ticket.id, "name": customer.first_name,
-                                                           "text": _excerpt(text, RELAY_EXCERPT)})
-        _to_staff(session, ticket, f"in:{message_ref}", message, rules, now)
+        excerpt = _excerpt(text, RELAY_EXCERPT)
+        key = f"in:{message_ref}"
+        if not _merge_relay(session, ticket, key, excerpt, rules, now):
+            message = MessageSpec("tickets.customer_message", {"number": ticket.id, "name": customer.first_name,
+                                                               "text": excerpt})
+            _to_staff(session, ticket, key, message, rules, now, priority=outbox.NORMAL)
     _record(session, ticket, "customer_photo" if photo else "customer_message", now, text=text)
     return ticket
+
+
+def _merge_relay(session: Session, ticket: Ticket, key: str, excerpt: str, rules: Rules, now: datetime) -> bool:
+    """Add the customer's text to the ticket's latest relayed text when that is still waiting in
+    the outbox (not yet claimed by a dispatcher) and the two fit into ``MERGED_RELAY_LIMIT``
+    characters; True when it was added (or the message had been relayed already). A photo, a
+    row being sent or a full row: the text gets a row of its own, so the order stays as written."""
+    if rules.staff_chat_id is None:
+        return False
+    full_key = f"ticket:{ticket.id}:{key}"
+    if outbox.key_taken(session, full_key):
+        return True  # the same update again
+    latest = session.exec(select(OutboxMessage.id, OutboxMessage.status).where(
+        OutboxMessage.customer_id == ticket.customer_id,  # indexed; few rows per customer
+        OutboxMessage.idempotency_key.like(f"ticket:{ticket.id}:in:%"),
+        OutboxMessage.status != outbox.MERGED).order_by(OutboxMessage.id.desc()).limit(1)).first()
+    if latest is None or latest.status != outbox.PENDING:
+        return False
+    row = outbox.waiting(session, latest.id)
+    if row is None:
+        return False  # a dispatcher is taking it right now
+    payload = row.payload or {}
+    params = payload.get("params") or {}
+    if payload.get("template") != "tickets.customer_message" or payload.get("photo"):
+        return False
+    joined = f"{params.get('text', '')}\n{excerpt}"
+    if len(joined) > MERGED_RELAY_LIMIT:
+        return False
+    return outbox.merge(session, full_key, row, {**payload, "params": {**params, "text": joined}}, now)
 
 
 def _relay_photo(session: Session, ticket: Ticket, photo: str, caption: str | None, ref: str, rules: Rules,
@@ -426,7 +494,7 @@ def _relay_photo(session: Session, ticket: Ticket, photo: str, caption: str | No
     customer = session.get(Customer, ticket.customer_id)
     message = MessageSpec("tickets.customer_photo", {"number": ticket.id, "name": customer.first_name,
                                                      "text": _excerpt(caption, CAPTION_EXCERPT)}, photo=photo)
-    _to_staff(session, ticket, f"in:{ref}", message, rules, now)
+    _to_staff(session, ticket, f"in:{ref}", message, rules, now, priority=outbox.NORMAL)
 
 
 def ticket_of_staff_message(session: Session, staff_chat_id: int, replied_message_id: int) -> int | None:

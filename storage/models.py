@@ -171,6 +171,9 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The campaign a marketing row belongs to (for /kampagnen's counts and /abbrechen).
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
+    # Of a chat's waiting rows the most urgent goes first (higher first), then the oldest:
+    # a ticket alert before relayed customer messages in a full staff group.
+    priority: int = Field(default=0)
 
 
 class MessageLog(SQLModel, table=True):
@@ -361,7 +364,7 @@ class Campaign(SQLModel, table=True):
     __table_args__ = (Index("ix_campaign_due", "status", "next_run_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    status: str = Field(max_length=16)  # draft | planned | done | cancelled
+    status: str = Field(max_length=16)  # draft | planned | queuing | done | cancelled
     # The confirm button carries it, so a forged or old button confirms nothing.
     nonce: str = Field(max_length=16)
     segment: str = Field(max_length=300)  # as the owner typed it, checked when the campaign is made
@@ -372,6 +375,10 @@ class Campaign(SQLModel, table=True):
     recurrence: str | None = Field(default=None, max_length=32)
     runs: int = Field(default=0)
     last_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A run is queued page by page (status "queuing"): the last customer id queued so far (None
+    # when no run is being queued) and how many recipients the latest run has queued.
+    queue_cursor: int | None = None
+    run_queued: int = Field(default=0)
     # An optional coupon: what it gives ("10 % auf eine Packung Bohnen") and how long it is valid.
     coupon_offer: str | None = Field(default=None, max_length=200)
     coupon_valid_days: int | None = None

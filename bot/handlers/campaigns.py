@@ -220,26 +220,41 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     user_id = update.effective_user.id
     if action == "no":
         done = await s.db(campaigns.discard, int(campaign_id), nonce, user_id, owner.customer_id, s.now())
-        outcome = s.texts.render("campaigns.discarded", owner.voice) if done else None
-    else:
-        confirmed = await s.db(campaigns.confirm, int(campaign_id), nonce, user_id, owner.customer_id,
-                               s.campaign_rules, s.now())
-        outcome = None if confirmed is None else _confirmed_text(s, owner.voice, confirmed)
-        if confirmed is not None:
-            log.info("campaign confirmed", extra={"campaign": confirmed.campaign.id, "queued": confirmed.queued})
-    if outcome is None:  # a second press, an old preview or forged data
+        if not done:
+            await query.answer(s.texts.plain("errors.done_button", owner.voice))
+            return
+        await query.answer()
+        await close_preview(update, s.texts.render("campaigns.discarded", owner.voice))
+        return
+    # The button's transaction only starts the run; the recipients are queued after it, a page
+    # per transaction, so customers writing meanwhile never wait for a whole segment.
+    confirmed = await s.db(campaigns.confirm, int(campaign_id), nonce, user_id, owner.customer_id,
+                           s.campaign_rules, s.now())
+    if confirmed is None:  # a second press, an old preview or forged data
         await query.answer(s.texts.plain("errors.done_button", owner.voice))
         return
     await query.answer()
+    campaign = confirmed.campaign
+    if confirmed.queuing:
+        queued = await queue_run(s, campaign.id)
+        log.info("campaign confirmed", extra={"campaign": campaign.id, "queued": queued})
+        outcome = s.texts.render("campaigns.queued", owner.voice, id=campaign.id, count=queued)
+    else:
+        log.info("campaign confirmed", extra={"campaign": campaign.id, "queued": None})
+        schedule = when.Schedule(campaign.next_run_at, campaign.recurrence)
+        outcome = s.texts.render("campaigns.planned", owner.voice, id=campaign.id,
+                                 when=Html(_when_text(s, owner.voice, schedule)))
     await close_preview(update, outcome)
 
 
-def _confirmed_text(s: Services, voice: Voice, confirmed: campaigns.Confirmed) -> str:
-    campaign = confirmed.campaign
-    if confirmed.queued is not None:
-        return s.texts.render("campaigns.queued", voice, id=campaign.id, count=confirmed.queued)
-    schedule = when.Schedule(campaign.next_run_at, campaign.recurrence)
-    return s.texts.render("campaigns.planned", voice, id=campaign.id, when=Html(_when_text(s, voice, schedule)))
+async def queue_run(s: Services, campaign_id: int) -> int:
+    """Queue the recipients of a campaign's run that has started, a page per transaction;
+    returns how many the run queued (pages another process took in between included). If the
+    bot stops meanwhile, the timers of the next start (or a replica's) queue the rest."""
+    while True:
+        page = await s.db(campaigns.queue_page, campaign_id, s.campaign_rules, s.now())
+        if page.done:
+            return page.total
 
 
 # --- /kampagnen and /abbrechen ---------------------------------------------------------------------
@@ -285,6 +300,8 @@ def _shortened(text: str, limit: int = 60) -> str:
 def _state_text(s: Services, voice: Voice, campaign, figures: campaigns.Figures) -> str:
     if campaign.status == campaigns.CANCELLED:
         return s.texts.render("campaigns.state_cancelled", voice)
+    if campaign.status == campaigns.QUEUING:
+        return s.texts.render("campaigns.state_running", voice)
     if campaign.status == campaigns.PLANNED:
         schedule = when.Schedule(campaign.next_run_at, campaign.recurrence)
         return s.texts.render("campaigns.state_planned", voice, when=Html(_when_text(s, voice, schedule)))

@@ -52,7 +52,7 @@ async def on_complaint_intent(update: Update, context: ContextTypes.DEFAULT_TYPE
                               message: Incoming, result: ParseResult) -> None:
     """The complaint intent: a message that tells the story opens the ticket at once."""
     if tickets.tells_the_story(message.text):
-        await _open_for_customer(context, visitor, tickets.COMPLAINT, message.text, message.ref)
+        await _complain(context, visitor, message.text, message.ref)
         return
     s = services(context)
     await s.db(tickets.ask_complaint_details, visitor.customer_id, s.now())
@@ -64,7 +64,7 @@ async def take_details(update: Update, context: ContextTypes.DEFAULT_TYPE, visit
     """The answer to "what happened?" (text, or a photo with or without a caption)."""
     if not message.is_text and message.photo is None:
         return False  # a sticker, a voice message: not the details
-    await _open_for_customer(context, visitor, tickets.COMPLAINT, message.text, message.ref, photo=message.photo)
+    await _complain(context, visitor, message.text, message.ref, photo=message.photo)
     return True
 
 
@@ -129,15 +129,15 @@ async def _tell_about_hand_over(context: ContextTypes.DEFAULT_TYPE, visitor: Vis
         await say(context, visitor, "tickets.already_open", number=handover.ticket.id)
 
 
-async def _open_for_customer(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, kind: str, text: str | None,
-                             ref: str, *, photo: str | None = None) -> None:
+async def _complain(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, text: str | None, ref: str, *,
+                    photo: str | None = None) -> None:
+    """A complaint that tells the story: a ticket opens, or the customer's open one takes it."""
     s = services(context)
     if s.config.staff.staff_chat_id is None:
         await _point_to_the_shop(context, visitor)
         return
-    ticket = await s.db(tickets.open_for_customer, visitor.customer_id, kind, text, ref, s.ticket_rules, s.now(),
-                        photo=photo)
-    await _tell_opened(context, visitor, ticket)
+    handover = await s.db(tickets.complain, visitor.customer_id, text, ref, s.ticket_rules, s.now(), photo=photo)
+    await _tell_about_hand_over(context, visitor, handover)
 
 
 async def _point_to_the_shop(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:

@@ -126,3 +126,24 @@ def test_migration_0007_fills_the_new_figures_from_what_0006_kept(database_url):
         assert not any(drift(store).values())
     finally:
         store.dispose()
+
+
+def test_migration_0011_makes_waiting_rows_normal_and_campaigns_idle(database_url):
+    """An existing shop upgraded to 0011: its outbox rows are of normal priority, and no
+    campaign is in the middle of queuing a run."""
+    store = Store(database_url)
+    try:
+        command.upgrade(_alembic_config(store.engine), "0010")
+        with store.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO outbox_message (idempotency_key, chat_id, category, payload, status, attempts, "
+                "not_before, created_at) VALUES ('k1', -100, 'staff', '{}', 'pending', 0, :now, :now)"), {"now": NOW})
+            connection.execute(text(
+                "INSERT INTO campaign (status, nonce, segment, runs, created_by, created_at) "
+                "VALUES ('done', 'abc', 'alle', 1, 1, :now)"), {"now": NOW})
+        store.migrate()
+        with store.engine.connect() as connection:
+            assert connection.execute(text("SELECT priority FROM outbox_message")).scalar_one() == 0
+            assert connection.execute(text("SELECT queue_cursor, run_queued FROM campaign")).one() == (None, 0)
+    finally:
+        store.dispose()

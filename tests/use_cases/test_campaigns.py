@@ -1,6 +1,7 @@
 """Campaigns on SQLite and PostgreSQL: drafts confirmed once, runs that queue each recipient once,
 recurring runs, coupons, personalization, the figures of /kampagnen and /abbrechen."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +13,7 @@ from domain import campaigns, coupons, customers, marketing, outbox, purchases, 
 from domain.rules import when
 from domain.config import load_config
 from domain.rewards import UseError
-from storage.models import Campaign, Coupon, Customer, OutboxMessage
+from storage.models import Campaign, Coupon, Customer, OutboxMessage, TelegramAccount
 from tests.use_cases.people import onboarded_customer
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Berlin
@@ -42,10 +43,42 @@ def draft(store, owner_id: int, segment: str = "alle", text: str = "Hallo {vorna
         return campaign
 
 
+@dataclass(frozen=True)
+class Pressed:
+    campaign: Campaign
+    queued: int | None  # recipients queued after the button (a /broadcast), None for a planned campaign
+
+
 def confirm(store, campaign: Campaign, owner_id: int, nonce: str | None = None, user: int = OWNER_USER,
-            now: datetime = NOW):
+            now: datetime = NOW) -> Pressed | None:
+    """The confirm button as the handler runs it: the run starts, then its pages are queued."""
     with store.session() as session:
-        return campaigns.confirm(session, campaign.id, nonce or campaign.nonce, user, owner_id, RULES, now)
+        confirmed = campaigns.confirm(session, campaign.id, nonce or campaign.nonce, user, owner_id, RULES, now)
+    if confirmed is None:
+        return None
+    return Pressed(confirmed.campaign, queue_all(store, campaign.id, now) if confirmed.queuing else None)
+
+
+def queue_all(store, campaign_id: int, now: datetime = NOW) -> int:
+    """``queue_page`` until the run is queued, a transaction per page; the run's rows."""
+    while True:
+        with store.session() as session:
+            page = campaigns.queue_page(session, campaign_id, RULES, now)
+        if page.done:
+            return page.total
+
+
+def run_due(store, now: datetime) -> int:
+    """As the timers do: start the due runs, then queue their pages; the rows queued."""
+    with store.session() as session:
+        campaigns.run_due(session, RULES, now)
+    queued = 0
+    while True:
+        with store.session() as session:
+            page = campaigns.queue_next_page(session, RULES, now)
+        if page is None:
+            return queued
+        queued += page.queued
 
 
 def rows(store, campaign_id: int | None = None) -> list[OutboxMessage]:
@@ -102,13 +135,10 @@ def test_a_planned_campaign_runs_once_when_due_and_picks_recipients_then(store):
     at = NOW + timedelta(days=1)
     campaign = draft(store, boss, schedule=when.Schedule(at))
     assert confirm(store, campaign, boss).queued is None
-    with store.session() as session:
-        assert campaigns.run_due(session, RULES, NOW + timedelta(hours=23)) == 0
+    assert run_due(store, NOW + timedelta(hours=23)) == 0
     ben = customer(store, 2)  # joined before the run: gets it
-    with store.session() as session:
-        assert campaigns.run_due(session, RULES, at) == 2
-    with store.session() as session:
-        assert campaigns.run_due(session, RULES, at + timedelta(minutes=1)) == 0
+    assert run_due(store, at) == 2
+    assert run_due(store, at + timedelta(minutes=1)) == 0
     assert [r.customer_id for r in rows(store, campaign.id)] == [anna, ben]
 
 
@@ -120,8 +150,7 @@ def test_a_recurring_campaign_runs_every_week_and_each_run_reaches_everyone_agai
     confirm(store, campaign, boss)
     first = schedule.first_run
     for week in range(3):
-        with store.session() as session:
-            assert campaigns.run_due(session, RULES, first + timedelta(days=7 * week, minutes=1)) == 1
+        assert run_due(store, first + timedelta(days=7 * week, minutes=1)) == 1
     keys = sorted(r.idempotency_key for r in rows(store, campaign.id))
     assert keys == [f"campaign:{campaign.id}:{run}:{anna}" for run in (1, 2, 3)]
     with store.session() as session:
@@ -177,7 +206,7 @@ def test_a_coupon_campaign_gives_every_recipient_a_unique_code_redeemed_once(sto
 
 
 def test_a_run_reads_its_recipients_in_pages(store, monkeypatch):
-    monkeypatch.setattr(campaigns, "RUN_PAGE", 2)  # five recipients: pages of 2, 2 and 1
+    monkeypatch.setattr(campaigns, "QUEUE_PAGE", 2)  # five recipients: pages of 2, 2 and 1
     boss = owner(store)
     everyone = [customer(store, user_id) for user_id in range(1, 6)]
     campaign = draft(store, boss, text="Hallo {vorname}!\nGutschein: Ein Kaffee gratis")
@@ -218,8 +247,7 @@ def test_cancel_stops_pending_rows_and_future_runs(store):
     schedule = when.parse("täglich 11:00", NOW, "Europe/Berlin")
     campaign = draft(store, boss, schedule=schedule)
     confirm(store, campaign, boss)
-    with store.session() as session:
-        campaigns.run_due(session, RULES, schedule.first_run)
+    run_due(store, schedule.first_run)
     first = rows(store, campaign.id)
     with store.session() as session:
         outbox.mark_sent(session, first[0].id, 1, NOW)
@@ -229,8 +257,7 @@ def test_cancel_stops_pending_rows_and_future_runs(store):
     assert cancelled.stopped == 1
     with store.session() as session:  # the claimed row is skipped at send time
         assert marketing.admit(session, claimed[0].id, marketing.rules_from(CONFIG), NOW) is marketing.Verdict.SKIPPED
-    with store.session() as session:
-        assert campaigns.run_due(session, RULES, schedule.first_run + timedelta(days=1)) == 0
+    assert run_due(store, schedule.first_run + timedelta(days=1)) == 0
     statuses = sorted((r.status, r.last_error) for r in rows(store, campaign.id))
     assert statuses == [("sent", None), ("skipped", "cancelled"), ("skipped", "cancelled")]
     for wrong in (campaign.id, 999):
@@ -267,5 +294,120 @@ def test_two_processes_checking_at_once_run_a_due_campaign_once(store):
             return campaigns.run_due(session, RULES, at)
 
     results = run_together(check, check, check)
-    assert sorted(results) == [0, 0, len(recipients)]
+    assert sorted(results) == [0, 0, 1]  # one of them started the run ...
+
+    def page():
+        with store.session() as session:
+            found = campaigns.queue_next_page(session, RULES, at)
+            return 0 if found is None else found.queued
+
+    while sum(run_together(page, page, page)):  # ... and all of them queue its pages
+        pass
     assert len(rows(store, campaign.id)) == len(recipients)
+
+
+# --- large runs: queued a page per transaction, outside the button's ----------------------------
+
+def many_customers(store, count: int, first_user: int = 10_000) -> list[int]:
+    """``count`` reachable customers with consent, written at once (no consent history needed here)."""
+    with store.session() as session:
+        people = [Customer(first_name=f"K{n}", marketing_consent=True, consent_asked=True, telegram_reachable=True,
+                           created_at=NOW - timedelta(days=100), last_seen_at=NOW) for n in range(count)]
+        session.add_all(people)
+        session.flush()
+        session.add_all([TelegramAccount(telegram_user_id=first_user + n, customer_id=person.id,
+                                         chat_id=first_user + n) for n, person in enumerate(people)])
+        return [person.id for person in people]
+
+
+def test_the_button_only_starts_the_run_and_its_recipients_are_queued_in_pages(store):
+    boss = owner(store)
+    everyone = many_customers(store, 1200)
+    campaign = draft(store, boss)
+    with store.session() as session:
+        confirmed = campaigns.confirm(session, campaign.id, campaign.nonce, OWNER_USER, boss, RULES, NOW)
+    assert confirmed.queuing and confirmed.campaign.status == campaigns.QUEUING
+    assert rows(store, campaign.id) == []  # nothing in the button's transaction
+    pages = []
+    while True:
+        with store.session() as session:
+            page = campaigns.queue_page(session, campaign.id, RULES, NOW)
+        if page.done:
+            break
+        pages.append(page.queued)
+    assert pages == [500, 500, 200] and page.total == 1200
+    assert sorted(r.customer_id for r in rows(store, campaign.id)) == everyone
+    with store.session() as session:
+        done = session.get(Campaign, campaign.id)
+        assert (done.status, done.queue_cursor, done.run_queued) == (campaigns.DONE, None, 1200)
+    with store.session() as session:  # another page asked for (a replica, a late timer): nothing more
+        assert campaigns.queue_page(session, campaign.id, RULES, NOW).done
+        assert campaigns.queue_next_page(session, RULES, NOW) is None
+    assert len(rows(store, campaign.id)) == 1200
+
+
+def test_a_run_interrupted_halfway_resumes_and_queues_everyone_once(store, monkeypatch):
+    monkeypatch.setattr(campaigns, "QUEUE_PAGE", 4)
+    boss = owner(store)
+    everyone = many_customers(store, 10)
+    campaign = draft(store, boss, text="Hallo {vorname}!\nGutschein: Ein Kaffee gratis")
+    with store.session() as session:
+        campaigns.confirm(session, campaign.id, campaign.nonce, OWNER_USER, boss, RULES, NOW)
+    with store.session() as session:
+        assert campaigns.queue_page(session, campaign.id, RULES, NOW).queued == 4
+    with pytest.raises(RuntimeError), store.session() as session:  # the process dies in the second page
+        campaigns.queue_page(session, campaign.id, RULES, NOW)
+        raise RuntimeError("killed")
+    assert len(rows(store, campaign.id)) == 4
+    # After the restart the timers resume the run after its last committed page.
+    assert run_due(store, NOW + timedelta(minutes=1)) == 6
+
+    def each_once():
+        assert sorted(r.customer_id for r in rows(store, campaign.id)) == everyone
+        with store.session() as session:
+            issued = session.exec(select(Coupon.customer_id).where(Coupon.campaign_id == campaign.id)).all()
+            assert sorted(issued) == everyone
+            assert session.get(Campaign, campaign.id).status == campaigns.DONE
+
+    each_once()
+    with store.session() as session:  # even a run queued again from its start (a stale cursor) adds nobody
+        again = session.get(Campaign, campaign.id)
+        again.status, again.queue_cursor = campaigns.QUEUING, 0
+    queue_all(store, campaign.id)
+    each_once()
+
+
+def test_two_processes_paging_the_same_run_queue_each_recipient_once(store, monkeypatch):
+    from tests.use_cases.test_loyalty import run_together
+
+    monkeypatch.setattr(campaigns, "QUEUE_PAGE", 7)
+    boss = owner(store)
+    everyone = many_customers(store, 60)
+    campaign = draft(store, boss)
+    with store.session() as session:
+        campaigns.confirm(session, campaign.id, campaign.nonce, OWNER_USER, boss, RULES, NOW)
+
+    def button():  # the owner's handler, page after page
+        return queue_all(store, campaign.id)
+
+    def timer():  # a replica's timer, picking up runs being queued
+        return run_due(store, NOW)
+
+    total, by_timer = run_together(button, timer)
+    assert total == 60 and 0 <= by_timer <= 60
+    assert sorted(r.customer_id for r in rows(store, campaign.id)) == everyone
+
+
+def test_a_run_cancelled_while_it_is_queued_stops(store, monkeypatch):
+    monkeypatch.setattr(campaigns, "QUEUE_PAGE", 3)
+    boss = owner(store)
+    many_customers(store, 9)
+    campaign = draft(store, boss)
+    with store.session() as session:
+        campaigns.confirm(session, campaign.id, campaign.nonce, OWNER_USER, boss, RULES, NOW)
+    with store.session() as session:
+        campaigns.queue_page(session, campaign.id, RULES, NOW)
+    with store.session() as session:
+        assert [s.campaign.status for s in campaigns.overview(session)] == [campaigns.QUEUING]
+        assert campaigns.cancel(session, campaign.id, NOW).stopped == 3
+    assert queue_all(store, campaign.id) == 3 and len(rows(store, campaign.id)) == 3

@@ -159,3 +159,44 @@ def test_racing_claimers_never_take_the_same_row(store):
     assert not errors
     everything = [key for mine in taken for key in mine]
     assert sorted(everything) == sorted(f"r{n}" for n in range(400))  # each exactly once
+
+
+def test_the_staff_groups_most_urgent_row_goes_next_and_the_rest_keep_their_order(store):
+    """A full staff group (20 a minute): alerts, reminders and escalations overtake relayed
+    customer messages and notices that were queued earlier; those keep their own order."""
+    group = -100
+    with store.session() as session:
+        for key, priority in (("relay1", outbox.NORMAL), ("feedback", outbox.NORMAL), ("alert", outbox.URGENT),
+                              ("relay2", outbox.NORMAL), ("reminder", outbox.URGENT), ("relay3", outbox.NORMAL)):
+            outbox.enqueue(session, key, group, MessageSpec(text=key), outbox.STAFF, NOW, priority=priority)
+    sent = []
+    while claimed := claim(store):
+        sent += claimed
+        with store.session() as session:
+            for key in claimed:
+                outbox.mark_sent(session, status_of(store, key).id, 1, NOW)
+    assert sent == ["alert", "reminder", "relay1", "feedback", "relay2", "relay3"]
+
+
+def test_an_urgent_row_queued_while_the_group_waits_is_the_next_one(store):
+    group = -100
+    with store.session() as session:
+        for n in range(3):
+            outbox.enqueue(session, f"relay{n}", group, MessageSpec(text="x"), outbox.STAFF, NOW)
+    assert claim(store) == ["relay0"]
+    with store.session() as session:
+        outbox.mark_sent(session, status_of(store, "relay0").id, 1, NOW)
+    # The group's minute is full: the dispatcher holds it (skip_chats) and claims nothing of it ...
+    assert claim(store, skip_chats={group}) == []
+    with store.session() as session:  # ... meanwhile a ticket's deadline warning comes in
+        outbox.enqueue(session, "breach", group, MessageSpec(text="!"), outbox.STAFF, NOW + timedelta(seconds=30),
+                       priority=outbox.URGENT)
+    assert claim(store, NOW + timedelta(seconds=60)) == ["breach"]
+
+
+def test_urgent_heads_go_first_among_the_chats(store):
+    queue(store, ("anna", 1), ("ben", 2))
+    with store.session() as session:
+        outbox.enqueue(session, "alert", -100, MessageSpec(text="!"), outbox.STAFF, NOW + timedelta(seconds=5),
+                       priority=outbox.URGENT)
+    assert claim(store, NOW + timedelta(seconds=5), limit=2) == ["alert", "anna"]

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlmodel import select
 
-from domain import customers, ledger, tickets
+from domain import customers, ledger, outbox, tickets
 from domain.config import ShopConfig
 from storage.models import OutboxMessage, Ticket, TicketEvent
 from tests.use_cases.people import onboarded_customer
@@ -217,3 +217,97 @@ def test_order_references_are_found_only_with_a_number():
     assert tickets.order_reference("meine Bestellung #12345") == "12345"
     assert tickets.order_reference("Die Bestellung war falsch") is None
     assert tickets.order_reference("") is None
+
+
+# --- a flooding customer: one ticket, and their texts merged while they wait --------------------
+
+def relay(store, ticket_id, customer_id, text, ref, photo=None):
+    with store.session() as session:
+        return tickets.relay_customer_message(session, customer_id, ticket_id, text, photo, ref, RULES, NOW)
+
+
+def relayed_rows(store, ticket_id) -> list[OutboxMessage]:
+    """The rows the staff group will get for the customer's messages (merged ones left out)."""
+    return [row for row in rows(store, f"ticket:{ticket_id}:in:") if row.status != outbox.MERGED]
+
+
+def test_texts_waiting_for_the_staff_group_are_sent_as_one_message(store):
+    anna = customer(store)
+    ticket = open_complaint(store, anna)
+    relay(store, ticket.id, anna, "Hallo?", "4242:2")
+    relay(store, ticket.id, anna, "Ist da   jemand?", "4242:3")
+    relay(store, ticket.id, anna, "Ist da jemand?", "4242:3")  # the same update again: not twice
+    (merged,) = relayed_rows(store, ticket.id)
+    assert merged.idempotency_key == f"ticket:{ticket.id}:in:4242:2"
+    assert merged.payload["params"]["text"] == "Hallo?\nIst da jemand?"
+    assert merged.payload["reply_to_key"] == ticket.alert_key and merged.priority == outbox.NORMAL
+    (marker,) = [row for row in rows(store, f"ticket:{ticket.id}:in:4242:3")]
+    assert (marker.status, marker.payload) == (outbox.MERGED, {})  # keeps the key, holds no text
+    with store.session() as session:  # the ticket's history keeps every message
+        kinds = session.exec(select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket.id)).all()
+    assert kinds.count("customer_message") >= 2
+
+
+def test_a_full_message_a_photo_or_a_claimed_row_starts_a_new_one(store):
+    anna = customer(store)
+    ticket = open_complaint(store, anna)
+    long_text = "x" * tickets.RELAY_EXCERPT
+    relay(store, ticket.id, anna, long_text, "r1")
+    relay(store, ticket.id, anna, long_text, "r2")  # 3001 characters: still fits
+    relay(store, ticket.id, anna, long_text, "r3")  # would make 4502: a second message
+    first, second = relayed_rows(store, ticket.id)
+    assert first.payload["params"]["text"] == f"{long_text}\n{long_text}"
+    assert second.payload["params"]["text"] == long_text
+    assert all(len(row.payload["params"]["text"]) <= tickets.MERGED_RELAY_LIMIT for row in (first, second))
+
+    relay(store, ticket.id, anna, "Hier ein Foto", "r4", photo="PHOTO1")  # a photo is a message of its own
+    relay(store, ticket.id, anna, "und noch was", "r5")  # after the photo: not merged into the text before it
+    texts = [row.payload.get("photo") or row.payload["params"]["text"] for row in relayed_rows(store, ticket.id)]
+    assert texts == [f"{long_text}\n{long_text}", long_text, "PHOTO1", "und noch was"]
+
+    with store.session() as session:  # the dispatcher takes the group's rows: the latest one is being sent
+        claimed = []
+        while batch := outbox.claim_next_per_chat(session, NOW):
+            claimed += batch
+            for row in batch:
+                if row.idempotency_key != f"ticket:{ticket.id}:in:r5":
+                    outbox.mark_sent(session, row.id, 1, NOW)
+    relay(store, ticket.id, anna, "Hallo??", "r6")  # not appended to a row being sent
+    assert [row.payload.get("params", {}).get("text") for row in relayed_rows(store, ticket.id)][-2:] == [
+        "und noch was", "Hallo??"]
+
+
+def test_rapid_complaints_open_one_ticket_and_the_rest_joins_it(store):
+    anna = customer(store)
+    story = "Der Kuchen war trocken und der Kaffee kalt"
+    handovers = []
+    for n in range(5):
+        with store.session() as session:
+            handovers.append(tickets.complain(session, anna, f"{story} ({n})", f"4242:{n}", RULES, NOW))
+    assert [h.opened for h in handovers] == [True, False, False, False, False]
+    assert all(h.relayed for h in handovers[1:])
+    with store.session() as session:
+        assert len(session.exec(select(Ticket).where(Ticket.customer_id == anna)).all()) == 1
+        again = tickets.complain(session, anna, story, "4242:0", RULES, NOW)  # the first update redelivered
+    assert again.opened and again.ticket.id == handovers[0].ticket.id
+    (merged,) = relayed_rows(store, handovers[0].ticket.id)  # four complaints, one message for the group
+    assert merged.payload["params"]["text"].split("\n") == [f"{story} ({n})" for n in range(1, 5)]
+    assert len(rows(store, f"ticket:{handovers[0].ticket.id}:alert")) == 1
+
+
+def test_complaints_handled_at_once_open_one_ticket(store):
+    from tests.use_cases.test_loyalty import run_together
+
+    anna = customer(store)
+
+    def complain(n):
+        def job():
+            with store.session() as session:
+                return tickets.complain(session, anna, f"Der Kuchen war wieder trocken, Nummer {n}", f"4242:{n}",
+                                        RULES, NOW).opened
+        return job
+
+    results = run_together(*(complain(n) for n in range(4)))
+    assert sorted(results) == [False, False, False, True]
+    with store.session() as session:
+        assert len(session.exec(select(Ticket).where(Ticket.customer_id == anna)).all()) == 1
