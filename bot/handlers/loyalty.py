@@ -16,7 +16,6 @@ from telegram.ext import ContextTypes
 
 from bot import formatting, keyboards, qr
 from bot.chat import Incoming, Visitor, command_showing, deep_link, identify, intent_showing, say, say_html
-from bot.handlers.system import stale_button
 from bot.menus import say_with_privacy_line
 from bot.services import Services, services
 from domain import counter, customers, ledger, receipts, referrals, rewards
@@ -320,10 +319,6 @@ async def birthday_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def loyalty_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Menu buttons: my points, the rewards, my card (each as a new message)."""
-    command = {keyboards.POINTS: points_command, keyboards.REWARDS: rewards_command, keyboards.CARD: card_command}
-    chosen = command.get(update.callback_query.data)  # the pattern's "$" lets "loyalty:card\n" (forged) through
-    if chosen is None:
-        await stale_button(update, context)
-        return
     await update.callback_query.answer()
-    await chosen(update, context)
+    command = {keyboards.POINTS: points_command, keyboards.REWARDS: rewards_command, keyboards.CARD: card_command}
+    await command[update.callback_query.data](update, context)
