@@ -314,7 +314,7 @@ async def test_nonsense_from_hundreds_of_chats_changes_nothing_and_breaks_nothin
     for start in range(0, len(chats), WAVE):
         await asyncio.gather(*chats[start:start + WAVE])
     await staff.send_command(bea, "/tickets")  # the staff group's closing mark
-    await api.wait_until(lambda: any(m.text.startswith(("Keine offenen Tickets", "Offene Tickets"))
+    await api.wait_until(lambda: any((m.text or "").startswith(("Keine offenen Tickets", "Offene Tickets"))
                                      for m in staff.messages[staff_since:]), WAIT, "the answer to /tickets")
     assert fuzz.sent >= 300
 
