@@ -47,7 +47,8 @@ def run_bot(settings: Settings, clock: Clock) -> int:
     if problems := settings.security_problems():
         raise StartupError("\n".join(problems))
     configure_logging(secrets=[token, settings.receipt_key(),
-                               settings.webhook_secret.get_secret_value() if settings.webhook_secret else None])
+                               settings.webhook_secret.get_secret_value() if settings.webhook_secret else None],
+                      level=logging.getLevelName(settings.log_level))
     config = load_shop_config(settings)
     if problems := privacy_problems(settings, config):
         raise StartupError("the privacy notice is incomplete. Customers must be told who keeps their data "

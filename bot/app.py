@@ -4,6 +4,7 @@ runs beside it (outbox dispatcher, ticket timers, NLU server or client)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from bot.access import Who, guarded
 from bot.handlers import (campaigns, conversation, counter, customer_settings, feedback, imports, linking, loyalty, menu,
                           onboarding, privacy, reports, rights, surveys, system, tickets)
 from bot.handlers.onboarding import DeepLink
-from bot.ordering import PerChatUpdateProcessor
+from bot.ordering import InboundLimit, PerChatUpdateProcessor
 from bot.services import Services
 from bot.texts import LANGUAGES, Voice
 from domain import campaigns as domain_campaigns
@@ -32,7 +33,7 @@ from domain import feedback as domain_feedback
 from domain import surveys as domain_surveys
 from domain import tickets as domain_tickets
 from nlu.client import NluClient
-from nlu.server import RasaServer, RasaServerError
+from nlu.server import KeptRasaServer
 
 log = logging.getLogger(__name__)
 
@@ -213,10 +214,10 @@ class Runtime:
     def __init__(self, services: Services, bundled_model: Path | None):
         self.services = services
         self.bundled_model = bundled_model
-        self.rasa: RasaServer | None = None
+        self.rasa: KeptRasaServer | None = None
         self.dispatcher: OutboxDispatcher | None = None
         self.timers: Timers | None = None
-        self._nlu_start: asyncio.Task | None = None
+        self._started_at = 0.0
 
     async def start(self, application: Application) -> None:
         s = self.services
@@ -236,8 +237,13 @@ class Runtime:
             s.nlu_settled.set()
         elif self.bundled_model is not None:
             # Rasa needs 20-70 s to load. Commands and buttons work meanwhile; free text waits for
-            # it (bot.handlers.conversation), so nobody is told "I can't understand" after a restart.
-            self._nlu_start = asyncio.create_task(self._start_bundled_nlu(), name="nlu-start")
+            # it (bot.handlers.conversation), so nobody is told "I can't understand" after a
+            # restart. The same when the server dies and is started again.
+            self._started_at = asyncio.get_running_loop().time()
+            self.rasa = KeptRasaServer(self.bundled_model, s.settings, self._nlu_up, self._nlu_down,
+                                       s.nlu_settled.set)
+            s.nlu_lost = self.rasa.lost
+            self.rasa.start()
         else:
             s.nlu_settled.set()
         log.info("bot started", extra={"bot": application.bot.username})
@@ -248,24 +254,22 @@ class Runtime:
         except TelegramError as error:  # e.g. not in the group yet, or an owner who never wrote: not fatal
             log.warning("could not set a chat's commands", extra={"chat_id": chat_id, "error": str(error)})
 
-    async def _start_bundled_nlu(self) -> None:
-        self.rasa = RasaServer(self.bundled_model, self.services.settings)
-        loop = asyncio.get_running_loop()
-        began = loop.time()
-        try:
-            await self.rasa.start()
-        except RasaServerError:
-            log.exception("bundled NLU server failed to start; free text gets the fallback answer")
-        else:
-            self.services.nlu = NluClient(self.rasa.url, timeout=self.services.config.nlu.timeout_seconds)
-            log.info("nlu ready for the bot", extra={"seconds_after_start": round(loop.time() - began, 1)})
-        finally:
-            self.services.nlu_settled.set()  # ready or failed: free text waits no longer
+    def _nlu_up(self, url: str, seconds: float) -> None:
+        s = self.services
+        if s.nlu is None or s.nlu.base_url != url:
+            if s.nlu is not None:
+                asyncio.get_running_loop().create_task(s.nlu.aclose())
+            s.nlu = NluClient(url, timeout=s.config.nlu.timeout_seconds, model_id=self.bundled_model.name)
+        s.nlu_settled.set()
+        after_start = asyncio.get_running_loop().time() - self._started_at
+        log.info("nlu ready for the bot", extra={"seconds_after_start": round(after_start, 1),
+                                                 "seconds_to_load": round(seconds, 1), "starts": self.rasa.starts})
+
+    def _nlu_down(self) -> None:
+        """The bundled server died and is starting again: free text waits for it, as at start."""
+        self.services.nlu_settled.clear()
 
     async def stop(self, application: Application) -> None:
-        if self._nlu_start:
-            self._nlu_start.cancel()
-            await asyncio.gather(self._nlu_start, return_exceptions=True)
         if self.timers:
             self.timers.stop()
         if self.dispatcher:
@@ -280,12 +284,14 @@ class Runtime:
 def build_application(services: Services, bundled_model: Path | None) -> Application:
     runtime = Runtime(services, bundled_model)
     settings = services.settings
+    limits = services.config.limits
+    processor = PerChatUpdateProcessor(inbound=InboundLimit(limits.messages_at_once, limits.then_one_every_seconds))
     application = (
         ApplicationBuilder()
         .token(settings.token())
         .base_url(settings.bot_api_url)
         .base_file_url(settings.bot_file_url)
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(processor)
         # Telegram's flood limits for everything the bot sends (replies, staff group, outbox).
         .rate_limiter(TelegramRateLimiter(settings.max_messages_per_second))
         .post_init(runtime.start)
@@ -294,6 +300,7 @@ def build_application(services: Services, bundled_model: Path | None) -> Applica
         .build()
     )
     application.bot_data["services"] = services
+    processor.on_flood = functools.partial(system.tell_to_slow_down, application)
     if services.config.staff.staff_chat_id is not None:
         services.staff_chat_filter = filters.Chat(services.config.staff.staff_chat_id)
     application.add_handlers(handlers(services.config.staff.staff_chat_id, services.staff_chat_filter))

@@ -18,9 +18,10 @@ Pacing. Telegram allows about 30 messages per second in all, 20 per minute in on
 about one per second in one chat. The first two apply to everything the bot sends (direct
 replies and the staff group too), so they live in the bot's rate limiter
 (``bot.rate_limiter.TelegramRateLimiter``, set on the ApplicationBuilder): every request with a
-chat id waits its turn there. The per-chat second is the dispatcher's: a chat gets one row at a
-time and its next row no sooner than ``PER_CHAT_SECONDS`` after Telegram answered the previous
-one (direct replies may come quicker, as in a conversation, which Telegram tolerates).
+chat id waits its turn there, and so does every message to one chat (a second apart). The
+dispatcher adds its own per-chat order: a chat gets one row at a time and its next row no
+sooner than ``PER_CHAT_SECONDS`` after Telegram answered the previous one, so rows of a chat
+never wait in the limiter while other chats' rows could go.
 
 Concurrency. ``SENDERS`` tasks send at once, so the network's round trip does not divide the
 rate: each takes the next row that is ready, renders it, waits for the limiter and sends.
@@ -58,7 +59,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot import keyboards, rate_limiter
 from bot.chat import send_html
-from bot.rate_limiter import retry_after_seconds
+from bot.rate_limiter import raise_refusals_at_once, retry_after_seconds
 from bot.services import Services
 from domain import customers, marketing, outbox
 from domain.outbox import MessageSpec
@@ -221,6 +222,7 @@ class OutboxDispatcher:
     # -- sending ----------------------------------------------------------------------------------
 
     async def _send_loop(self) -> None:
+        raise_refusals_at_once()  # a 429 puts the row back (below); the limiter must not wait it out
         loop = asyncio.get_running_loop()
         while True:
             row = await self._next_ready(loop)

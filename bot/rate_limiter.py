@@ -1,11 +1,11 @@
 """The bot's rate limiter: Telegram's flood limits for everything the bot sends (direct replies,
 the staff group and the outbox alike), set on the ApplicationBuilder.
 
-Telegram allows about 30 messages per second in all and 20 per minute in one group
+Telegram allows about 30 messages per second in all, 20 per minute in one group and about one
+per second in one chat
 (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): every
-request with a chat id waits its turn in :class:`TelegramRateLimiter`. The third limit, about
-one message per second in one chat, is the outbox dispatcher's (``bot.dispatcher``), since a
-conversation's direct replies may come quicker.
+request with a chat id waits its turn in :class:`TelegramRateLimiter`, so a chat that writes
+fast gets its answers at Telegram's pace instead of 429 errors.
 
 Imports telegram (PTB's ``BaseRateLimiter``) and nothing of the project.
 """
@@ -17,6 +17,7 @@ import contextlib
 import logging
 import math
 from collections import deque
+from contextvars import ContextVar
 from datetime import timedelta
 
 from telegram.error import RetryAfter
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 
 CATCH_UP = 3  # starts the even pacing may make up for at once after a late wake-up
 GROUP_MESSAGES_PER_MINUTE = 20  # Telegram's limit for one group (see above)
+CHAT_SECONDS = 1.0  # one message per second in one chat, counted from Telegram's answer
+# A reply refused with 429 anyway (Telegram counting differently) is sent again after the wait
+# Telegram names, this often and only if the wait is short enough for a conversation.
+REPLY_RETRIES, REPLY_MAX_WAIT_SECONDS = 2, 30.0
+FORGET_IDLE_ABOVE = 512  # windows kept before idle ones are forgotten
 # Several chats answering 429 within a short time means the bot as a whole is over the limit
 # (another process with the same token, or Telegram counting differently): then all sends pause.
 FLOOD_CHATS, FLOOD_WINDOW_SECONDS = 3, 2.0
@@ -35,6 +41,16 @@ SEND_ENDPOINTS = frozenset(name.lower() for name in (
     "sendVideoNote", "sendSticker", "sendContact", "sendLocation", "sendVenue", "sendPoll", "sendDice",
     "sendMediaGroup", "sendInvoice", "sendPaidMedia", "copyMessage", "copyMessages", "forwardMessage",
     "forwardMessages"))
+
+
+# Set by a sender that handles 429s itself (the outbox dispatcher puts the row back and sends
+# other chats meanwhile): its refused requests are raised at once instead of retried.
+_RAISE_REFUSALS: ContextVar[bool] = ContextVar("raise_refusals", default=False)
+
+
+def raise_refusals_at_once() -> None:
+    """From now on, in this task, a 429 is raised to the caller at once (never waited out)."""
+    _RAISE_REFUSALS.set(True)
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -117,13 +133,15 @@ class SlidingWindow:
 class TelegramRateLimiter(BaseRateLimiter[None]):
     """The bot's rate limiter (PTB's public ``BaseRateLimiter`` interface), with exact windows:
     at most ``messages_per_second`` requests with a chat id in any second, evenly paced; per
-    group 20 messages a minute and one a second. Written on the interface rather than on PTB's
-    ``AIORateLimiter``, whose leaky buckets let bursts through (see :class:`SlidingWindow`).
+    group 20 messages a minute and one a second; per private chat one message a second. Written
+    on the interface rather than on PTB's ``AIORateLimiter``, whose leaky buckets let bursts
+    through (see :class:`SlidingWindow`).
 
-    A 429 is raised to the caller at once, never retried here (the dispatcher puts the row back
-    with Telegram's ``retry_after`` and sends other chats meanwhile; a handler's reply fails
-    like any other error). Only when several chats are refused within a short time does every
-    request wait for ``retry_after``, since then the bot as a whole is over the limit."""
+    A handler's reply refused with 429 is sent again after Telegram's ``retry_after`` (up to
+    ``REPLY_RETRIES`` times); the dispatcher's are raised at once (``raise_refusals_at_once``:
+    it puts the row back and sends other chats meanwhile). When several chats are refused
+    within a short time, every request waits for ``retry_after``: the bot as a whole is over
+    the limit."""
 
     def __init__(self, messages_per_second: float = 30.0):
         if messages_per_second <= 0:
@@ -131,6 +149,7 @@ class TelegramRateLimiter(BaseRateLimiter[None]):
         self.messages_per_second = messages_per_second
         self._overall = SlidingWindow(((max(1, int(messages_per_second)), 1.0),), spacing=1.0 / messages_per_second)
         self._groups: dict[int | str, SlidingWindow] = {}
+        self._chats: dict[int, SlidingWindow] = {}
         self._refusals: deque[tuple[float, object]] = deque()
         self._paused_until = 0.0
         self._running = asyncio.Event()  # cleared while all sends pause
@@ -142,29 +161,43 @@ class TelegramRateLimiter(BaseRateLimiter[None]):
     async def shutdown(self) -> None:
         """Nothing to release."""
 
-    def _group_window(self, group_id: int | str) -> SlidingWindow:
-        if len(self._groups) > 512:  # forget idle groups
-            for key, window in list(self._groups.items()):
-                if key != group_id and window.idle():
-                    del self._groups[key]
-        if group_id not in self._groups:
-            self._groups[group_id] = SlidingWindow(((GROUP_MESSAGES_PER_MINUTE, 60.0), (1, 1.0)))
-        return self._groups[group_id]
+    def _chat_window(self, chat_id: int | str, endpoint: str) -> SlidingWindow | None:
+        """The window of the chat a message goes to: a group's (20 a minute) or a private
+        chat's (one a second). Edits, callback answers and the like count against neither."""
+        if endpoint.lower() not in SEND_ENDPOINTS:
+            return None
+        is_group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+        windows = self._groups if is_group else self._chats
+        if len(windows) > FORGET_IDLE_ABOVE:
+            for key, window in list(windows.items()):
+                if key != chat_id and window.idle():
+                    del windows[key]
+        if chat_id not in windows:
+            limits = ((GROUP_MESSAGES_PER_MINUTE, 60.0), (1, 1.0)) if is_group else ((1, CHAT_SECONDS),)
+            windows[chat_id] = SlidingWindow(limits)
+        return windows[chat_id]
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
         chat_id = data.get("chat_id")
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)
-        is_group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
-        in_group = self._group_window(chat_id) if is_group and endpoint.lower() in SEND_ENDPOINTS else None
+        in_chat = self._chat_window(chat_id, endpoint) if chat_id is not None else None
         overall = self._overall if chat_id is not None else None
-        try:
-            async with in_group or contextlib.nullcontext(), overall or contextlib.nullcontext():
-                await self._running.wait()
-                return await callback(*args, **kwargs)
-        except RetryAfter as error:
-            self._refused(chat_id, retry_after_seconds(error))
-            raise
+        retries = 0 if _RAISE_REFUSALS.get() else REPLY_RETRIES
+        while True:
+            try:
+                async with in_chat or contextlib.nullcontext(), overall or contextlib.nullcontext():
+                    await self._running.wait()
+                    return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                wait = retry_after_seconds(error)
+                self._refused(chat_id, wait)
+                if retries <= 0 or wait > REPLY_MAX_WAIT_SECONDS:
+                    raise
+                retries -= 1
+                log.info("telegram refused a reply for now; sending it again", extra={"chat_id": chat_id,
+                                                                                     "seconds": wait})
+                await asyncio.sleep(wait)
 
     def _refused(self, chat_id: object, retry_after: float) -> None:
         loop = asyncio.get_running_loop()

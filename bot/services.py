@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -39,9 +39,16 @@ class Services:
     nlu: NluClient | None = None  # None until the NLU server is ready
     # Set once the NLU is ready or will not be (the bundled server failed, no model): free text
     # that arrives before waits for it instead of being answered "I can't understand".
+    # Cleared again while a bundled NLU server that died is starting again (same waiting rule).
     nlu_settled: asyncio.Event = field(default_factory=asyncio.Event)
+    # After a failed parse: whether the bundled NLU server died (and is starting again).
+    nlu_lost: Callable[[], Awaitable[bool]] | None = None
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     staff_chat_filter: Any = None  # the handlers' filters.Chat of the staff group (follows its moves)
+
+    def __post_init__(self) -> None:
+        if self.nlu is not None:  # given ready-made (an NLU_URL, the tests): nothing to wait for
+            self.nlu_settled.set()
 
     async def db(self, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a use case in one transaction, off the event loop (database calls block).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
@@ -54,6 +55,8 @@ class Settings(StorageSettings, NluSettings):
     max_messages_per_second: float = Field(30.0, alias="TELEGRAM_MAX_MESSAGES_PER_SECOND", gt=0)
     # Signs receipt QR codes; the till script and the bot must share it. Unset: no receipts.
     receipt_secret: SecretStr | None = Field(None, alias="STAMMGAST_RECEIPT_SECRET")
+    # DEBUG adds a line per customer message with the time the bot took (bench/ reads it).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="STAMMGAST_LOG_LEVEL")
 
     @field_validator("telegram_api_base_url")
     @classmethod

@@ -63,6 +63,13 @@ class NluSection(_Section):
     faq_min_confidence: float = Field(0.3, ge=0, le=1, **_example(0.3))
 
 
+class LimitsSection(_Section):
+    # What one private chat may send: this many messages at once, then one every so many seconds
+    # (a chat that waits for the answers is never limited). Beyond it: one "please slow down".
+    messages_at_once: int = Field(5, ge=1, le=100, **_example(5))
+    then_one_every_seconds: float = Field(2.0, gt=0, le=60, **_example(2.0))
+
+
 class TextsSection(_Section):
     override_dir: Path | None = Field(None, **_example("texts"))
 
@@ -330,6 +337,7 @@ class ShopConfig(_Section):
     shop: ShopSection
     staff: StaffSection = StaffSection()
     nlu: NluSection = NluSection()
+    limits: LimitsSection = LimitsSection()
     texts: TextsSection = TextsSection()
     loyalty: LoyaltySection = LoyaltySection()
     nps: NpsSection = NpsSection()

@@ -3,11 +3,16 @@ typed result or raises ``NluUnavailable``.
 
 The timeout is short so a slow or dead NLU server never stalls the bot; the client logs the
 outage once when it begins and once when it ends, not for every message.
+
+A busy shop hears the same questions all day ("Habt ihr heute offen?"): the client keeps the
+last answers in a small cache keyed by the model and the normalised text, so repeated
+questions do not reach Rasa at all.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import httpx
@@ -20,6 +25,8 @@ RETRIEVAL_INTENT = "faq"
 # it means the same as a low-confidence guess.
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 MAX_TEXT_CHARS = 1000  # longer messages are cut: intent lives in the first sentences
+CACHE_SIZE = 2048  # parse results kept (a few hundred bytes each)
+CACHED_TEXT_CHARS = 200  # longer texts are rarely asked twice: not worth a place in the cache
 
 
 class NluUnavailable(Exception):
@@ -90,11 +97,27 @@ def _merge_adjacent(entities: tuple[Entity, ...], text: str) -> tuple[Entity, ..
     return tuple(merged)
 
 
+def cache_key(text: str) -> str:
+    """What two messages share when the model would read them alike: case and spacing do not
+    matter to it (its featurizers lower-case, its tokenizer splits on whitespace)."""
+    return " ".join(text.casefold().split())
+
+
 class NluClient:
-    def __init__(self, base_url: str, timeout: float = 2.0):
+    """``model_id`` names the model the server serves (the bundled model's file name); without
+    it, the client asks the server (``/status``) before it caches anything, and again after an
+    outage, since another model may be served then."""
+
+    def __init__(self, base_url: str, timeout: float = 2.0, model_id: str | None = None,
+                 cache_size: int = CACHE_SIZE):
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
         self._available = True
+        self._fixed_model_id = model_id
+        self._model_id = model_id
+        self._cache: OrderedDict[tuple[str, str], ParseResult] = OrderedDict()
+        self._cache_size = cache_size
+        self.cache_hits = 0
 
     @property
     def available(self) -> bool:
@@ -102,8 +125,14 @@ class NluClient:
         return self._available
 
     async def parse(self, text: str) -> ParseResult:
+        text = text[:MAX_TEXT_CHARS]
+        key = (self._model_id, cache_key(text)) if self._model_id and len(text) <= CACHED_TEXT_CHARS else None
+        if key is not None and (cached := self._cache.get(key)) is not None:
+            self._cache.move_to_end(key)
+            self.cache_hits += 1
+            return cached
         try:
-            response = await self._http.post("/model/parse", json={"text": text[:MAX_TEXT_CHARS]})
+            response = await self._http.post("/model/parse", json={"text": text})
             response.raise_for_status()
             result = parse_response(response.json())
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
@@ -112,9 +141,29 @@ class NluClient:
         if not self._available:
             self._available = True
             log.info("nlu server reachable again", extra={"nlu_url": self.base_url})
+        if self._model_id is None:
+            self._model_id = await self._served_model()
+        elif key is not None and not result.entities:  # entities point into their own text
+            self._remember(key, result)
         return result
 
+    def _remember(self, key: tuple[str, str], result: ParseResult) -> None:
+        self._cache[key] = result
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    async def _served_model(self) -> str | None:
+        try:
+            response = await self._http.get("/status")
+            response.raise_for_status()
+            status = response.json()
+            return status.get("model_id") or status.get("model_file") or None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None
+
     def _mark_unavailable(self, error: Exception) -> None:
+        if self._fixed_model_id is None:
+            self._model_id = None  # whoever answers next may serve another model
         if self._available:
             self._available = False
             log.warning(

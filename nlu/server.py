@@ -1,8 +1,9 @@
 """Run the Rasa NLU server as a child process (``rasa run --enable-api``).
 
-The bot's default run starts one and stops it on shutdown; the tests start one per session.
-Readiness is taken from Rasa's own log line, not from polling, and a server that exits during
-start-up is reported with the tail of its output.
+The bot's default run keeps one running (``KeptRasaServer``: started with the bot, started
+again when it dies, stopped on shutdown); the tests start one per session. Readiness is taken
+from Rasa's own log line, not from polling, and a server that exits during start-up is reported
+with the tail of its output.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import signal
 import socket
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 from nlu.rasa_env import ensure_rasa_env, rasa_subprocess_env
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 
 READY_LINE = "Rasa server is up and running"
 START_TIMEOUT_SECONDS = 180
+RESTART_DELAYS = (1.0, 5.0, 15.0, 60.0)  # before the next try, after 1, 2, 3, 4+ failed starts in a row
 
 
 class RasaServerError(RuntimeError):
@@ -66,7 +69,7 @@ class RasaServer:
             tail = "\n".join(self._output)
             await self.stop()
             raise RasaServerError(f"Rasa server did not start on port {self.port}: {error!r}\n{tail}") from error
-        log.info("nlu server started", extra={"url": self.url, "model": self.model.name})
+        log.info("nlu server started", extra={"url": self.url, "model": self.model.name, "pid": self.process.pid})
 
     async def _follow_output(self, ready: asyncio.Future) -> None:
         assert self.process and self.process.stdout
@@ -95,3 +98,67 @@ class RasaServer:
 
     async def __aexit__(self, *exc) -> None:
         await self.stop()
+
+
+class KeptRasaServer:
+    """Keeps one Rasa server running for the bot: starts it, and starts it again (on the same
+    port) whenever it dies. The owner hears of every change through three callbacks:
+    ``on_up(url, seconds it took)``, ``on_down()`` (it died and is starting again: worth
+    waiting for) and ``on_unavailable()`` (a start failed: not worth waiting for now)."""
+
+    def __init__(self, model: Path, settings: NluSettings, on_up: Callable[[str, float], None],
+                 on_down: Callable[[], None], on_unavailable: Callable[[], None]):
+        self.model = model
+        self.settings = settings
+        self.on_up, self.on_down, self.on_unavailable = on_up, on_down, on_unavailable
+        self.server: RasaServer | None = None
+        self.starts = 0
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._keep_running(), name="nlu-server")
+
+    async def _keep_running(self) -> None:
+        loop = asyncio.get_running_loop()
+        port, failures = None, 0
+        while True:
+            self.server = RasaServer(self.model, self.settings, port=port)
+            began = loop.time()
+            try:
+                await self.server.start()
+            except RasaServerError:
+                failures += 1
+                log.exception("the NLU server failed to start; trying again", extra={"failures": failures})
+                self.on_unavailable()
+                port = None  # the port may be what failed
+                await asyncio.sleep(RESTART_DELAYS[min(failures, len(RESTART_DELAYS)) - 1])
+                continue
+            failures, port = 0, self.server.port
+            self.starts += 1
+            self.on_up(self.server.url, loop.time() - began)
+            code = await self.server.process.wait()
+            log.error("the NLU server stopped; starting it again", extra={"exit_code": code})
+            self.on_down()
+            await self.server.stop()
+
+    async def lost(self, within: float = 0.5) -> bool:
+        """After a failed request: whether the server has died (it is then being started
+        again, and ``on_down`` was called). Waits up to ``within`` for the process to be seen
+        ending, since a refused connection may come before the news of the exit."""
+        process = self.server.process if self.server else None
+        if process is None:
+            return False
+        if process.returncode is None:
+            try:
+                await asyncio.wait_for(asyncio.shield(process.wait()), within)
+            except asyncio.TimeoutError:
+                return False  # alive: only slow or failing
+        self.on_down()
+        return True
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self.server:
+            await self.server.stop()

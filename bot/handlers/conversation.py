@@ -24,7 +24,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from telegram import Update
@@ -53,6 +55,8 @@ ScoreHandler = Callable[[Update, Context, Visitor, Incoming, int], Awaitable[boo
 # (update, context, visitor, message, ticket id) -> True when it went to the ticket
 RelayHandler = Callable[[Update, Context, Visitor, Incoming, int], Awaitable[bool]]
 
+# The time the message handled by this task spent waiting for the NLU (for the debug log).
+_NLU_SECONDS: ContextVar[float] = ContextVar("nlu_seconds", default=0.0)
 NLU_START_WAIT_SECONDS = 240  # Rasa loads in 20-70 s on two cores; after this, the "down" note
 SMALLTALK = {"greet": "smalltalk.greet", "goodbye": "smalltalk.goodbye", "thanks": "smalltalk.thanks",
              "affirm": "smalltalk.affirm", "deny": "smalltalk.deny"}
@@ -72,6 +76,7 @@ def message_handler(routes: Routes):
     """The handler of every private message that is not a command (text, photo, sticker ...)."""
 
     async def on_message(update: Update, context: Context) -> None:
+        began = time.perf_counter()
         s = services(context)
         message = incoming(update)
         profile = profile_of(update)
@@ -82,6 +87,9 @@ def message_handler(routes: Routes):
             await _answer(update, context, s, routes, turn, visitor, message)
         finally:
             await s.flush_deferred()
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("message handled", extra={"ms": round(1000 * (time.perf_counter() - began), 2),
+                                                    "nlu_ms": round(1000 * _NLU_SECONDS.get(), 2)})
 
     return on_message
 
@@ -122,18 +130,37 @@ async def _answer(update: Update, context: Context, s: Services, routes: Routes,
 
 
 async def _understand(s: Services, text: str) -> ParseResult | None:
-    if s.nlu is None and not s.nlu_settled.is_set():
-        # The bot has just started and its NLU server is still loading: the message waits for it
-        # (this chat's next updates wait behind it, other chats go on) rather than being
-        # answered "I can't understand".
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(s.nlu_settled.wait(), timeout=NLU_START_WAIT_SECONDS)
+    began = time.perf_counter()
+    try:
+        return await _parse(s, text)
+    finally:
+        _NLU_SECONDS.set(time.perf_counter() - began)
+
+
+async def _parse(s: Services, text: str) -> ParseResult | None:
+    await _wait_for_nlu(s)
     if s.nlu is None:
         return None
     try:
         return await s.nlu.parse(text)
     except NluUnavailable:
+        if s.nlu_lost is None or not await s.nlu_lost():
+            return None
+    # The NLU server died under this message and is starting again: wait for it, as after a start.
+    await _wait_for_nlu(s)
+    try:
+        return await s.nlu.parse(text) if s.nlu is not None else None
+    except NluUnavailable:
         return None
+
+
+async def _wait_for_nlu(s: Services) -> None:
+    if not s.nlu_settled.is_set():
+        # The NLU server is still loading (the bot has just started, or the server is starting
+        # again): the message waits for it (this chat's next updates wait behind it, other chats
+        # go on) rather than being answered "I can't understand".
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(s.nlu_settled.wait(), timeout=NLU_START_WAIT_SECONDS)
 
 
 async def _route(update: Update, context: Context, s: Services, routes: Routes, visitor: Visitor,

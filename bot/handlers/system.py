@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from telegram import ChatMember, Update
-from telegram.ext import ContextTypes
+from telegram.ext import Application, ContextTypes
 
 from bot.chat import send_html
 from bot.services import services
@@ -63,3 +63,20 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_html(context.bot, update.effective_chat.id, s.texts.render("errors.generic", voice))
     except Exception:  # the chat may be what failed; the log above already has the cause
         log.warning("could not tell the customer about the error", exc_info=True)
+
+
+def tell_to_slow_down(application: Application, update: Update) -> None:
+    """A chat flooded the bot and its messages are dropped (``bot.ordering``): say so, once per
+    flood, in the language of its Telegram app (the database is not asked: that is the point)."""
+    application.create_task(_slow_down(application, update), name="slow-down")
+
+
+async def _slow_down(application: Application, update: Update) -> None:
+    s = application.bot_data["services"]
+    user = update.effective_user
+    voice = s.voice(customers.language_of_code(user.language_code if user else None, s.config.shop.language))
+    log.info("chat floods the bot; dropping its messages for a while", extra={"chat_id": update.effective_chat.id})
+    try:
+        await send_html(application.bot, update.effective_chat.id, s.texts.render("errors.slow_down", voice))
+    except Exception:  # a chat that blocked us meanwhile, a network error: nothing to add
+        log.warning("could not ask a flooding chat to slow down", exc_info=True)
