@@ -73,7 +73,9 @@ def visitor_of(s: Services, profile: TelegramProfile, registration: customers.Re
 async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Visitor:
     s = services(context)
     profile = profile_of(update)
-    return visitor_of(s, profile, await s.db(customers.register, profile, s.now()))
+    registration = (await s.read(customers.known, profile, s.now())  # a regular: no write lock
+                    or await s.db(customers.register, profile, s.now()))
+    return visitor_of(s, profile, registration)
 
 
 async def send_html(bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None,

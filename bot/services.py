@@ -75,6 +75,15 @@ class Services:
             self.outbox_changed()
         return result
 
+    async def read(self, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a use case that only reads (``Store.reading``: no write lock on SQLite), off the
+        event loop. What the update deferred waits for the next ``db``."""
+        def read_only() -> T:
+            with self.store.reading() as session:
+                return use_case(session, *args, **kwargs)
+
+        return await asyncio.to_thread(read_only)
+
     def defer(self, write: Callable[..., None], *args: Any) -> None:
         """Do ``write(session, *args)`` in the next transaction of the update being handled
         (``db``), or at its end (``flush_deferred``): a message's bookkeeping (the message

@@ -53,12 +53,10 @@ def register(session: Session, profile: TelegramProfile, now: datetime) -> Regis
     account = find_account(session, profile.user_id)
     if account is not None:
         customer = session.get(Customer, account.customer_id)
-        account.chat_id = profile.chat_id
-        account.username = clean_name(profile.username, USERNAME_LIMIT)
-        account.language_code = profile.language_code
-        account.unreachable_since = None  # they wrote to us, so they can be reached
+        for name, value in _account_fields(profile).items():
+            setattr(account, name, value)
         customer.telegram_reachable = True
-        if now - customer.last_seen_at >= LAST_SEEN_RESOLUTION:
+        if _last_seen_is_stale(customer, now):
             customer.last_seen_at = now
         session.add_all([account, customer])  # written only if something changed
         return Registration(customer, account, is_new=False)
@@ -82,6 +80,31 @@ def register(session: Session, profile: TelegramProfile, now: datetime) -> Regis
     session.add(account)
     session.flush()
     return Registration(customer, account, is_new=True)
+
+
+def known(session: Session, profile: TelegramProfile, now: datetime) -> Registration | None:
+    """The registration of a customer whose stored data ``register`` would leave as it is; None
+    when it would write (a new customer, a changed profile, a stale "last seen"). Only reads,
+    so a chatting regular's message needs no write lock to find out who wrote."""
+    account = find_account(session, profile.user_id)
+    if account is None:
+        return None
+    customer = session.get(Customer, account.customer_id)
+    unchanged = all(getattr(account, name) == value for name, value in _account_fields(profile).items())
+    if not unchanged or not customer.telegram_reachable or _last_seen_is_stale(customer, now):
+        return None
+    return Registration(customer, account, is_new=False)
+
+
+def _account_fields(profile: TelegramProfile) -> dict[str, object]:
+    """What a message tells about the account: where to write back, the names, and that it can be
+    reached (they wrote to us)."""
+    return {"chat_id": profile.chat_id, "username": clean_name(profile.username, USERNAME_LIMIT),
+            "language_code": profile.language_code, "unreachable_since": None}
+
+
+def _last_seen_is_stale(customer: Customer, now: datetime) -> bool:
+    return now - customer.last_seen_at >= LAST_SEEN_RESOLUTION
 
 
 def unused_customer_code(session: Session) -> str:

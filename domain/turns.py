@@ -25,7 +25,17 @@ class Turn:
 def begin(session: Session, profile: TelegramProfile, now: datetime, *, open_survey: bool = False) -> Turn:
     """``open_survey``: look for an open survey too (only a message outside any step that may
     be a score needs it)."""
-    registration = customers.register(session, profile, now)
+    return _turn(session, customers.register(session, profile, now), now, open_survey)
+
+
+def peek(session: Session, profile: TelegramProfile, now: datetime, *, open_survey: bool = False) -> Turn | None:
+    """``begin`` for a known customer whose data it would not change, reading only (no write
+    lock); None when ``begin`` has something to write."""
+    registration = customers.known(session, profile, now)
+    return _turn(session, registration, now, open_survey) if registration is not None else None
+
+
+def _turn(session: Session, registration: Registration, now: datetime, open_survey: bool) -> Turn:
     customer_id = registration.customer.id
     step = conversation.current_step(session, customer_id, now)
     ticket = tickets.open_ticket_of(session, customer_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 
 from alembic import command
@@ -40,11 +41,15 @@ def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+READ_ONLY = "stammgast_read_only"  # execution option of the engine behind Store.reading()
+
+
 def _begin_immediate(connection) -> None:
     # SQLite has one writer at a time. Taking the write lock when the transaction begins (and
     # waiting up to busy_timeout for it) means a transaction that reads and then writes can
-    # never fail halfway because another one wrote in between (SQLITE_BUSY_SNAPSHOT).
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # never fail halfway because another one wrote in between (SQLITE_BUSY_SNAPSHOT). A
+    # read-only transaction needs no lock: in WAL mode it reads its snapshot while others write.
+    connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def _create_private_file(path: Path) -> None:
@@ -111,6 +116,17 @@ def _note_outbox_inserts(state: ORMExecuteState) -> None:
         state.session.info[OUTBOX_WRITTEN] = True
 
 
+class ReadOnlySessionError(RuntimeError):
+    """Something tried to write in a ``Store.reading()`` session."""
+
+
+def _refuse_writes_when_reading(session: Session, _context, _instances) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.deleted or any(
+            session.is_modified(row) for row in session.dirty)):
+        raise ReadOnlySessionError("a read-only session tried to write")
+
+
+event.listen(Session, "before_flush", _refuse_writes_when_reading)
 event.listen(Session, "before_flush", _note_new_outbox_rows)
 event.listen(Session, "do_orm_execute", _note_outbox_inserts)
 
@@ -138,6 +154,19 @@ class Store:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite it takes no write lock (so it never waits for
+        a writer, nor makes one wait), and it ends without a commit (closing the session hands
+        its connection back with a rollback, and keeps what was read loaded). Writing in it is
+        a bug and raises ``ReadOnlySessionError`` at the flush."""
+        with Session(self._read_engine, expire_on_commit=False, info={READ_ONLY: True}) as session:
+            yield session
+
+    @cached_property
+    def _read_engine(self) -> Engine:
+        return self.engine.execution_options(**{READ_ONLY: True})
 
     def migrate(self) -> None:
         migrate(self.engine)

@@ -15,8 +15,10 @@ handler of its answer. This module only walks through them, in this order:
    answers the rest.
 
 Transactions: the customer, their step, their open ticket and survey are read in one
-(``domain.turns.begin``); the message log is written with the answer's own (``Services.defer``),
-so a free text costs at most two transactions besides the NLU call.
+(``domain.turns.peek``, no write lock; ``turns.begin`` only for a new customer or a changed
+profile); the message log is written with the answer's own (``Services.defer``), so a free text
+costs one read and one write transaction besides the NLU call, and the answer goes out before
+the write.
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ def message_handler(routes: Routes):
         message = incoming(update)
         profile = profile_of(update)
         may_be_a_score = message.is_text and routes.looks_like_a_score(message.text)
-        turn = await s.db(turns.begin, profile, s.now(), open_survey=may_be_a_score)
+        turn = (await s.read(turns.peek, profile, s.now(), open_survey=may_be_a_score)  # a regular: no write lock
+                or await s.db(turns.begin, profile, s.now(), open_survey=may_be_a_score))
         visitor = visitor_of(s, profile, turn.registration)
         try:
             await _answer(update, context, s, routes, turn, visitor, message)

@@ -146,7 +146,7 @@ async def test_bundled_nlu_server_starts_and_stops_with_the_bot(bots, api, nlu_m
     assert (await anna.next_message()).text == OPENING_HOURS
 
     os.killpg(started["pid"], signal.SIGKILL)  # the NLU server dies ...
-    await ben.send_text(FAQ_QUESTION)  # ... under a question
+    await ben.send_text(FAQ_QUESTION.rstrip("?"))  # ... under a question (not one the parse cache knows)
     await bot.wait_for_log('"the NLU server stopped; starting it again"')
     await bot.wait_for_log('"nlu ready for the bot"', '"starts": 2', timeout=180)
     # Ben's question waited for the restarted server and was understood.
