@@ -126,7 +126,7 @@ class NluClient:
 
     async def parse(self, text: str) -> ParseResult:
         text = text[:MAX_TEXT_CHARS]
-        key = (self._model_id, cache_key(text)) if self._model_id and len(text) <= CACHED_TEXT_CHARS else None
+        key = self._key(text)
         if key is not None and (cached := self._cache.get(key)) is not None:
             self._cache.move_to_end(key)
             self.cache_hits += 1
@@ -143,9 +143,15 @@ class NluClient:
             log.info("nlu server reachable again", extra={"nlu_url": self.base_url})
         if self._model_id is None:
             self._model_id = await self._served_model()
-        elif key is not None and not result.entities:  # entities point into their own text
+            key = self._key(text)  # the first answer of this model is worth keeping too
+        if key is not None and not result.entities:  # entities point into their own text
             self._remember(key, result)
         return result
+
+    def _key(self, text: str) -> tuple[str, str] | None:
+        if self._model_id is None or len(text) > CACHED_TEXT_CHARS:
+            return None
+        return self._model_id, cache_key(text)
 
     def _remember(self, key: tuple[str, str], result: ParseResult) -> None:
         self._cache[key] = result

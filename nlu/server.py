@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 READY_LINE = "Rasa server is up and running"
 START_TIMEOUT_SECONDS = 180
+LISTEN_TIMEOUT_SECONDS = 30  # from the ready line to the port accepting connections (milliseconds as a rule)
+LISTEN_POLL_SECONDS = 0.02
 RESTART_DELAYS = (1.0, 5.0, 15.0, 60.0)  # before the next try, after 1, 2, 3, 4+ failed starts in a row
 
 
@@ -65,7 +67,8 @@ class RasaServer:
         self._reader = asyncio.create_task(self._follow_output(ready))
         try:
             await asyncio.wait_for(ready, timeout)
-        except (asyncio.TimeoutError, RasaServerError) as error:
+            await asyncio.wait_for(self._listening(), LISTEN_TIMEOUT_SECONDS)
+        except (asyncio.TimeoutError, RasaServerError, OSError) as error:
             tail = "\n".join(self._output)
             await self.stop()
             raise RasaServerError(f"Rasa server did not start on port {self.port}: {error!r}\n{tail}") from error
@@ -80,6 +83,21 @@ class RasaServer:
                 ready.set_result(True)
         if not ready.done():
             ready.set_exception(RasaServerError(f"exited with code {await self.process.wait()}"))
+
+    async def _listening(self) -> None:
+        """Rasa logs its ready line when the model is loaded, just before its web server binds
+        the port: a request at once may be refused. Wait until a connection is accepted."""
+        while True:
+            if self.process.returncode is not None:
+                raise RasaServerError(f"exited with code {self.process.returncode}")
+            try:
+                _reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                await asyncio.sleep(LISTEN_POLL_SECONDS)  # polling a port: there is no event to await
+                continue
+            writer.close()
+            await writer.wait_closed()
+            return
 
     async def stop(self) -> None:
         if self.process and self.process.returncode is None:
@@ -113,6 +131,7 @@ class KeptRasaServer:
         self.on_up, self.on_down, self.on_unavailable = on_up, on_down, on_unavailable
         self.server: RasaServer | None = None
         self.starts = 0
+        self._up = False  # between on_up and the news of its death
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -135,25 +154,31 @@ class KeptRasaServer:
                 continue
             failures, port = 0, self.server.port
             self.starts += 1
+            self._up = True
             self.on_up(self.server.url, loop.time() - began)
             code = await self.server.process.wait()
             log.error("the NLU server stopped; starting it again", extra={"exit_code": code})
-            self.on_down()
+            self._went_down()
             await self.server.stop()
+
+    def _went_down(self) -> None:
+        if self._up:
+            self._up = False
+            self.on_down()
 
     async def lost(self, within: float = 0.5) -> bool:
         """After a failed request: whether the server has died (it is then being started
         again, and ``on_down`` was called). Waits up to ``within`` for the process to be seen
         ending, since a refused connection may come before the news of the exit."""
-        process = self.server.process if self.server else None
-        if process is None:
-            return False
+        if not self._up:
+            return True  # already known to be down: starting again, or waiting for the next try
+        process = self.server.process
         if process.returncode is None:
             try:
                 await asyncio.wait_for(asyncio.shield(process.wait()), within)
             except asyncio.TimeoutError:
                 return False  # alive: only slow or failing
-        self.on_down()
+        self._went_down()
         return True
 
     async def stop(self) -> None:
