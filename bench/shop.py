@@ -34,6 +34,7 @@ from tests.e2e.harness import REPO
 from tests.fakebotapi import FakeBotApi
 
 MEAN_THINK_SECONDS = 2.0
+PER_CHAT_SECONDS = 1.0  # Telegram: about one message a second per chat
 REPLY_TIMEOUT = 30.0  # a reply later than this counts as lost
 OPEN_TICKET_USERS = 2  # customers 0 and 1 asked for a person before the run
 COMPLAINING_USERS = range(2, 8)  # complain once; the even ones tell the story at once
@@ -75,6 +76,14 @@ class Sample:
     text: str
     latency: float | None  # None: no reply within REPLY_TIMEOUT (lost)
     reply: str = ""
+    gap: float = 99.0  # seconds since the bot's previous message to this chat arrived
+
+    @property
+    def paced(self) -> bool:
+        """Sent less than a second after the bot's previous message to this chat: Telegram's
+        one message a second per chat (the fake enforces it, the bot paces its replies) makes
+        this reply wait for the rest of that second."""
+        return self.gap < PER_CHAT_SECONDS
 
 
 @dataclass
@@ -83,8 +92,9 @@ class Traffic:
     wall: float = 0.0
     extra_replies: int = 0  # replies that came after the first one to a message (drained unmeasured)
 
-    def latencies(self, kinds: set[str] | None = None) -> list[float]:
-        return [s.latency for s in self.samples if s.latency is not None and (kinds is None or s.kind in kinds)]
+    def latencies(self, kinds: set[str] | None = None, paced: bool | None = None) -> list[float]:
+        return [s.latency for s in self.samples if s.latency is not None and (kinds is None or s.kind in kinds)
+                and (paced is None or s.paced == paced)]
 
     @property
     def lost(self) -> list[Sample]:
@@ -143,18 +153,25 @@ async def shop_traffic(users, user_plans, think: float = MEAN_THINK_SECONDS, see
     async def converse(index, user, plan):
         rng = random.Random(seed * 1000 + index)
         queue = list(plan)
+        last_reply = -99.0
         while queue:
             kind, text = queue.pop(0)
             await asyncio.sleep(rng.expovariate(1 / think))  # load generation, not a test
-            traffic.extra_replies += len(user.drain_messages())
+            drained = user.drain_messages()
+            if drained:
+                traffic.extra_replies += len(drained)
+                last_reply = time.perf_counter()  # (at the latest)
             started = time.perf_counter()
             await user.send_text(text)
             try:
                 reply = await user.next_message(timeout=REPLY_TIMEOUT)
             except AssertionError:
-                traffic.samples.append(Sample(index, kind, text, None))
+                traffic.samples.append(Sample(index, kind, text, None, gap=started - last_reply))
                 continue
-            traffic.samples.append(Sample(index, kind, text, time.perf_counter() - started, reply.text or ""))
+            arrived = time.perf_counter()
+            traffic.samples.append(Sample(index, kind, text, arrived - started, reply.text or "",
+                                          gap=started - last_reply))
+            last_reply = arrived
             if kind == "complaint_short" and (reply.text or "").startswith(COMPLAINT_ASKED):
                 queue.insert(0, ("complaint_details", rng.choice(COMPLAINT_DETAILS)))
 
