@@ -117,6 +117,14 @@ def report_mix(traffic: shop.Traffic, raw: list[float], handled: list[dict], sta
     print(f"  bot's own time (ms - nlu_ms): p50 {shop.percentile(own, .5):.1f} ms, p95 "
           f"{shop.percentile(own, .95):.1f} ms, max {max(own):.1f} ms (target p50 <= 10 ms); "
           f"parsed by Rasa only: p50 {shop.percentile(misses, .5) if misses else float('nan'):.1f} ms", flush=True)
+    pairs = shop.match(traffic, handled)
+    unpaced = [e["ms"] - e["nlu_ms"] for sample, e in pairs if not sample.paced]
+    unpaced_miss = [e["ms"] - e["nlu_ms"] for sample, e in pairs if not sample.paced and e["nlu_ms"] >= 1.0]
+    print(f"  log lines paired with messages by time: {len(pairs)} of {len(handled)}; bot's own time of the "
+          f"messages not paced: p50 {shop.percentile(unpaced, .5):.1f} ms, p95 {shop.percentile(unpaced, .95):.1f} ms "
+          f"(n={len(unpaced)}); of those parsed by Rasa: p50 "
+          f"{shop.percentile(unpaced_miss, .5) if unpaced_miss else float('nan'):.1f} ms (n={len(unpaced_miss)})",
+          flush=True)
     print(f"  e2e p50 - raw parse p50   : {shop.ms(e2e, .5) - shop.ms(raw, .5):.1f} ms", flush=True)
     print(f"  e2e p95 / raw parse p95   : {shop.ms(e2e, .95):.1f} / {shop.ms(raw, .95):.1f} = "
           f"{shop.ms(e2e, .95) / shop.ms(raw, .95):.2f} (target <= 2); without the paced messages: "

@@ -120,8 +120,11 @@ async def run(label: str, nlu_url: str, tmp: Path, mode: str | None) -> dict:
                   f"{len(traffic.samples)})", flush=True)
             result.update(slow=slow, answered=len(to_flooder) - slow, flooder_429=flooder_429,
                           tickets=len(tickets), staff_about=len(about), staff_all=len(group))
+        pairs = shop.match(traffic, handled)
+        unpaced = [e["ms"] - e["nlu_ms"] for sample, e in pairs if not sample.paced]
         print(f"  429s from the fake's flood limits, all chats: {api.rate_limit_hits}; "
-              f"bot's own time (ms - nlu_ms) p50 {shop.percentile(shop.own_times_ms(handled), .5):.1f} ms",
+              f"bot's own time (ms - nlu_ms) p50 {shop.percentile(shop.own_times_ms(handled), .5):.1f} ms, "
+              f"of the others' messages not paced p50 {shop.percentile(unpaced, .5):.1f} ms (n={len(unpaced)})",
               flush=True)
         await bot.stop()
         errors = shop.error_lines(bot.log())

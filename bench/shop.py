@@ -77,6 +77,7 @@ class Sample:
     latency: float | None  # None: no reply within REPLY_TIMEOUT (lost)
     reply: str = ""
     gap: float = 99.0  # seconds since the bot's previous message to this chat arrived
+    arrived_wall: float = 0.0  # time.time() when the reply arrived (to match the bot's log lines)
 
     @property
     def paced(self) -> bool:
@@ -170,7 +171,7 @@ async def shop_traffic(users, user_plans, think: float = MEAN_THINK_SECONDS, see
                 continue
             arrived = time.perf_counter()
             traffic.samples.append(Sample(index, kind, text, arrived - started, reply.text or "",
-                                          gap=started - last_reply))
+                                          gap=started - last_reply, arrived_wall=time.time()))
             last_reply = arrived
             if kind == "complaint_short" and (reply.text or "").startswith(COMPLAINT_ASKED):
                 queue.insert(0, ("complaint_details", rng.choice(COMPLAINT_DETAILS)))
@@ -202,6 +203,32 @@ def handled_lines(log_lines: list[str]) -> list[dict]:
         if '"message handled"' in line and line.startswith("{"):
             entries.append(json.loads(line))
     return entries
+
+
+def match(traffic: Traffic, entries: list[dict], within: float = 0.05) -> list[tuple[Sample, dict]]:
+    """Pair the bot's "message handled" lines with the measured messages: a handler logs its
+    line right after its last reply, so each line goes to the message whose reply arrived
+    closest to the line's time (within ``within`` seconds, each message once). The log line
+    names no chat, so this is by time; at ~11 messages a second nearly all pair uniquely."""
+    from datetime import datetime
+
+    pending = sorted((s for s in traffic.samples if s.latency is not None), key=lambda s: s.arrived_wall)
+    stamps = [s.arrived_wall for s in pending]
+    taken: set[int] = set()
+    pairs = []
+    import bisect
+
+    for entry in entries:
+        at = datetime.fromisoformat(entry["time"]).timestamp()
+        position = bisect.bisect_left(stamps, at)
+        candidates = [i for i in range(max(0, position - 3), min(len(stamps), position + 4)) if i not in taken]
+        if not candidates:
+            continue
+        best = min(candidates, key=lambda i: abs(stamps[i] - at))
+        if abs(stamps[best] - at) <= within:
+            taken.add(best)
+            pairs.append((pending[best], entry))
+    return pairs
 
 
 def own_times_ms(entries: list[dict]) -> list[float]:
