@@ -205,27 +205,31 @@ def handled_lines(log_lines: list[str]) -> list[dict]:
     return entries
 
 
-def match(traffic: Traffic, entries: list[dict], within: float = 0.05) -> list[tuple[Sample, dict]]:
-    """Pair the bot's "message handled" lines with the measured messages: a handler logs its
-    line right after its last reply, so each line goes to the message whose reply arrived
-    closest to the line's time (within ``within`` seconds, each message once). The log line
-    names no chat, so this is by time; at ~11 messages a second nearly all pair uniquely."""
+def match(traffic: Traffic, entries: list[dict]) -> list[tuple[Sample, dict]]:
+    """Pair the bot's "message handled" lines with the measured messages. The log line names no
+    chat, so this goes by time: a handler logs its line just after its reply arrived (the message
+    log is written in between), and its ``ms`` cannot be much more than the message's end-to-end
+    time. Each line goes to the message that fits best (reply 0-100 ms before the line, ``ms``
+    at most 20 ms over the end-to-end time, the smallest misfit of both); lines that fit none
+    (the flooder's, or ambiguous ones) stay unpaired."""
+    import bisect
     from datetime import datetime
 
     pending = sorted((s for s in traffic.samples if s.latency is not None), key=lambda s: s.arrived_wall)
     stamps = [s.arrived_wall for s in pending]
     taken: set[int] = set()
     pairs = []
-    import bisect
-
-    for entry in entries:
+    for entry in sorted(entries, key=lambda e: e["time"]):
         at = datetime.fromisoformat(entry["time"]).timestamp()
-        position = bisect.bisect_left(stamps, at)
-        candidates = [i for i in range(max(0, position - 3), min(len(stamps), position + 4)) if i not in taken]
-        if not candidates:
-            continue
-        best = min(candidates, key=lambda i: abs(stamps[i] - at))
-        if abs(stamps[best] - at) <= within:
+        low, high = bisect.bisect_left(stamps, at - 0.1), bisect.bisect_right(stamps, at + 0.01)
+
+        def misfit(i: int) -> float:
+            return abs(at - stamps[i]) + abs(pending[i].latency - entry["ms"] / 1000)
+
+        fitting = [i for i in range(low, high) if i not in taken
+                   and entry["ms"] / 1000 <= pending[i].latency + 0.02]
+        if fitting:
+            best = min(fitting, key=misfit)
             taken.add(best)
             pairs.append((pending[best], entry))
     return pairs
