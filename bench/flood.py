@@ -109,7 +109,11 @@ async def run(label: str, nlu_url: str, tmp: Path, mode: str | None) -> dict:
             to_flooder = [m.text or "" for m in flooder.drain_messages()]
             slow = sum(1 for t in to_flooder if shop.SLOW_DOWN in t)
             flooder_429 = len([c for c in api.calls(status=429) if str(c.chat_id) == str(flooder.id)])
-            tickets = tickets_of(url, customer_of(Store(url), flooder).id)
+            store = Store(url)
+            try:
+                tickets = tickets_of(url, customer_of(store, flooder).id)
+            finally:
+                store.dispose()
             group = [m.text or "" for m in staff.drain_messages()]
             about = [t for t in group if "Flo" in t]
             print(f"  flooder: 400 messages in {flood_seconds:.2f} s; bot messages to it: {len(to_flooder)} "
