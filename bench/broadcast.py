@@ -10,6 +10,12 @@ chat, 20/min per group) and, on top, occasional random 429s (probability 0.2 %, 
    duplicates (at most the rows in flight at the crash), lost rows, the gap in sending and
    when the dead process's claimed rows came back (their lease, 30 s).
 
+3. (``chat``: ``python -m bench.broadcast chat`` or ``BROADCAST_BENCH_CHAT=1``) the plain run once
+   more and then the same broadcast while 30 customers chat at shop traffic (``bench.shop``: FAQ,
+   small talk, points, complaints, praise, open tickets; the real Rasa server): the broadcast's
+   rate, loss and duplicates as above, plus the chatting customers' p50/p95 (time to the bot's
+   first reply) and all messages the bot sent per second while they chatted.
+
 SQLite (a file in a temporary directory) by default; PostgreSQL (a fresh database on
 127.0.0.1:5432, dropped afterwards) with ``python -m bench.broadcast postgres`` or
 ``BROADCAST_BENCH_DATABASE=postgres python -m bench broadcast``; both with ``all``.
@@ -102,32 +108,50 @@ def claimed_chats(url: str) -> set[int]:
 
 
 class Reach:
-    """Which chats got at least one message, updated incrementally (cheap in wait_until)."""
+    """Which of the recipients' chats got at least one message, updated incrementally (cheap
+    in wait_until)."""
 
-    def __init__(self, api: FakeBotApi):
+    def __init__(self, api: FakeBotApi, recipients: set[int]):
         self.api = api
+        self.recipients = recipients
         self.chats: set[int] = set()
         self._seen = 0
 
     def __call__(self) -> int:
         sent = self.api.state.bot_messages
-        self.chats.update(m.chat.id for m in sent[self._seen:])
+        self.chats.update(m.chat.id for m in sent[self._seen:] if m.chat.id in self.recipients)
         self._seen = len(sent)
         return len(self.chats)
 
 
-async def broadcast(url: str, tmp: Path, crash: bool) -> None:
+CHATTERS = 30
+CHAT_MESSAGES = int(os.environ.get("BROADCAST_BENCH_CHAT_MESSAGES", "20"))
+
+
+async def chat_during(api: FakeBotApi, nlu_url: str):
+    """30 customers register and then chat at shop traffic (bench.shop); returns their Traffic."""
+    from bench import shop
+    from tests.e2e.journeys import onboarded
+
+    users = await asyncio.gather(*(onboarded(api, f"Kunde{i}") for i in range(CHATTERS)))
+    await shop.open_tickets_before(users)
+    return await shop.shop_traffic(users, shop.plans(CHATTERS, CHAT_MESSAGES))
+
+
+async def broadcast(url: str, tmp: Path, crash: bool, nlu_url: str | None = None) -> None:
+    """With ``nlu_url``, 30 customers chat during the broadcast (the bot uses that Rasa server)."""
     async with FakeBotApi() as api:
         api.enforce_rate_limits()
         random_429s = api.inject_random_errors(RANDOM_429, 429, retry_after=RANDOM_429_RETRY_AFTER, seed=SEED)
         users = [api.new_user(first_name=f"Gast{n}") for n in range(RECIPIENTS)]
         api.new_group(title="Team Morgenrot", chat_id=-1001234567890)
         seed_database(url, users)
-        env = bot_environment(api, url, f"http://127.0.0.1:{unused_port()}",
+        env = bot_environment(api, url, nlu_url or f"http://127.0.0.1:{unused_port()}",
                               STAMMGAST_CONFIG=config_file(tmp, {"campaigns": SEND_ANY_TIME["campaigns"]}))
-        reach = Reach(api)
+        reach = Reach(api, {user.id for user in users})
         started = time.perf_counter()
-        bot = await BotProcess(api, env, tmp / f"bot-{int(crash)}-0.log").start()
+        bot = await BotProcess(api, env, tmp / f"bot-{int(crash)}-{int(bool(nlu_url))}-0.log").start()
+        chat = asyncio.ensure_future(chat_during(api, nlu_url)) if nlu_url else None
         if crash:
             await api.wait_until(lambda: reach() >= CRASH_SHARE * RECIPIENTS, timeout=RECIPIENTS,
                                  description="40 % of the broadcast")
@@ -138,10 +162,12 @@ async def broadcast(url: str, tmp: Path, crash: bool) -> None:
             bot = await BotProcess(api, env, tmp / f"bot-{int(crash)}-1.log").start()
             restarted_at = api.clock()
         await api.wait_until(lambda: reach() >= RECIPIENTS, timeout=RECIPIENTS, description="every recipient")
+        traffic = await chat if chat is not None else None
         await bot.stop()
         wall = time.perf_counter() - started
 
-        accepted = sorted(api.calls("sendMessage", status=200), key=lambda call: call.time)
+        everything = sorted(api.calls("sendMessage", status=200), key=lambda call: call.time)
+        accepted = [call for call in everything if call.chat_id in reach.recipients]
         times = [call.time for call in accepted]
         statuses = row_statuses(url)
         lost = RECIPIENTS - reach()
@@ -155,6 +181,22 @@ async def broadcast(url: str, tmp: Path, crash: bool) -> None:
             rate = (len(times) - 1) / span
             print(f"  rate: {len(times):,} messages in {span:.1f} s = {rate:.2f} msg/s "
                   f"= {rate / TELEGRAM_RATE:.3f} x {TELEGRAM_RATE:g} msg/s (goal >= 0.95)", flush=True)
+            if traffic is not None:
+                from bench.stats import summary_ms
+
+                within = [c for c in everything if times[0] <= c.time <= times[-1]]
+                others = len(within) - len(times)
+                print(f"  chatting customers: {len(traffic.samples)} messages in {traffic.wall:.0f} s, lost "
+                      f"{len(traffic.lost)}: {summary_ms(traffic.latencies())}", flush=True)
+                print(f"    sent >= 1 s after the bot's previous message to the chat: "
+                      f"{summary_ms(traffic.latencies(paced=False))}", flush=True)
+                print(f"  all messages the bot sent during the broadcast: {len(within):,} in {span:.1f} s = "
+                      f"{(len(within) - 1) / span:.2f} msg/s ({others:,} of them replies and staff-group messages)",
+                      flush=True)
+                errors = [line for line in bot.log().splitlines() if '"level": "error"' in line
+                          or "failed" in line.lower()]
+                print(f"  bot log: {len(errors)} error/failed lines" + "".join(f"\n    {e[:300]}" for e in errors[:5]),
+                      flush=True)
             return
         before = [t for t in times if t < killed_at]
         after = [t for t in times if t > killed_at]
@@ -188,8 +230,29 @@ async def run(label: str, database: str) -> None:
                 drop()
 
 
+async def run_chatting() -> None:
+    """The plain broadcast, then the same while 30 customers chat (SQLite, the real Rasa)."""
+    from nlu.server import RasaServer
+    from nlu.settings import NluSettings
+    from nlu.training import ensure_model
+
+    settings = NluSettings()
+    with tempfile.TemporaryDirectory() as tmp:
+        async with RasaServer(ensure_model(settings), settings) as nlu:
+            print("\nSQLite (file, WAL), one run without chatting customers:", flush=True)
+            await broadcast(f"sqlite:///{tmp}/broadcast-plain.db", Path(tmp), False)
+            print(f"\nSQLite (file, WAL), {CHATTERS} customers chatting at shop traffic during the broadcast:",
+                  flush=True)
+            await broadcast(f"sqlite:///{tmp}/broadcast-chat.db", Path(tmp), False, nlu_url=nlu.url)
+
+
 async def main(argv: list[str] | None = None) -> None:
     which = (argv[0] if argv else os.environ.get("BROADCAST_BENCH_DATABASE", "sqlite")).lower()
+    if which == "chat" or os.environ.get("BROADCAST_BENCH_CHAT"):
+        print(f"{os.cpu_count()} CPU cores; {RECIPIENTS:,} recipients; fake Bot API with Telegram's limits "
+              f"and {RANDOM_429:.1%} random 429s (retry_after {RANDOM_429_RETRY_AFTER} s, seed {SEED})", flush=True)
+        await run_chatting()
+        return
     print(f"{os.cpu_count()} CPU cores; {RECIPIENTS:,} recipients; fake Bot API with Telegram's limits "
           f"and {RANDOM_429:.1%} random 429s (retry_after {RANDOM_429_RETRY_AFTER} s, seed {SEED})", flush=True)
     if which in ("sqlite", "all"):

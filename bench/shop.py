@@ -1,0 +1,256 @@
+"""Shop traffic with a realistic mix, shared by ``e2e_latency``, ``flood`` and ``broadcast``.
+
+Customers each ask, wait for the bot's first reply (the measured time), think a while
+(exponential, mean 2 s) and ask again. The mix, per customer (``plans``):
+
+- most messages are FAQ questions (held-out phrases of ``tests/nlu/heldout.yml``), small
+  talk and points questions ("Wie viele Punkte habe ich?");
+- a few customers complain once: some tell the story at once (a ticket opens, the staff group
+  gets an alert), some only say they are unhappy, so the bot asks what happened and their
+  next message (the details, measured as a message of its own) opens the ticket;
+- a few praise the shop (the feedback goes to the staff group);
+- two customers have an open ticket from before the run (they asked for a person): their small
+  talk and praise are relayed to the staff group, their FAQ and points questions the bot
+  answers itself.
+
+Everything the bot sends to the staff group passes Telegram's 20 messages a minute there, so
+the group is busy: that is the point of the mix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import yaml
+
+from bench.stats import percentile
+from tests.e2e.harness import REPO
+from tests.fakebotapi import FakeBotApi
+
+MEAN_THINK_SECONDS = 2.0
+PER_CHAT_SECONDS = 1.0  # Telegram: about one message a second per chat
+REPLY_TIMEOUT = 30.0  # a reply later than this counts as lost
+OPEN_TICKET_USERS = 2  # customers 0 and 1 asked for a person before the run
+COMPLAINING_USERS = range(2, 8)  # complain once; the even ones tell the story at once
+PRAISING_USERS = range(8, 13)  # praise once
+HANDOFF = "Kann ich bitte mit jemandem aus dem Team reden?"
+SHORT_COMPLAINTS = ["Ich bin total unzufrieden", "Das war echt ärgerlich", "Ich muss mich beschweren"]
+COMPLAINT_DETAILS = ["Der Milchschaum war heute ganz flach und der Cappuccino nur lauwarm",
+                     "Ich habe zwanzig Minuten auf meinen Kuchen gewartet und keiner hat Bescheid gesagt",
+                     "Die Bohnen aus meiner Bestellung 5521 schmecken muffig und alt"]
+COMPLAINT_ASKED = "Das tut mir leid"  # the bot's "what happened?" after a short complaint
+POINTS = ["Wie viele Punkte habe ich?", "Wie viele Punkte stehen gerade auf meinem Konto?",
+          "Was ist mein Punktestand aktuell?", "Zeig mal meinen Punktestand",
+          "Wie viele Punkte habe ich bisher gesammelt?"]
+SLOW_DOWN = "das ging mir gerade zu schnell"
+CANNOT_UNDERSTAND = "Freie Texte kann ich gerade leider nicht verstehen"
+
+
+def held_out() -> dict:
+    return yaml.safe_load((REPO / "tests" / "nlu" / "heldout.yml").read_text(encoding="utf-8"))
+
+
+def texts_by_kind() -> dict[str, list[str]]:
+    data = held_out()
+    intents = data["intents"]
+    return {
+        "faq": [phrase for phrases in data["faq"].values() for phrase in phrases],
+        "smalltalk": intents["greet"] + intents["thanks"],
+        "points": POINTS,
+        "complaint": [t for t in intents["complaint"] if len(t.split()) >= 5],
+        "praise": ["Ich wollte einfach mal sagen, dass euer Kaffee klasse ist", "Ganz großes Lob an euer Team",
+                   "Euer Café ist wirklich wunderschön, macht weiter so"],
+    }
+
+
+@dataclass
+class Sample:
+    user: int
+    kind: str
+    text: str
+    latency: float | None  # None: no reply within REPLY_TIMEOUT (lost)
+    reply: str = ""
+    gap: float = 99.0  # seconds since the bot's previous message to this chat arrived
+    arrived_wall: float = 0.0  # time.time() when the reply arrived (to match the bot's log lines)
+
+    @property
+    def paced(self) -> bool:
+        """Sent less than a second after the bot's previous message to this chat: Telegram's
+        one message a second per chat (the fake enforces it, the bot paces its replies) makes
+        this reply wait for the rest of that second."""
+        return self.gap < PER_CHAT_SECONDS
+
+
+@dataclass
+class Traffic:
+    samples: list[Sample] = field(default_factory=list)
+    wall: float = 0.0
+    extra_replies: int = 0  # replies that came after the first one to a message (drained unmeasured)
+
+    def latencies(self, kinds: set[str] | None = None, paced: bool | None = None) -> list[float]:
+        return [s.latency for s in self.samples if s.latency is not None and (kinds is None or s.kind in kinds)
+                and (paced is None or s.paced == paced)]
+
+    @property
+    def lost(self) -> list[Sample]:
+        return [s for s in self.samples if s.latency is None]
+
+    @property
+    def rate(self) -> float:
+        return len(self.samples) / self.wall if self.wall else 0.0
+
+
+def plans(users: int, per_user: int, seed: int = 7) -> list[list[tuple[str, str]]]:
+    """What each customer will send: (kind, text); follow-ups (complaint details) are added
+    during the run when the bot asks for them."""
+    kinds = texts_by_kind()
+    rng = random.Random(seed)
+    everyday = ["faq"] * 11 + ["smalltalk"] * 4 + ["points"] * 5
+    result = []
+    for user in range(users):
+        plan = []
+        for _ in range(per_user):
+            kind = rng.choice(everyday)
+            if user < OPEN_TICKET_USERS and kind == "smalltalk":
+                kind = "relay"  # small talk on an open ticket goes to the team
+            plan.append((kind, rng.choice(kinds["smalltalk" if kind == "relay" else kind])))
+        if user < OPEN_TICKET_USERS:
+            for position in rng.sample(range(per_user), 2):
+                plan[position] = ("relay", rng.choice(kinds["praise"]))
+        if user in COMPLAINING_USERS:
+            position = rng.randrange(per_user // 2)
+            if user % 2 == 0:
+                plan[position] = ("complaint", rng.choice(kinds["complaint"]))
+            else:
+                plan[position] = ("complaint_short", rng.choice(SHORT_COMPLAINTS))
+            # after the ticket opened, the customer's small talk is relayed to it
+            plan[position + 1:] = [("relay" if k == "smalltalk" else k, t) for k, t in plan[position + 1:]]
+        if user in PRAISING_USERS:
+            position = rng.randrange(per_user)
+            plan[position] = ("praise", rng.choice(kinds["praise"]))
+        result.append(plan)
+    return result
+
+
+async def open_tickets_before(users) -> None:
+    """Customers 0 and 1 ask for a person: a ticket opens for each (alert to the staff group)."""
+    for user in users[:OPEN_TICKET_USERS]:
+        await user.send_text(HANDOFF)
+        reply = await user.next_message(timeout=60)
+        assert "Bescheid gesagt" in (reply.text or ""), reply.text
+
+
+async def shop_traffic(users, user_plans, think: float = MEAN_THINK_SECONDS, seed: int = 42) -> Traffic:
+    """Each user sends its plan; the time to the bot's first reply to each message is measured;
+    further replies are drained before the next message (counted as ``extra_replies``)."""
+    traffic = Traffic()
+
+    async def converse(index, user, plan):
+        rng = random.Random(seed * 1000 + index)
+        queue = list(plan)
+        last_reply = -99.0
+        while queue:
+            kind, text = queue.pop(0)
+            await asyncio.sleep(rng.expovariate(1 / think))  # load generation, not a test
+            drained = user.drain_messages()
+            if drained:
+                traffic.extra_replies += len(drained)
+                last_reply = time.perf_counter()  # (at the latest)
+            started = time.perf_counter()
+            await user.send_text(text)
+            try:
+                reply = await user.next_message(timeout=REPLY_TIMEOUT)
+            except AssertionError:
+                traffic.samples.append(Sample(index, kind, text, None, gap=started - last_reply))
+                continue
+            arrived = time.perf_counter()
+            traffic.samples.append(Sample(index, kind, text, arrived - started, reply.text or "",
+                                          gap=started - last_reply, arrived_wall=time.time()))
+            last_reply = arrived
+            if kind == "complaint_short" and (reply.text or "").startswith(COMPLAINT_ASKED):
+                queue.insert(0, ("complaint_details", rng.choice(COMPLAINT_DETAILS)))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(converse(i, u, p) for i, (u, p) in enumerate(zip(users, user_plans))))
+    traffic.wall = time.perf_counter() - started
+    return traffic
+
+
+async def raw_parse_times(url: str, texts: list[str]) -> list[float]:
+    """One direct HTTP POST to Rasa's /model/parse per text, one after another."""
+    times = []
+    async with httpx.AsyncClient(base_url=url, timeout=30) as raw:
+        for text in texts[:10]:
+            await raw.post("/model/parse", json={"text": text})  # warm the connection
+        for text in texts:
+            started = time.perf_counter()
+            response = await raw.post("/model/parse", json={"text": text})
+            times.append(time.perf_counter() - started)
+            response.raise_for_status()
+    return times
+
+
+def handled_lines(log_lines: list[str]) -> list[dict]:
+    """The bot's DEBUG "message handled" entries (fields ms and nlu_ms)."""
+    entries = []
+    for line in log_lines:
+        if '"message handled"' in line and line.startswith("{"):
+            entries.append(json.loads(line))
+    return entries
+
+
+def match(traffic: Traffic, entries: list[dict]) -> list[tuple[Sample, dict]]:
+    """Pair the bot's "message handled" lines with the measured messages. The log line names no
+    chat, so this goes by time: a handler logs its line just after its reply arrived (the message
+    log is written in between), and its ``ms`` cannot be much more than the message's end-to-end
+    time. Each line goes to the message that fits best (reply 0-100 ms before the line, ``ms``
+    at most 20 ms over the end-to-end time, the smallest misfit of both); lines that fit none
+    (the flooder's, or ambiguous ones) stay unpaired."""
+    import bisect
+    from datetime import datetime
+
+    pending = sorted((s for s in traffic.samples if s.latency is not None), key=lambda s: s.arrived_wall)
+    stamps = [s.arrived_wall for s in pending]
+    taken: set[int] = set()
+    pairs = []
+    for entry in sorted(entries, key=lambda e: e["time"]):
+        at = datetime.fromisoformat(entry["time"]).timestamp()
+        low, high = bisect.bisect_left(stamps, at - 0.1), bisect.bisect_right(stamps, at + 0.01)
+
+        def misfit(i: int) -> float:
+            return abs(at - stamps[i]) + abs(pending[i].latency - entry["ms"] / 1000)
+
+        fitting = [i for i in range(low, high) if i not in taken
+                   and entry["ms"] / 1000 <= pending[i].latency + 0.02]
+        if fitting:
+            best = min(fitting, key=misfit)
+            taken.add(best)
+            pairs.append((pending[best], entry))
+    return pairs
+
+
+def own_times_ms(entries: list[dict]) -> list[float]:
+    return [e["ms"] - e["nlu_ms"] for e in entries]
+
+
+def staff_messages(api: FakeBotApi, chat_id: int) -> list:
+    return api.sent_messages(chat_id)
+
+
+def ms(values: list[float], share: float) -> float:
+    return percentile(values, share) * 1000 if values else float("nan")
+
+
+def error_lines(log: str) -> list[str]:
+    return [line for line in log.splitlines()
+            if '"level": "error"' in line or "failed" in line.lower() or '"level": "critical"' in line]
+
+
+def log_path_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []
