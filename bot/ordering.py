@@ -100,7 +100,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         key = _chat_key(update)
         limited = _limited_chat(update)
         if self.inbound is not None and limited is not None:
-            admitted = self.inbound.admit(limited, idle=not self._users.get(key))
+            # A customer who waited for the answer may find their previous update still finishing
+            # (the message log is written after the reply): one update in progress is still idle.
+            admitted = self.inbound.admit(limited, idle=self._users.get(key, 0) <= 1)
             if not admitted:
                 _discard(coroutine)
                 if admitted is None and self.on_flood is not None:
