@@ -43,12 +43,19 @@ class RedactingFormatter(logging.Formatter):
         return text
 
 
+OWN_LOGGERS = ("bot", "domain", "nlu", "storage")
+
+
 def configure_logging(secrets: list[str], level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter(JsonFormatter(), secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    # DEBUG is for our own lines only (timings, no customer data): PTB's debug output carries
+    # whole updates and message texts, which never belong in a log.
+    root.setLevel(max(level, logging.INFO))
+    for own in OWN_LOGGERS:
+        logging.getLogger(own).setLevel(level)
     # httpx logs every request URL (which contains the token) at INFO; polling makes that noise.
     for noisy in ("httpx", "httpcore", "apscheduler", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
