@@ -1,12 +1,9 @@
 """One chat that floods the bot is told once to slow down; the rest of its flood is dropped
 before it reaches the NLU or the database, and the other customers are answered as usual."""
 
-from nlu.faq import load_catalog
 from tests.e2e.journeys import onboarded
-from tests.fakebotapi import parse_html
+from tests.e2e.test_resilience import FAQ_QUESTION, OPENING_HOURS
 
-FAQ_QUESTION = "Bis wann kann ich heute noch bei euch einen Kaffee trinken?"
-OPENING_HOURS = parse_html(load_catalog().topics["opening_hours"].answer_for("de")).text
 SLOW_DOWN = "Puh, das ging mir gerade zu schnell."
 FLOOD = 30
 BURST = 5  # config.yml limits.messages_at_once
