@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import logging
 import math
 from collections import deque
@@ -49,8 +51,59 @@ _RAISE_REFUSALS: ContextVar[bool] = ContextVar("raise_refusals", default=False)
 
 
 def raise_refusals_at_once() -> None:
-    """From now on, in this task, a 429 is raised to the caller at once (never waited out)."""
+    """From now on, in this task, a 429 is raised to the caller at once (never waited out).
+    Such a sender works in the background, so its requests also wait behind replies."""
     _RAISE_REFUSALS.set(True)
+
+
+# Who waits for a window: a customer waiting for an answer goes before background sends
+# (the outbox's rows), which only lose a few milliseconds of a broadcast's hour.
+REPLY, BACKGROUND = 0, 1
+
+
+def _priority() -> int:
+    return BACKGROUND if _RAISE_REFUSALS.get() else REPLY
+
+
+class PriorityTurn:
+    """A lock whose waiters are served by priority (lower first), then first come, first
+    served. asyncio.Lock serves strictly in order, which made a reply wait behind every
+    dispatcher sender already queued for the bot's overall window."""
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._waiters: list[tuple[int, int, asyncio.Future]] = []
+        self._arrival = itertools.count()
+
+    async def acquire(self, priority: int) -> None:
+        if not self._locked and not self._waiters:
+            self._locked = True
+            return
+        handed = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._arrival), handed))
+        try:
+            await handed
+        except asyncio.CancelledError:
+            if handed.done() and not handed.cancelled():
+                self.release()  # the turn was handed over just as we were cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        """Hand the turn to the first waiter still waiting (cancelled ones are skipped)."""
+        while self._waiters:
+            handed = heapq.heappop(self._waiters)[2]
+            if not handed.done():
+                handed.set_result(None)
+                return
+        self._locked = False
+
+    @contextlib.asynccontextmanager
+    async def held(self, priority: int):
+        await self.acquire(priority)
+        try:
+            yield
+        finally:
+            self.release()
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -69,9 +122,9 @@ class SlidingWindow:
     network delays single requests; pacing by start times alone (aiolimiter's leaky bucket, even
     as ``AsyncLimiter(1, 1/rate)``) would let jitter put 31 messages into Telegram's second, and
     ``AsyncLimiter(20, 60)`` allows a burst of 20 and then one every 3 s, which a sliding
-    minute refuses. The price is one round trip per window (30 per 1.01 s at 10 ms). Waiters
-    are served first come, first served, so a customer's reply queues behind at most the
-    dispatcher's ``SENDERS`` rows, never behind a whole broadcast.
+    minute refuses. The price is one round trip per window (30 per 1.01 s at 10 ms). Replies
+    are served before background sends (:class:`PriorityTurn`), each kind first come, first
+    served, so a customer's reply waits for at most one background send already started.
     """
 
     def __init__(self, limits: tuple[tuple[int, float], ...], spacing: float = 0.0):
@@ -82,7 +135,7 @@ class SlidingWindow:
         self._in_flight = 0
         self._answered: deque[float] = deque()
         self._next_start = -math.inf
-        self._turn = asyncio.Lock()
+        self._turn = PriorityTurn()
         self._released = asyncio.Event()
 
     def _delay(self, now: float) -> float | None:
@@ -106,7 +159,7 @@ class SlidingWindow:
 
     async def __aenter__(self) -> "SlidingWindow":
         loop = asyncio.get_running_loop()
-        async with self._turn:
+        async with self._turn.held(_priority()):
             while True:
                 now = loop.time()
                 delay = self._delay(now)

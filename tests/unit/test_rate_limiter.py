@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from telegram.error import RetryAfter
 
-from bot.rate_limiter import TelegramRateLimiter, raise_refusals_at_once
+from bot.rate_limiter import BACKGROUND, REPLY, PriorityTurn, TelegramRateLimiter, raise_refusals_at_once
 
 
 class Telegram:
@@ -71,3 +71,35 @@ async def test_the_dispatcher_gets_its_refusals_at_once():
         await asyncio.create_task(dispatcher_send())
     assert len(telegram.started) == 1
     assert await send(limiter, telegram, 42) is True  # other tasks still retry
+
+
+async def background_send(limiter: TelegramRateLimiter, telegram: Telegram, chat_id: int):
+    raise_refusals_at_once()  # as the dispatcher's senders do (the context stays in this task)
+    return await send(limiter, telegram, chat_id)
+
+
+async def test_a_reply_goes_before_background_sends_already_waiting():
+    limiter, telegram = TelegramRateLimiter(messages_per_second=5), Telegram()
+    broadcast = [asyncio.create_task(background_send(limiter, telegram, 100 + n)) for n in range(8)]
+    while len(telegram.started) < 2:  # the broadcast is under way and the rest wait their turn
+        await asyncio.sleep(0)
+    started_before = len(telegram.started)
+    await send(limiter, telegram, 42)
+    await asyncio.gather(*broadcast)
+    order = [chat for chat, _ in telegram.started]
+    # Behind at most the one send holding the turn, not behind the whole queue.
+    assert order.index(42) <= started_before + 1 < len(order) - 2, order
+
+
+async def test_a_waiter_cancelled_in_the_queue_does_not_block_the_others():
+    turn = PriorityTurn()
+    await turn.acquire(BACKGROUND)
+    gone = asyncio.create_task(turn.acquire(REPLY))
+    later = asyncio.create_task(turn.acquire(BACKGROUND))
+    await asyncio.sleep(0)
+    gone.cancel()
+    turn.release()
+    await asyncio.wait_for(later, timeout=5)
+    assert gone.cancelled()
+    turn.release()
+    await asyncio.wait_for(turn.acquire(REPLY), timeout=5)  # free again
