@@ -160,12 +160,29 @@ def language_of_code(telegram_language_code: str | None, shop_language: str) -> 
 
 
 def choose_language(session: Session, customer_id: int, language: str) -> Customer:
+    """The customer's choice (/sprache): it stays, whatever language they write in."""
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}")
     customer = session.get(Customer, customer_id)
     customer.language = language
+    customer.language_chosen = True
     session.add(customer)
     return customer
+
+
+def follows_written_language(customer: Customer) -> bool:
+    return not customer.language_chosen
+
+
+def follow_written_language(session: Session, customer_id: int, language: str) -> bool:
+    """A customer clearly wrote in ``language``: answer in it from now on, unless they chose
+    a language with /sprache. True when the language changed."""
+    customer = session.get(Customer, customer_id)
+    if language not in LANGUAGES or customer is None or customer.language_chosen or customer.language == language:
+        return False
+    customer.language = language
+    session.add(customer)
+    return True
 
 
 def mark_unreachable(session: Session, chat_id: int, now: datetime) -> bool:

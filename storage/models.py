@@ -30,8 +30,10 @@ class Customer(SQLModel, table=True):
     code: str | None = Field(default=None, max_length=12)
     first_name: str = Field(max_length=128)
     last_name: str | None = Field(default=None, max_length=128)
-    # Chosen with /sprache; None means "follow the Telegram app language".
+    # Chosen with /sprache (language_chosen) or the language the customer last clearly wrote
+    # in; None means "follow the Telegram app language".
     language: str | None = Field(default=None, max_length=8)
+    language_chosen: bool = Field(default=False)  # /sprache wins over the written language
     # Current marketing consent; ConsentRecord holds the full history behind it.
     marketing_consent: bool = Field(default=False)
     consent_asked: bool = Field(default=False)

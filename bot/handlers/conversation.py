@@ -29,7 +29,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -38,7 +38,7 @@ from bot import keyboards
 from bot.chat import Incoming, Visitor, incoming, profile_of, say, visitor_of
 from bot.menus import show_menu, welcome
 from bot.services import Services, services
-from domain import tickets, turns
+from domain import customers, languages, tickets, turns
 from domain.conversation import Step
 from domain.message_log import log_inbound
 from nlu.client import NluUnavailable, ParseResult
@@ -85,7 +85,7 @@ def message_handler(routes: Routes):
         may_be_a_score = message.is_text and routes.looks_like_a_score(message.text)
         turn = (await s.read(turns.peek, profile, s.now(), open_survey=may_be_a_score)  # a regular: no write lock
                 or await s.db(turns.begin, profile, s.now(), open_survey=may_be_a_score))
-        visitor = visitor_of(s, profile, turn.registration)
+        visitor = await _in_written_language(s, visitor_of(s, profile, turn.registration), turn, message)
         try:
             await _answer(update, context, s, routes, turn, visitor, message)
         finally:
@@ -95,6 +95,17 @@ def message_handler(routes: Routes):
                                                     "nlu_ms": round(1000 * _NLU_SECONDS.get(), 2)})
 
     return on_message
+
+
+async def _in_written_language(s: Services, visitor: Visitor, turn: turns.Turn, message: Incoming) -> Visitor:
+    """A customer who clearly writes in another language than the bot speaks to them is
+    answered in it, and from now on (unless they chose a language with /sprache)."""
+    written = languages.written_in(message.text) if message.is_text else None
+    customer = turn.registration.customer
+    if written is None or written == visitor.voice.language or not customers.follows_written_language(customer):
+        return visitor
+    await s.db(customers.follow_written_language, visitor.customer_id, written)
+    return replace(visitor, voice=s.voice(written))
 
 
 async def _answer(update: Update, context: Context, s: Services, routes: Routes, turn: turns.Turn,

@@ -41,6 +41,19 @@ def test_language_follows_the_app_until_chosen(store):
     assert customers.language_of(chosen, "de", "de") == "en"
 
 
+def test_the_written_language_is_followed_unless_one_was_chosen(store):
+    customer = register(store).customer
+    with store.session() as session:
+        assert customers.follow_written_language(session, customer.id, "en")
+        assert not customers.follow_written_language(session, customer.id, "en")  # already English
+    with store.session() as session:
+        assert customers.language_of(session.get(Customer, customer.id), "de", "de") == "en"
+        customers.choose_language(session, customer.id, "de")
+    with store.session() as session:
+        assert not customers.follow_written_language(session, customer.id, "en")  # /sprache wins
+        assert customers.language_of(session.get(Customer, customer.id), "en", "de") == "de"
+
+
 def test_consent_history_is_appended_and_wording_kept_once(store):
     customer_id = register(store).customer.id
     wording = consent.Wording("de", "Dürfen wir dir Angebote schicken?")
