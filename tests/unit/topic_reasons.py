@@ -350,5 +350,10 @@ def cases() -> list[tuple[str, tuple[str, ...], str]]:
     return found
 
 
-# Texts of the lists above the tagger gets wrong, with why. Filled in by measuring.
-KNOWN_MISSES: dict[str, str] = {}
+# Texts of the lists above the tagger gets wrong, with why (a keyword list cannot tell these).
+KNOWN_MISSES: dict[str, str] = {
+    "Kaiserschmarrn mit Staubzucker, ein Traum": "praise without a word of quality: 'ein Traum' is anything",
+    "Bedient wurden wir erst nach 25 Minuten": "'bedient' is a service word too; the complaint is the wait",
+    "Des Häusl war grauslich dreckig": "'grauslich' is awful food as often as an intensifier; here the latter",
+    "Mei, a guada Kaffee, aber ma wart ewig": "'guad' (gut) alone is no quality word, as 'Kaffee gut' is not",
+}
