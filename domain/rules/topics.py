@@ -9,8 +9,7 @@ Keywords are written like a search box understands them, in normal German spelli
   "Qualitätsmängel", "qualitativ" (use it for stems that are safe inside other words);
 - ``wart*``       only at the start of a word: "warten", "Wartezeiten", but not "erwartet";
 - ``kalt``        exactly this word ("kalte*" adds "kalter", "kalten", not "Kaltgetränk");
-- ``zu teuer*``   several words in a row, separated by spaces or hyphens.
-
+- ``zu teuer*``   several words in a row, separated by spaces, hyphens or apostrophes ("z'teuer");
 - ``# eur``       "#" stands for a number: "4,90 eur", "5eur", "20min" (a bare "eur" is not a price).
 - ``💸``          one symbol alone (``€`` or an emoji) matches wherever it stands.
 
@@ -19,9 +18,9 @@ Text and keywords are compared in ``match_form``: lower case, ß -> ss, ä/ö/ü
 "Qualitaet" and a hurried "Qualitat" are the same word, while "euer", "teuer", "Steuer", "Feuer"
 and "sauer" keep their "ue" ("euer" is never "eur", euro). Letters typed three times or more count
 once ("suuuper", "LANGSAAAM"). A hit that is only a pronoun or function word (``STOP_WORDS``) never
-counts, whatever keyword found it. Negation does not change
-a topic ("nicht freundlich" is still about service), so it is not looked at; praise and
-complaints share the topics. A text that matches nothing is ``sonstiges``.
+counts, whatever keyword found it. Negation does not change a topic ("nicht freundlich" is still
+about service), so it is not looked at; praise and complaints share the topics. A text that
+matches nothing is ``sonstiges``.
 
 The topics of a text come in the fixed order of ``TOPICS``, not by weight, so the same reasons
 always read the same way in reports.
@@ -111,8 +110,8 @@ def _pattern(entry: str) -> str:
         raise LexiconError(f"keyword {entry!r}: use letters, spaces or hyphens, with * only at the start or end"
                            " (or \"# \" for a number first, or one symbol like € alone)")
     number = form.startswith("#")
-    words = [re.escape(word) for word in re.split(r"[ -]", form.lstrip("#").strip(" -").strip("*"))]
     core = form.lstrip("#").strip(" -")
+    words = [re.escape(word) for word in re.split(r"[ -]", core.strip("*"))]
     before = _LETTER + "*" if core.startswith("*") else ""
     after = _LETTER + "*" if core.endswith("*") else ""
     phrase = f"{before}{_GAP.join(words)}{after}(?!{_LETTER})"
