@@ -338,6 +338,52 @@ NOTHING = [
     "Ich empfehle euch allen meinen Freunden",
 ]
 
+# Written after the lexicon was tuned on the lists above and measured before touching it again
+# (30 of 40 right then, 24 of 40 with the lexicon before this set existed); counted in the group of
+# their topic ("mehrere" for several).
+LATER = [
+    ("Eure Baristas sind die Besten", ("service",)),
+    ("Ein dickes Dankeschön an euer ganzes Team!", ("service",)),
+    ("Euer Service ist klasse", ("service",)),
+    ("Bei euch fühlt man sich willkommen, die Mädels an der Theke sind so lieb", ("service",)),
+    ("Die junge Frau an der Kasse war total unhöflich", ("service",)),
+    ("Der Cappu war heut ned guad, total bitter", ("qualitaet",)),
+    ("Milch war sauer!!", ("qualitaet",)),
+    ("die brezn war steinhart", ("qualitaet",)),
+    ("Cookies sind der Wahnsinn, so lecker", ("qualitaet",)),
+    ("Kaffee schmeckte nach Spülmittel", ("qualitaet",)),
+    ("Die Preise sind echt fair", ("preis",)),
+    ("Latte für 5,50? Nee danke", ("preis",)),
+    ("Ihr seid teurer als Starbucks", ("preis",)),
+    ("Das Angebot mit dem 10. Kaffee gratis ist super", ("preis",)),
+    ("Des is a Schmarrn, so vui Geld für an Kaffee", ("preis",)),
+    ("Warteschlange an der Kasse war endlos", ("wartezeit",)),
+    ("Mein Paket hängt seit einer Woche im Verteilzentrum", ("wartezeit",)),
+    ("Ging ratzfatz", ("wartezeit",)),
+    ("Musst a hoibe Stund wartn", ("wartezeit",)),
+    ("Bestellung ist nie angekommen", ("wartezeit",)),
+    ("Bitte mehr glutenfreie Sachen", ("sortiment",)),
+    ("Habt ihr keinen Chai mehr?", ("sortiment",)),
+    ("Tolle Auswahl an Tees", ("sortiment",)),
+    ("Die Kuchenvitrine war leer um 14 Uhr", ("sortiment",)),
+    ("Endlich gibt es Sojamilch", ("sortiment",)),
+    ("Der Tisch war voller Kaffeeflecken", ("sauberkeit",)),
+    ("Toilette stinkt", ("sauberkeit",)),
+    ("Sauber und hell, gefällt mir", ("sauberkeit",)),
+    ("Spinnweben an der Decke", ("sauberkeit",)),
+    ("Das Geschirr war schmutzig", ("sauberkeit",)),
+    ("Lob an euer Team, der Kaffee ist top und die Preise fair", ("preis", "service")),
+    ("Leider zu laut zum Arbeiten", ("sonstiges",)),
+    ("Das WLAN ist langsam", ("wartezeit",)),
+    ("Eure App stürzt ständig ab", ("sonstiges",)),
+    ("Gerne wieder!", ("sonstiges",)),
+    ("Euer neues Logo gefällt mir", ("sonstiges",)),
+    ("Staff were lovely and the cake was delicious", ("qualitaet", "service")),
+    ("Too pricey for me", ("preis",)),
+    ("The place was spotless", ("sauberkeit",)),
+    ("Took 30 minutes to get a coffee", ("wartezeit",)),
+]
+
 GROUPS = {"qualitaet": QUALITAET, "preis": PREIS, "service": SERVICE, "wartezeit": WARTEZEIT,
           "sortiment": SORTIMENT, "sauberkeit": SAUBERKEIT}
 
@@ -347,6 +393,7 @@ def cases() -> list[tuple[str, tuple[str, ...], str]]:
     found = [(text, (topic,), topic) for topic, texts in GROUPS.items() for text in texts]
     found += [(text, expected, "mehrere") for text, expected in SEVERAL]
     found += [(text, ("sonstiges",), "sonstiges") for text in NOTHING]
+    found += [(text, expected, expected[0] if len(expected) == 1 else "mehrere") for text, expected in LATER]
     return found
 
 
@@ -356,4 +403,9 @@ KNOWN_MISSES: dict[str, str] = {
     "Bedient wurden wir erst nach 25 Minuten": "'bedient' is a service word too; the complaint is the wait",
     "Des Häusl war grauslich dreckig": "'grauslich' is awful food as often as an intensifier; here the latter",
     "Mei, a guada Kaffee, aber ma wart ewig": "'guad' (gut) alone is no quality word, as 'Kaffee gut' is not",
+    "Milch war sauer!!": "'sauer' alone is angry as often as sour; only 'zu sauer' counts",
+    "Latte für 5,50? Nee danke": "an amount without € or Euro",
+    "Das Angebot mit dem 10. Kaffee gratis ist super": "'Angebot' is the range as often as a deal",
+    "Habt ihr keinen Chai mehr?": "a product that is missing, without a word for missing",
+    "Die Kuchenvitrine war leer um 14 Uhr": "'leer' is too common a word to mean sold out",
 }
