@@ -9,12 +9,18 @@ Keywords are written like a search box understands them, in normal German spelli
   "Qualitätsmängel", "qualitativ" (use it for stems that are safe inside other words);
 - ``wart*``       only at the start of a word: "warten", "Wartezeiten", but not "erwartet";
 - ``kalt``        exactly this word ("kalte*" adds "kalter", "kalten", not "Kaltgetränk");
-- ``zu teuer*``   several words in a row, separated by spaces or hyphens.
+- ``zu teuer*``   several words in a row, separated by spaces, hyphens or apostrophes ("z'teuer");
+- ``# eur``       "#" stands for a number: "4,90 eur", "5eur", "20min" (a bare "eur" is not a price).
+- ``💸``          one symbol alone (``€`` or an emoji) matches wherever it stands.
 
-Text and keywords are compared folded: lower case, ß -> ss, and ä/ae -> a, ö/oe -> o, ü/ue -> u,
-so "Qualität", "Qualitaet" and a hurried "Qualitat" are the same word. Negation does not change
-a topic ("nicht freundlich" is still about service), so it is not looked at; praise and
-complaints share the topics. A text that matches nothing is ``sonstiges``.
+Text and keywords are compared in ``match_form``: lower case, ß -> ss, ä/ö/ü -> a/o/u, and ae/oe/ue
+-> a/o/u only where they can stand for an umlaut (not after a vowel or "q"), so "Qualität",
+"Qualitaet" and a hurried "Qualitat" are the same word, while "euer", "teuer", "Steuer", "Feuer"
+and "sauer" keep their "ue" ("euer" is never "eur", euro). Letters typed three times or more count
+once ("suuuper", "LANGSAAAM"). A hit that is only a pronoun or function word (``STOP_WORDS``) never
+counts, whatever keyword found it. Negation does not change a topic ("nicht freundlich" is still
+about service), so it is not looked at; praise and complaints share the topics. A text that
+matches nothing is ``sonstiges``.
 
 The topics of a text come in the fixed order of ``TOPICS``, not by weight, so the same reasons
 always read the same way in reports.
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -43,28 +50,73 @@ class LexiconError(ValueError):
 
 _FOLDS = (("ß", "ss"), ("ä", "a"), ("ö", "o"), ("ü", "u"), ("ae", "a"), ("oe", "o"), ("ue", "u"))
 _LETTER = r"[^\W_]"  # a letter or digit of any script: "crème" is one word
-_GAP = r"[\s-]+"  # between the words of a phrase: "zu spät", "zu  spät", "Preis-Leistung"
-_ENTRY = re.compile(r"^\*?[^\W_]+(?:[ -][^\W_]+)*\*?$|^€$")
+# Between the words of a phrase: "zu spät", "zu  spät", "Preis-Leistung", and the dialect's "z'teuer".
+_GAP = r"[\s'’`-]+"
+_NUMBER = r"\d+(?:[.,]\d+)*"  # what "#" in a keyword stands for: 5, 4,90, 1.234,50
+_ENTRY = re.compile(r"^(?:#[ -])?\*?[^\W_]+(?:[ -][^\W_]+)*\*?$")
 
 
 def fold(text: str) -> str:
-    """Lower case with umlauts, ae/oe/ue and ß folded, so every spelling compares equal."""
+    """Lower case with umlauts, ae/oe/ue and ß folded, so every spelling compares equal.
+
+    Kept as it is for its users outside topics (category keys stored on customer rows, segment
+    and /loop names), which compare folded with folded; keyword matching uses ``match_form``,
+    because folding every "ue" turns "euer" into "eur" and "teuer" into "teur"."""
     folded = (text or "").lower()
     for old, new in _FOLDS:
         folded = folded.replace(old, new)
     return folded
 
 
+# ae/oe/ue spell an umlaut only after a consonant or at the start of a word ("Qualitaet", "fuer",
+# "Uebel"); after a vowel they are German diphthongs or endings ("euer", "teuer", "Steuer",
+# "sauer", "neue", "Feuer"), and after "q" a "u" ("bequem", "Quelle", "queue").
+_UMLAUT_SPELLING = re.compile(r"(?<![aeiouyäöüq])([aou])e")
+_UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
+# A letter typed three times or more is an elongation ("suuuper", "teeeuer"), never German spelling.
+_ELONGATION = re.compile(r"([^\W\d_])\1{2,}")
+_INVISIBLE = dict.fromkeys(map(ord, "\ufe0e\ufe0f\u200b\u200c\u200d\u00ad"))  # emoji styles, soft hyphen
+
+
+def match_form(text: str | None) -> str:
+    """The form in which text and keywords are compared: lower case, umlauts folded to their
+    base letter (so a missing umlaut still matches), ae/oe/ue only where they spell an umlaut,
+    elongations shortened. The same function reads the lexicon, so both sides always agree."""
+    form = unicodedata.normalize("NFC", text or "").translate(_INVISIBLE).casefold()  # casefold: ß -> ss
+    form = _ELONGATION.sub(r"\1", form)
+    form = _UMLAUT_SPELLING.sub(r"\1", form)
+    return form.translate(_UMLAUTS)
+
+
+# Pronouns and function words: never a topic on their own, whatever keyword matched them (the bug
+# this guards against: "euer Team" read as "eur", euro). Written in match form.
+STOP_WORDS = frozenset("""
+    euer eure euren eurem eurer eures eur eu eich enk enker eier eue eues oi ihr ihre ihren ihrem ihrer
+    ihres ich mich mir wir uns unser unsere du dich dir dein deine sie er es man der die das den dem
+    des ein eine einen einem einer und oder aber zu zum zur mit von fur bei an auf in im am um aus
+    nach vor so sehr nur noch schon auch nicht kein keine the a an and or to of for in on at
+""".split())
+
+
+def _is_symbol(entry: str) -> bool:
+    return len(entry) == 1 and unicodedata.category(entry).startswith("S")  # "€", "💸", "🐌"
+
+
 def _pattern(entry: str) -> str:
-    folded = fold(entry.strip())
-    if not _ENTRY.match(folded):
-        raise LexiconError(f"keyword {entry!r}: use letters, spaces or hyphens, with * only at the start or end")
-    if folded == "€":
-        return "€"
-    words = [re.escape(word) for word in re.split(r"[ -]", folded.strip("*"))]
-    before = _LETTER + "*" if folded.startswith("*") else ""
-    after = _LETTER + "*" if folded.endswith("*") else ""
-    return f"(?<!{_LETTER}){before}{_GAP.join(words)}{after}(?!{_LETTER})"
+    form = match_form(entry.strip())
+    if _is_symbol(form):
+        return re.escape(form)
+    if not _ENTRY.match(form):
+        raise LexiconError(f"keyword {entry!r}: use letters, spaces or hyphens, with * only at the start or end"
+                           " (or \"# \" for a number first, or one symbol like € alone)")
+    number = form.startswith("#")
+    core = form.lstrip("#").strip(" -")
+    words = [re.escape(word) for word in re.split(r"[ -]", core.strip("*"))]
+    before = _LETTER + "*" if core.startswith("*") else ""
+    after = _LETTER + "*" if core.endswith("*") else ""
+    phrase = f"{before}{_GAP.join(words)}{after}(?!{_LETTER})"
+    # A number may touch its unit ("20min", "5€"), a word may not touch another letter.
+    return f"(?<![^\\W_]){_NUMBER}\\s*-?\\s*{phrase}" if number else f"(?<!{_LETTER}){phrase}"
 
 
 def _compile(entries: Iterable[str]) -> re.Pattern | None:
@@ -93,16 +145,23 @@ class Lexicon:
         return Lexicon({key: words + tuple(extra.get(key, ())) for key, words in self.entries.items()}, self.ignore)
 
     def matches(self, text: str) -> dict[str, tuple[str, ...]]:
-        """The words that matched, per key that matched at all, in key order."""
-        folded = fold((text or "")[:MAX_CHARS])
+        """The words that matched (in match form), per key that matched at all, in key order."""
+        form = match_form((text or "")[:MAX_CHARS])
         if self._ignored:
-            folded = self._ignored.sub(lambda match: " " * len(match.group(0)), folded)
+            form = self._ignored.sub(lambda match: " " * len(match.group(0)), form)
         found = {}
         for key, pattern in self._patterns.items():
-            hits = tuple(match.group(0) for match in pattern.finditer(folded)) if pattern else ()
+            hits = tuple(_hits(pattern, form)) if pattern else ()
             if hits:
                 found[key] = hits
         return found
+
+
+def _hits(pattern: re.Pattern, form: str) -> Iterable[str]:
+    """The matches of a keyword pattern, less those that are only a stop word."""
+    for match in pattern.finditer(form):
+        if match.group(0) not in STOP_WORDS:
+            yield match.group(0)
 
 
 # --- the lexicon files ------------------------------------------------------------------------

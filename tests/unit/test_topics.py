@@ -161,7 +161,7 @@ def test_a_word_without_stars_matches_only_itself():
 
 def test_phrases_match_across_spaces_and_hyphens():
     lexicon = Lexicon({"preis": ["zu teuer*", "preis leistung"]})
-    assert lexicon.matches("viel zu   teuer") == {"preis": ("zu   teur",)}
+    assert lexicon.matches("viel zu   teuer") == {"preis": ("zu   teuer",)}
     assert lexicon.matches("Preis-Leistung top")
     assert not lexicon.matches("zuteuer") and not lexicon.matches("zu, teuer")
 
@@ -173,7 +173,7 @@ def test_negation_does_not_change_the_topic():
 
 def test_matches_name_every_hit_in_folded_form():
     found = DEFAULT_LEXICON.matches("Ewig gewartet, Kaffee lauwarm und überteuert")
-    assert found == {"qualitaet": ("lauwarm",), "preis": ("uberteurt",), "wartezeit": ("ewig", "gewartet")}
+    assert found == {"qualitaet": ("lauwarm",), "preis": ("uberteuert",), "wartezeit": ("ewig", "gewartet")}
 
 
 def test_order_is_fixed_whatever_the_order_in_the_text():
@@ -273,7 +273,7 @@ ignore: ["*umweltfreundlich*"]
 """), KEYS)
     assert lexicon.keys == KEYS
     assert lexicon.entries == {"preis": ("teuer*", "€"), "service": ("*freundlich*",)}
-    assert lexicon.matches("Umweltfreundlich, aber teuer") == {"preis": ("teur",)}  # folded: ue -> u
+    assert lexicon.matches("Umweltfreundlich, aber teuer") == {"preis": ("teuer",)}  # "teuer" keeps its "ue"
 
 
 @pytest.mark.parametrize(("text", "message"), [
