@@ -3,7 +3,8 @@ rendered with escaped parameters and locale-aware numbers and dates.
 
 Every customer-facing sentence lives in ``bot/locales/*.yml``; code only names keys. A word that
 depends on a count is written ``{points} {points:Punkt|Punkte}``: after the colon the form for
-one, then the form for every other count (Babel's plural rules of the language).
+one, then the form for every other count (Babel's plural rules of the language); a ``#`` in a
+form stands for the number: ``{days:am letzten Tag|in den letzten # Tagen}``.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ class _Value(str):
     def __format__(self, spec: str) -> str:
         if "|" in spec:
             one, other = spec.split("|", 1)
-            return one if self.plural == "one" else other
+            return (one if self.plural == "one" else other).replace("#", str(self))
         return str.__format__(str(self), spec)
 
 
