@@ -161,6 +161,9 @@ class Texts:
             parts = [self._param(item, voice) if isinstance(item, dict) else self.render(item, voice)
                      for item in value["text_keys"]]
             return Html(value.get("separator", ", ").join(parts))
+        if isinstance(value, dict) and "by_language" in value:  # e.g. TierConfig.name_param
+            names = value["by_language"]
+            return html.escape(names.get(voice.language) or names["de"], quote=False)
         if isinstance(value, dict) and "moment" in value:  # see domain.outbox.moment_param
             moment = datetime.fromisoformat(value["moment"]).astimezone(self.timezone)
             return html.escape(formatting.weekday_time(moment, voice.language))

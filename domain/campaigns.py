@@ -357,9 +357,9 @@ def facts(session: Session, customer_id: int, rules: Rules, language: str, now: 
     values = {
         "vorname": customer.first_name,
         "punkte": format_decimal(ledger.balance(session, customer_id), locale=locale),
-        "stufe": tier.tier.name,
+        "stufe": tier.tier.name_in(language),
         # At the top there is no next tier: the current one reads well in "Weiter so, Gold!".
-        "naechste_stufe": tier.next_tier.name if tier.next_tier else tier.tier.name,
+        "naechste_stufe": (tier.next_tier or tier.tier).name_in(language),
     }
     if coupon is not None:
         values |= {"gutschein": codes.grouped(coupon.code),

@@ -49,10 +49,10 @@ async def show_points(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> N
 
 def points_text(s: Services, visitor: Visitor, status: ledger.AccountStatus) -> str:
     voice, texts = visitor.voice, s.texts
-    parts = [texts.render("loyalty.status", voice, balance=status.balance, tier=status.tier.tier.name)]
+    parts = [texts.render("loyalty.status", voice, balance=status.balance, tier=status.tier.tier.name_in(voice.language))]
     if status.tier.next_tier is not None:
         parts.append(texts.render("loyalty.progress", voice, missing=status.tier.missing_for_next,
-                                  next_tier=status.tier.next_tier.name))
+                                  next_tier=status.tier.next_tier.name_in(voice.language)))
     else:
         parts.append(texts.render("loyalty.top_tier", voice))
     if status.expiring_points:
