@@ -36,7 +36,8 @@ def _plural_rule(locale: str):
 
 
 def money(amount: Decimal | float, language: str, currency: str = "EUR") -> str:
-    return format_currency(amount, currency, locale=_locale(language))
+    """"1.234,50 €" / "1,234.50 €": in English too the sign follows the amount, as in the FAQ."""
+    return format_currency(amount, currency, format="#,##0.00\xa0¤", locale=_locale(language))
 
 
 def period(days: int, language: str) -> str:

@@ -83,7 +83,7 @@ def test_bad_override_is_reported(tmp_path, override, message):
 
 def test_german_and_english_number_and_date_formats():
     assert formatting.money(Decimal("1234.5"), "de") == "1.234,50\xa0€"
-    assert formatting.money(Decimal("1234.5"), "en") == "€1,234.50"
+    assert formatting.money(Decimal("1234.5"), "en") == "1,234.50\xa0€"
     assert formatting.number(1234567, "de") == "1.234.567"
     assert formatting.day_month(date(2026, 5, 3), "de") == "3. Mai"
     assert formatting.day_month(date(2026, 5, 3), "en") == "3 May"
