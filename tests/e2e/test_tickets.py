@@ -88,7 +88,7 @@ async def test_complaint_from_alert_to_claim_replies_goodwill_resolution_and_a_r
     await staff.press(chris, "✍️ Antworten", message=alert)
     await staff.next_callback_answer()
     prompt = await staff.next_message()
-    assert prompt.text.startswith("✍️ Chris, schreib jetzt deine Antwort an Anna")
+    assert prompt.text.startswith("✍️ Chris, schreib deine Antwort an Anna") and "Wort für Wort" in prompt.text
     assert prompt.reply_markup["force_reply"] is True
     await staff.send_text(chris, "Bea, weißt du, ob noch Bohnen da sind?")  # not a reply: stays in the team
     await anna.expect_no_message(within=1.0)
