@@ -4,9 +4,11 @@ messages at Telegram's 4096-character limit without breaking tags or entities.""
 from __future__ import annotations
 
 import re
+from functools import cache
 from datetime import date, datetime
 from decimal import Decimal
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from babel.units import format_unit
@@ -23,8 +25,19 @@ def number(value: int | float | Decimal, language: str) -> str:
     return format_decimal(value, locale=_locale(language))
 
 
+def plural_form(count: int | float | Decimal, language: str) -> str:
+    """The CLDR plural category of a count: "one" for 1 in German and English, else "other"."""
+    return _plural_rule(_locale(language))(count)
+
+
+@cache
+def _plural_rule(locale: str):
+    return Locale.parse(locale).plural_form
+
+
 def money(amount: Decimal | float, language: str, currency: str = "EUR") -> str:
-    return format_currency(amount, currency, locale=_locale(language))
+    """"1.234,50 €" / "1,234.50 €": in English too the sign follows the amount, as in the FAQ."""
+    return format_currency(amount, currency, format="#,##0.00\xa0¤", locale=_locale(language))
 
 
 def period(days: int, language: str) -> str:

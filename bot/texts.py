@@ -1,7 +1,10 @@
 """The bot's texts: German (du and Sie) and English locale files that the owner can override,
 rendered with escaped parameters and locale-aware numbers and dates.
 
-Every customer-facing sentence lives in ``bot/locales/*.yml``; code only names keys.
+Every customer-facing sentence lives in ``bot/locales/*.yml``; code only names keys. A word that
+depends on a count is written ``{points} {points:Punkt|Punkte}``: after the colon the form for
+one, then the form for every other count (Babel's plural rules of the language); a ``#`` in a
+form stands for the number: ``{days:am letzten Tag|in den letzten # Tagen}``.
 """
 
 from __future__ import annotations
@@ -72,8 +75,31 @@ def _placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+def _plural_specs(template: str) -> list[tuple[str, str]]:
+    """The placeholders written with a format spec, as (name, spec)."""
+    return [(name, spec) for _, name, spec, _ in string.Formatter().parse(template) if name and spec]
+
+
 def _variants(entry: str | dict[str, str]) -> list[str]:
     return list(entry.values()) if isinstance(entry, dict) else [entry]
+
+
+class _Value(str):
+    """A rendered parameter; a count keeps its plural form, so ``{n:Punkt|Punkte}`` picks a word."""
+
+    plural = "other"
+
+    def __format__(self, spec: str) -> str:
+        if "|" in spec:
+            one, other = spec.split("|", 1)
+            return (one if self.plural == "one" else other).replace("#", str(self))
+        return str.__format__(str(self), spec)
+
+
+def _value(text: str, plural: str = "other") -> _Value:
+    value = _Value(text)
+    value.plural = plural
+    return value
 
 
 class _LenientParams(dict):
@@ -81,7 +107,7 @@ class _LenientParams(dict):
 
     def __missing__(self, key: str) -> str:
         log.warning("text placeholder without value", extra={"placeholder": key})
-        return "{" + key + "}"
+        return _value("{" + key + "}")
 
 
 class Texts:
@@ -106,6 +132,10 @@ class Texts:
                 if unknown:
                     raise TextsError(f"{path}: {key}: unknown placeholder {{{sorted(unknown)[0]}}}; "
                                      f"available: {', '.join('{%s}' % p for p in sorted(allowed))}")
+                for name, spec in _plural_specs(variant):
+                    if spec.count("|") != 1:
+                        raise TextsError(f"{path}: {key}: write {{{name}:{spec}}} as one form and the other, "
+                                         f"e.g. {{{name}:Punkt|Punkte}}")
             catalog[key] = entry
 
     def template(self, key: str, voice: Voice) -> str:
@@ -115,9 +145,13 @@ class Texts:
         return entry
 
     def render(self, key: str, voice: Voice, **params: Any) -> str:
-        values = _LenientParams(shop=html.escape(self.shop_name))
-        values.update({name: self._param(value, voice) for name, value in params.items()})
+        values = _LenientParams(shop=_value(html.escape(self.shop_name)))
+        values.update({name: self._counted(value, voice) for name, value in params.items()})
         return self.template(key, voice).format_map(values)
+
+    def _counted(self, value: Any, voice: Voice) -> _Value:
+        counts = isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+        return _value(self._param(value, voice), formatting.plural_form(value, voice.language) if counts else "other")
 
     def _param(self, value: Any, voice: Voice) -> str:
         """Parameters that need the voice or the shop's time zone, then the plain ones."""
@@ -127,6 +161,9 @@ class Texts:
             parts = [self._param(item, voice) if isinstance(item, dict) else self.render(item, voice)
                      for item in value["text_keys"]]
             return Html(value.get("separator", ", ").join(parts))
+        if isinstance(value, dict) and "by_language" in value:  # e.g. TierConfig.name_param
+            names = value["by_language"]
+            return html.escape(names.get(voice.language) or names["de"], quote=False)
         if isinstance(value, dict) and "moment" in value:  # see domain.outbox.moment_param
             moment = datetime.fromisoformat(value["moment"]).astimezone(self.timezone)
             return html.escape(formatting.weekday_time(moment, voice.language))

@@ -268,7 +268,7 @@ def _queue_page(session: Session, campaign: Campaign, rules: Rules, now: datetim
 def _queue(session: Session, campaign: Campaign, run: int, found: list[tuple[int, int]], now: datetime) -> int:
     """The outbox rows (and coupons) of one page of recipients, (customer id, chat id) each."""
     coupon_codes = (coupons.issue_for_run(session, campaign.id, run, [customer_id for customer_id, _ in found],
-                                          campaign.coupon_offer, campaign.coupon_valid_days or DEFAULT_COUPON_DAYS,
+                                          campaign.coupon_offer, coupon_days(campaign),
                                           now) if campaign.coupon_offer else {})
     rows = [{
         "idempotency_key": f"campaign:{campaign.id}:{run}:{customer_id}", "chat_id": chat_id,
@@ -296,8 +296,18 @@ def sample_text(session: Session, campaign: Campaign, customer_id: int | None, r
         return fill(campaign.text or "", {}), None
     values = facts(session, customer_id, rules, language, now)
     if campaign.coupon_offer:
-        values |= {"gutschein": sample_code, "gueltig_bis": "…"}
+        values |= {"gutschein": sample_code, "gueltig_bis": format_date(
+            coupon_expiry(campaign, now).date(), "d. MMMM", locale=LOCALES.get(language, "de_DE"))}
     return fill(campaign.text or "", values), values["vorname"]
+
+
+def coupon_days(campaign: Campaign) -> int:
+    return campaign.coupon_valid_days or DEFAULT_COUPON_DAYS
+
+
+def coupon_expiry(campaign: Campaign, now: datetime) -> datetime:
+    """When the coupons of the campaign's next run will expire: they are issued when it goes out."""
+    return coupons.expiry(campaign.next_run_at or now, coupon_days(campaign))
 
 
 def _insert_new(session: Session, rows: list[dict]) -> None:
@@ -347,9 +357,9 @@ def facts(session: Session, customer_id: int, rules: Rules, language: str, now: 
     values = {
         "vorname": customer.first_name,
         "punkte": format_decimal(ledger.balance(session, customer_id), locale=locale),
-        "stufe": tier.tier.name,
+        "stufe": tier.tier.name_in(language),
         # At the top there is no next tier: the current one reads well in "Weiter so, Gold!".
-        "naechste_stufe": tier.next_tier.name if tier.next_tier else tier.tier.name,
+        "naechste_stufe": (tier.next_tier or tier.tier).name_in(language),
     }
     if coupon is not None:
         values |= {"gutschein": codes.grouped(coupon.code),

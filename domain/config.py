@@ -76,8 +76,17 @@ class TextsSection(_Section):
 
 class TierConfig(_Section):
     name: str = Field(min_length=1, max_length=30, **_example("Silber"))
+    name_en: str | None = Field(None, max_length=30, **_example("Silver"))
     threshold: int = Field(ge=0, **_example(250))
     multiplier: Decimal = Field(Decimal(1), ge=1, le=10, **_example(1.25))
+
+
+    def name_in(self, language: str) -> str:
+        return self.name_en if language == "en" and self.name_en else self.name
+
+    def name_param(self) -> dict[str, dict[str, str]]:
+        """The name as a message parameter, rendered in the recipient's language."""
+        return {"by_language": {"de": self.name, "en": self.name_in("en")}}
 
 
 class RewardConfig(_Section):

@@ -35,6 +35,11 @@ def _fresh_codes(session: Session, count: int) -> list[str]:
     return sorted(found)
 
 
+def expiry(issued_at: datetime, valid_days: int) -> datetime:
+    """When a coupon issued at ``issued_at`` stops being valid."""
+    return issued_at + timedelta(days=valid_days)
+
+
 def issue(session: Session, customer_id: int, offer: str, valid_days: int, now: datetime, *,
           occasion: str | None = None, campaign_id: int | None = None, run: int = 0) -> Coupon:
     """One coupon for one customer, once per occasion (a milestone's "birthday:2026") or per
@@ -47,7 +52,7 @@ def issue(session: Session, customer_id: int, offer: str, valid_days: int, now: 
         return existing
     coupon = Coupon(code=_fresh_codes(session, 1)[0], campaign_id=campaign_id, run=run, occasion=occasion,
                     customer_id=customer_id, offer=offer[:200], created_at=now,
-                    expires_at=now + timedelta(days=valid_days))
+                    expires_at=expiry(now, valid_days))
     session.add(coupon)
     session.flush()
     return coupon
@@ -64,7 +69,7 @@ def issue_for_run(session: Session, campaign_id: int, run: int, customer_ids: It
         Coupon.campaign_id == campaign_id, Coupon.run == run, Coupon.customer_id.in_(ids))).all())
     missing = [customer_id for customer_id in ids if customer_id not in existing]
     rows = [{"code": code, "campaign_id": campaign_id, "run": run, "occasion": None, "customer_id": customer_id,
-             "offer": offer[:200], "created_at": now, "expires_at": now + timedelta(days=valid_days)}
+             "offer": offer[:200], "created_at": now, "expires_at": expiry(now, valid_days)}
             for customer_id, code in zip(missing, _fresh_codes(session, len(missing)))]
     for start in range(0, len(rows), INSERT_CHUNK):
         session.execute(insert(Coupon), rows[start:start + INSERT_CHUNK])

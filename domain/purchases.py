@@ -170,10 +170,10 @@ def _notify_booking(session: Session, booking: Booking, now: datetime) -> None:
     if account is None:  # imported customers without Telegram, or unreachable ones
         return
     params = {"points": booking.points, "amount": outbox.money_param(booking.purchase.amount_cents),
-              "balance": booking.balance, "tier": booking.tier.tier.name}
+              "balance": booking.balance, "tier": booking.tier.tier.name_param()}
     if booking.tier.next_tier is not None:
         template = "loyalty.credited"
-        params |= {"missing": booking.tier.missing_for_next, "next_tier": booking.tier.next_tier.name}
+        params |= {"missing": booking.tier.missing_for_next, "next_tier": booking.tier.next_tier.name_param()}
     else:
         template = "loyalty.credited_top_tier"
     key = f"purchase:{booking.purchase.id}"
@@ -181,7 +181,7 @@ def _notify_booking(session: Session, booking: Booking, now: datetime) -> None:
                    outbox.SERVICE, now, customer_id=booking.customer.id)
     if booking.upgraded:
         outbox.enqueue(session, f"{key}:upgrade", account.chat_id,
-                       MessageSpec("loyalty.tier_upgrade", {"tier": booking.tier.tier.name,
+                       MessageSpec("loyalty.tier_upgrade", {"tier": booking.tier.tier.name_param(),
                                                             "multiplier": float(booking.tier.tier.multiplier)}),
                        outbox.SERVICE, now, customer_id=booking.customer.id)
 

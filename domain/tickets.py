@@ -340,7 +340,7 @@ def alert_spec(session: Session, ticket: Ticket, rules: Rules, now: datetime) ->
         "priority": text_param(f"tickets.priority.{ticket.priority}"),
         "name": " ".join(filter(None, [customer.first_name, customer.last_name])),
         "username": f" (@{account.username})" if account and account.username else "",
-        "code": customer.code or str(customer.id), "tier": tier.name, "purchases": count,
+        "code": customer.code or str(customer.id), "tier": tier.name_param(), "purchases": count,
         "spent": money_param(spent), "category": text_param(f"topics.{ticket.category}"),
         "details": _alert_details(session, ticket), "text": _excerpt(ticket.text, ALERT_EXCERPT) or "–",
         "footer": _alert_footer(ticket),

@@ -187,7 +187,7 @@ async def _preview(context: ContextTypes.DEFAULT_TYPE, owner: Owner, campaign) -
     params = {"body": body}
     if campaign.coupon_offer:
         params |= {"offer": campaign.coupon_offer, "code": SAMPLE_CODE,
-                   "valid_until": date_param(s.local(s.now()).date())}
+                   "valid_until": date_param(campaigns.coupon_expiry(campaign, s.now()).date())}
     text = s.texts.render(spec_key, owner.voice, **params)
     await say(context, owner, "campaigns.preview_title", name=name or "–")
     if campaign.photo:

@@ -91,10 +91,10 @@ async def _reply_booking(update, context, booking: purchases.Booking) -> None:
         return
     await staff.answer(update, context, "counter.booked", amount=money_param(booking.purchase.amount_cents),
                  name=booking.customer.first_name, code=booking.customer.code, points=booking.points,
-                 balance=booking.balance, tier=booking.tier.tier.name, purchase=booking.purchase.id)
+                 balance=booking.balance, tier=booking.tier.tier.name_param(), purchase=booking.purchase.id)
     if booking.upgraded:
         await staff.answer(update, context, "counter.tier_upgrade", name=booking.customer.first_name,
-                     tier=booking.tier.tier.name)
+                     tier=booking.tier.tier.name_param())
 
 
 async def reversal_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -157,7 +157,7 @@ async def _show_customer(update, context, customer) -> None:
     summary = await s.db(counter.look_up_customer, customer.id, s.config.loyalty, s.now())
     status, recent, open_codes = summary.status, summary.recent, summary.open_codes
     lines = [texts.render("counter.customer", voice, name=customer.first_name, code=customer.code,
-                          tier=status.tier.tier.name, balance=status.balance,
+                          tier=status.tier.tier.name_param(), balance=status.balance,
                           since=s.local(customer.created_at).date())]
     if customer.birthday_month:
         lines.append(texts.render("counter.customer_birthday", voice,

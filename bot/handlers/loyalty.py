@@ -49,10 +49,10 @@ async def show_points(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> N
 
 def points_text(s: Services, visitor: Visitor, status: ledger.AccountStatus) -> str:
     voice, texts = visitor.voice, s.texts
-    parts = [texts.render("loyalty.status", voice, balance=status.balance, tier=status.tier.tier.name)]
+    parts = [texts.render("loyalty.status", voice, balance=status.balance, tier=status.tier.tier.name_in(voice.language))]
     if status.tier.next_tier is not None:
         parts.append(texts.render("loyalty.progress", voice, missing=status.tier.missing_for_next,
-                                  next_tier=status.tier.next_tier.name))
+                                  next_tier=status.tier.next_tier.name_in(voice.language)))
     else:
         parts.append(texts.render("loyalty.top_tier", voice))
     if status.expiring_points:
@@ -314,7 +314,15 @@ async def birthday_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await query.answer()
     await _replace_buttons_with(update, s.texts.plain("birthday.confirm_yes" if agreed else "birthday.confirm_no",
                                                       visitor.voice))
-    await say(context, visitor, "birthday.saved" if agreed else "birthday.not_saved")
+    await say(context, visitor, _birthday_saved(s, visitor) if agreed else "birthday.not_saved")
+
+
+def _birthday_saved(s: Services, visitor: Visitor) -> str:
+    """Promise the birthday surprise only to whom it goes: it is advertising and needs consent."""
+    occasion = s.config.milestones.birthday
+    if not (occasion.enabled and (occasion.gift_points or occasion.coupon_offer)):
+        return "birthday.saved_plain"
+    return "birthday.saved" if visitor.marketing_consent else "birthday.saved_without_offers"
 
 
 async def loyalty_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

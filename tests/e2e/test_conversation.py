@@ -114,7 +114,7 @@ async def test_opt_out_by_chat_needs_a_confirmation(bot, api, db):
     question = await anna.next_message()
     assert question.text == "Möchtest du wirklich keine Angebote und Neuigkeiten mehr von uns bekommen?"
     assert customer_of(db, anna).marketing_consent  # nothing changed yet
-    await anna.press("Ja, abmelden", message=question)
+    await anna.press("Ja, abbestellen", message=question)
     assert (await anna.next_edit()).text.startswith("Erledigt")
     assert not customer_of(db, anna).marketing_consent
 

@@ -39,7 +39,7 @@ async def test_a_purchase_is_booked_at_the_counter_and_the_customer_hears_of_it(
     barista = api.new_user(first_name="Bea")
     code = customer_of(db, anna).code
     answer = await counter(staff, barista, "/kauf", f"{code.lower()} 12,50 Kaffee")
-    assert answer.text.startswith("✅ Gebucht: 12,50\xa0€ für Anna") and "+12 Punkte, Kontostand 12 (Bronze)" in answer.text
+    assert answer.text.startswith("✅ Gebucht: 12,50\xa0€ für Anna") and "+12 Punkte, Punktestand 12 (Bronze)" in answer.text
     number = int(re.search(r"Kauf Nr\. (\d+)", answer.text).group(1))
     notice = await anna.next_message()
     assert notice.text == ("🎉 +12 Punkte für deinen Einkauf über 12,50\xa0€. Danke!\n"
@@ -61,8 +61,8 @@ async def test_bad_bookings_get_a_clear_answer_and_change_nothing(bot, api, staf
     barista = api.new_user(first_name="Bea")
     code = customer_of(db, anna).code
     cases = {
-        "": "So buchst du einen Einkauf",
-        code: "So buchst du einen Einkauf",
+        "": "Einkauf buchen",
+        code: "Einkauf buchen",
         f"{code} abc": "verstehe ich nicht als Betrag",
         f"{code} 4,505": "verstehe ich nicht als Betrag",
         f"{code} 0": "muss größer als 0 sein",
@@ -87,7 +87,7 @@ async def test_a_tier_upgrade_is_celebrated_at_once(bot, api, staff, db):
     barista = api.new_user(first_name="Bea")
     code = customer_of(db, anna).code
     answer = await counter(staff, barista, "/kauf", f"{code} 260")
-    assert "+260 Punkte, Kontostand 260 (Silber)" in answer.text
+    assert "+260 Punkte, Punktestand 260 (Silber)" in answer.text
     assert (await staff.next_message()).text == "🥳 Anna ist jetzt Silber!"
     assert (await anna.next_message()).text.startswith("🎉 +260 Punkte")
     upgrade = await anna.next_message()
@@ -104,11 +104,11 @@ async def test_a_reversal_takes_the_points_back_once(bot, api, staff, db):
     booked = await counter(staff, barista, "/kauf", f"{code} 30")
     number = re.search(r"Kauf Nr\. (\d+)", booked.text).group(1)
     await anna.next_message()
-    for arguments, expected in {"": "So stornierst du", number: "So stornierst du", "abc Grund": "„abc“ ist keine Kaufnummer",
+    for arguments, expected in {"": "Einkauf stornieren", number: "Einkauf stornieren", "abc Grund": "„abc“ ist keine Kaufnummer",
                                 "99999 Grund": "Einen Kauf Nr. 99999 gibt es nicht"}.items():
         assert expected in (await counter(staff, barista, "/storno", arguments)).text
     answer = await counter(staff, barista, "/storno", f"{number} falscher Kunde")
-    assert answer.text == f"↩️ Storniert: Kauf Nr. {number} (30,00\xa0€, Anna) – 30 Punkte abgezogen, Kontostand 0."
+    assert answer.text == f"↩️ Storniert: Kauf Nr. {number} (30,00\xa0€, Anna) – 30 Punkte abgezogen, Punktestand 0."
     notice = await anna.next_message()
     assert "wurde storniert (falscher Kunde)" in notice.text and "du hast jetzt 0 Punkte" in notice.text
     assert "bereits storniert" in (await counter(staff, barista, "/storno", f"#{number} nochmal")).text
@@ -163,11 +163,11 @@ async def test_points_and_card(bot, api, staff, db):
     await anna.next_message()
     await anna.send_command("/punkte")
     status = await anna.next_message()
-    assert status.text.startswith("⭐ Deine Punkte\nKontostand: 20 Punkte\nStufe: Bronze\nNoch 230 Punkte bis Silber.")
+    assert status.text.startswith("⭐ Deine Punkte\nPunktestand: 20 Punkte\nStufe: Bronze\nNoch 230 Punkte bis Silber.")
     assert "Letzte Buchungen" in status.text and ": +20 – Einkauf" in status.text
     assert status.buttons == [["🎁 Prämien ansehen", "💳 Kundenkarte"]]
     await anna.send_text("wie viele punkte hab ich eigentlich")  # the check_points intent
-    assert (await anna.next_message()).text.startswith("⭐ Deine Punkte\nKontostand: 20 Punkte")
+    assert (await anna.next_message()).text.startswith("⭐ Deine Punkte\nPunktestand: 20 Punkte")
     await anna.press("Kundenkarte", message=status)
     card = await anna.next_message()
     assert card.kind == "photo" and card.photo.startswith(b"\x89PNG") and f"Dein Kundencode: {code}" in card.caption
@@ -204,7 +204,7 @@ async def test_rewards_are_redeemed_once_and_staff_mark_the_code_used_once(bot, 
     assert balance_of(db, anna) == 5
     await anna.send_command("/praemien")  # the code is listed until it is used
     assert f"Ein Kaffee nach Wahl: {reward_code}" in (await anna.next_message()).text
-    for typed, expected in {"": "So löst du einen Prämien- oder Gutschein-Code ein", "XYZ": "kein gültiger Prämien- oder Gutschein-Code",
+    for typed, expected in {"": "Prämien- oder Gutschein-Code einlösen", "XYZ": "kein gültiger Prämien- oder Gutschein-Code",
                             "ABCD-EFGH": "gibt es nicht"}.items():
         assert expected in (await counter(staff, barista, "/einloesen", typed)).text
     answer = await counter(staff, barista, "/einloesen", reward_code.lower().replace("-", " "))

@@ -88,7 +88,7 @@ async def test_referral_link_gives_both_sides_a_bonus_after_the_first_purchase(b
 
     sabine = api.new_user(first_name="Sabine")
     booked = await book(staff, sabine, ben_customer.code, "10")
-    assert booked.text.startswith("✅ Gebucht:") and "Ben" in booked.text and "Kontostand 60" in booked.text
+    assert booked.text.startswith("✅ Gebucht:") and "Ben" in booked.text and "Punktestand 60" in booked.text
     ben_texts = await texts_of(ben, 2)
     credited = [t for t in ben_texts if t.startswith("🎉 +10 Punkte")]
     welcome_bonus = [t for t in ben_texts if t.startswith("🎁 Willkommensbonus!")]
@@ -167,7 +167,7 @@ async def test_sharing_the_own_number_links_the_imported_card(bot, api, db):
 
     await lena.send_command("/punkte")
     points = await lena.next_message()
-    assert "Kontostand: 120 Punkte" in points.text and "Übernahme" in points.text
+    assert "Punktestand: 120 Punkte" in points.text and "Übernahme" in points.text
 
     await lena.share_contact()
     assert (await lena.next_message()).text == "Deine Kundenkarte ist schon mit Telegram verbunden. 👍"
@@ -309,9 +309,9 @@ async def test_customers_cannot_use_staff_commands_and_see_only_their_own_points
     # Each customer sees their own account only.
     await anna.send_command("/punkte")
     anna_points = (await anna.next_message()).text
-    assert "Kontostand: 50 Punkte" in anna_points and "Empfehlung" in anna_points
+    assert "Punktestand: 50 Punkte" in anna_points and "Empfehlung" in anna_points
     assert "Einkauf" not in anna_points and "+10" not in anna_points
     await ben.send_command("/punkte")
     ben_points = (await ben.next_message()).text
-    assert "Kontostand: 60 Punkte" in ben_points
+    assert "Punktestand: 60 Punkte" in ben_points
     assert "+10 – Einkauf" in ben_points and "+50 – Empfehlung" in ben_points

@@ -68,7 +68,7 @@ async def test_a_birthday_greeting_with_points_arrives_at_the_send_hour_and_not_
     assert greeting.text.endswith("Keine Angebote mehr? Schick einfach /stop.")
     await anna.send_command("/punkte")
     points = await anna.next_message()
-    assert "Kontostand: 50 Punkte" in points.text and "+50 – Geschenk" in points.text
+    assert "Punktestand: 50 Punkte" in points.text and "+50 – Geschenk" in points.text
     # The next day, and after a restart: no second greeting, no second gift.
     move_clock(clock, at(birthday + timedelta(days=1), 10, 0))
     await process.wait_for_log(f'"day": "{(birthday + timedelta(days=1)).isoformat()}"')
@@ -178,5 +178,5 @@ async def test_a_birthday_greeting_the_weekly_cap_holds_back_takes_its_gift_back
     assert (greeting.status, greeting.last_error) == ("skipped", "weekly_cap")
     await anna.send_command("/punkte")
     points = (await anna.next_message()).text
-    assert "Kontostand: 0 Punkte" in points and "+50 – Geschenk" in points and "−50 – Storno" in points
+    assert "Punktestand: 0 Punkte" in points and "+50 – Geschenk" in points and "−50 – Storno" in points
     assert not any(m.text.startswith("🎂") for m in anna.messages)

@@ -145,8 +145,8 @@ async def test_consent_from_the_menu_is_given_on_the_question_and_recorded_with_
     await carla.press("🔔 Angebote & Neuigkeiten", message=carla.messages[-1])
     await carla.next_callback_answer()
     status = await carla.next_edit()
-    assert status.buttons[0] == ["🔔 Anmelden"]
-    await carla.press("🔔 Anmelden", message=status.message)
+    assert status.buttons[0] == ["🔔 Angebote erhalten"]
+    await carla.press("🔔 Angebote erhalten", message=status.message)
     await carla.next_callback_answer()
     question = await carla.next_edit()  # the consent question first, not a silent subscription
     assert question.text.startswith("Sollen wir dir wieder ab und zu Angebote und Neuigkeiten schicken?")

@@ -52,7 +52,7 @@ async def test_loyalty_on_postgres(bots, api, staff, db):
     barista = api.new_user(first_name="Bea")
     code = customer_of(db, anna).code
     await staff.send_command(barista, "/kauf", f"{code} 42,90")
-    assert "+42 Punkte, Kontostand 42" in (await staff.next_message()).text
+    assert "+42 Punkte, Punktestand 42" in (await staff.next_message()).text
     assert (await anna.next_message()).text.startswith("🎉 +42 Punkte")
     await anna.send_command("/praemien")
     await anna.press("Ein Kaffee nach Wahl", message=await anna.next_message())

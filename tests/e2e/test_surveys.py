@@ -83,7 +83,7 @@ async def test_a_detractor_types_the_score_and_asks_to_be_called(bots, api, staf
     await ben.next_callback_answer()
     assert (await ben.next_message()).text.startswith("Ich habe unserem Team Bescheid gesagt.")
     alert = await staff.next_message()
-    assert alert.text.startswith("🆕 Rückruf nach Umfrage #1") and "Ben" in alert.text
+    assert alert.text.startswith("🆕 Kritik aus der Umfrage #1") and "Ben" in alert.text
     assert "📊 Umfrage: 4 von 10" in alert.text and "Der Kaffee war kalt und ich musste ewig warten" in alert.text
     (ticket,) = tickets_of(db)
     assert (ticket.kind, ticket.survey_id) == ("nps", surveys_of(db, ben)[0].id)

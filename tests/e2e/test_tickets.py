@@ -88,7 +88,7 @@ async def test_complaint_from_alert_to_claim_replies_goodwill_resolution_and_a_r
     await staff.press(chris, "✍️ Antworten", message=alert)
     await staff.next_callback_answer()
     prompt = await staff.next_message()
-    assert prompt.text.startswith("✍️ Chris, schreib jetzt deine Antwort an Anna")
+    assert prompt.text.startswith("✍️ Chris, schreib deine Antwort an Anna") and "Wort für Wort" in prompt.text
     assert prompt.reply_markup["force_reply"] is True
     await staff.send_text(chris, "Bea, weißt du, ob noch Bohnen da sind?")  # not a reply: stays in the team
     await anna.expect_no_message(within=1.0)
@@ -103,7 +103,7 @@ async def test_complaint_from_alert_to_claim_replies_goodwill_resolution_and_a_r
     assert (await staff.next_edit()).buttons == [["+25", "+50", "+100"], ["↩️ Zurück"]]
     await staff.press(bea, "+50", message=alert)
     await staff.next_callback_answer()
-    assert (await staff.next_message()).text == "🎁 50 Punkte für Anna gebucht (neuer Stand: 50)."
+    assert (await staff.next_message()).text == "🎁 50 Punkte für Anna gebucht (neuer Punktestand: 50)."
     assert "Kulanz: 50 Punkte" in (await staff.next_edit()).text
     assert (await anna.next_message()).text.startswith("🎁 Als kleine Entschuldigung haben wir dir 50 Punkte")
     await staff.press_forged(bea, "tkt:gw:1:100", message=alert)  # once per ticket

@@ -50,3 +50,15 @@ def test_fill_replaces_known_placeholders_in_any_case_and_keeps_the_rest_visible
     values = {"vorname": "Anna", "punkte": "1.234"}
     assert campaigns.fill("Hallo {Vorname}, {punkte} Punkte. {stufe} {a b} {}", values) == \
         "Hallo Anna, 1.234 Punkte. {stufe} {a b} {}"
+
+
+def test_the_previewed_coupon_expires_when_the_sent_one_will():
+    """Coupons are issued when the run goes out, so the preview counts their days from then."""
+    from datetime import date, datetime, timezone
+
+    from storage.models import Campaign
+
+    now = datetime(2026, 12, 5, 9, tzinfo=timezone.utc)
+    assert campaigns.coupon_expiry(Campaign(coupon_valid_days=14), now).date() == date(2026, 12, 19)
+    planned = Campaign(next_run_at=datetime(2026, 12, 24, 9, tzinfo=timezone.utc))  # default 30 days
+    assert campaigns.coupon_expiry(planned, now).date() == date(2027, 1, 23)

@@ -83,7 +83,7 @@ def test_bad_override_is_reported(tmp_path, override, message):
 
 def test_german_and_english_number_and_date_formats():
     assert formatting.money(Decimal("1234.5"), "de") == "1.234,50\xa0€"
-    assert formatting.money(Decimal("1234.5"), "en") == "€1,234.50"
+    assert formatting.money(Decimal("1234.5"), "en") == "1,234.50\xa0€"
     assert formatting.number(1234567, "de") == "1.234.567"
     assert formatting.day_month(date(2026, 5, 3), "de") == "3. Mai"
     assert formatting.day_month(date(2026, 5, 3), "en") == "3 May"
@@ -111,3 +111,13 @@ def test_nested_texts_and_moments_render_in_the_recipients_language(texts):
     footer = text_param("tickets.footer_claimed", staff="<Bea>")
     assert texts.render("tickets.list_claimed", EN, staff="x") == " · 👤 x"
     assert "Übernommen von &lt;Bea&gt;" in texts.render("tickets.alert", DU, footer=footer)
+
+
+def test_tier_names_follow_the_recipients_language(texts):
+    from domain.config import TierConfig
+
+    silver = TierConfig(name="Silber", name_en="Silver", threshold=250).name_param()
+    assert "<b>Silver</b>" in texts.render("loyalty.tier_upgrade", EN, tier=silver, multiplier=1.25)
+    assert "<b>Silber</b>" in texts.render("loyalty.tier_upgrade", DU, tier=silver, multiplier=1.25)
+    gold = TierConfig(name="Gold", threshold=600).name_param()  # no English name: the name itself
+    assert "<b>Gold</b>" in texts.render("loyalty.tier_upgrade", EN, tier=gold, multiplier=1.5)

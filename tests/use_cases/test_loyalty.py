@@ -42,6 +42,11 @@ EXPIRY = timedelta(days=730)  # 24 months as the rules count them
 
 # --- helpers ----------------------------------------------------------------------------------
 
+def _tier(name: str) -> dict:
+    """A tier's name as the outbox keeps it: rendered in the recipient's language (no name_en here)."""
+    return {"by_language": {"de": name, "en": name}}
+
+
 def telegram_customer(store, user_id=4242, name="Anna") -> int:
     with store.session() as session:
         return customers.register(session, TelegramProfile(user_id, user_id, name), NOW).customer.id
@@ -186,15 +191,15 @@ def test_tier_upgrade_queues_credit_and_upgrade_messages(store):
     assert credited.chat_id == 4242 and credited.customer_id == anna and credited.category == "service"
     assert credited.payload["template"] == "loyalty.credited"
     assert credited.payload["params"] == {"points": 90, "amount": {"money_cents": 9000}, "balance": 90,
-                                          "tier": "Bronze", "missing": 10, "next_tier": "Silber"}
+                                          "tier": _tier("Bronze"), "missing": 10, "next_tier": _tier("Silber")}
 
     second = book(store, anna, "15.00", "k2")
     assert second.upgraded and second.tier.tier.name == "Silber" and second.points == 15  # Bronze rate
     rows = outbox_rows(store)
     upgrade = rows[f"purchase:{second.purchase.id}:upgrade"]
     assert upgrade.payload["template"] == "loyalty.tier_upgrade"
-    assert upgrade.payload["params"] == {"tier": "Silber", "multiplier": 1.25}
-    assert rows[f"purchase:{second.purchase.id}:credited"].payload["params"]["next_tier"] == "Gold"
+    assert upgrade.payload["params"] == {"tier": _tier("Silber"), "multiplier": 1.25}
+    assert rows[f"purchase:{second.purchase.id}:credited"].payload["params"]["next_tier"] == _tier("Gold")
     assert len(rows) == 3
 
     third = book(store, anna, "20.00", "k3")  # now at the Silber rate
@@ -212,7 +217,7 @@ def test_reaching_the_top_tier_says_so(store):
     credited = rows[f"purchase:{booking.purchase.id}:credited"]
     assert credited.payload["template"] == "loyalty.credited_top_tier"
     assert "missing" not in credited.payload["params"]
-    assert rows[f"purchase:{booking.purchase.id}:upgrade"].payload["params"]["tier"] == "Gold"
+    assert rows[f"purchase:{booking.purchase.id}:upgrade"].payload["params"]["tier"] == _tier("Gold")
 
 
 def test_customers_without_telegram_get_no_messages(store):
