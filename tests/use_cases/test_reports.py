@@ -135,8 +135,8 @@ def _surveys(session, ids: dict[str, int]) -> None:
     """October: 10, 9 (promoters), 8 (passive), 3 (detractor) -> NPS (2 − 1) / 4 = 25;
     topics: service twice, price once. September: one 6 -> NPS −100."""
     answers = [("Anna", 10, utc(2026, 10, 6, 12), ["service"]), ("Clara", 9, utc(2026, 10, 13, 12), ["service"]),
-               ("Dora", 8, utc(2026, 10, 27, 12), []), ("Emil", 3, utc(2026, 10, 31, 12), ["price"]),
-               ("Greta", 6, utc(2026, 9, 18, 12), ["waiting"])]
+               ("Dora", 8, utc(2026, 10, 27, 12), []), ("Emil", 3, utc(2026, 10, 31, 12), ["preis"]),
+               ("Greta", 6, utc(2026, 9, 18, 12), ["wartezeit"])]
     for name, score, at, topics in answers:
         session.add(Survey(customer_id=ids[name], status="done", created_at=at - timedelta(days=3),
                            due_at=at - timedelta(hours=1), score=score, answered_at=at, topics=topics))
