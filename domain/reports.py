@@ -199,19 +199,22 @@ class Report:
 
 def build(session, period: nps.Period, rules: Rules, now: datetime) -> Report:
     """The figures of ``period`` and of the period of the same length before it."""
-    before = previous(period)
-    return Report(current=figures(session, period, rules, now), previous=figures(session, before, rules, now))
+    before = figures(session, previous(period), rules, now)
+    # the customers at this period's start are those at the end of the one before: counted once
+    return Report(current=figures(session, period, rules, now, customers_start=before.customers_end), previous=before)
 
 
-def figures(session, period: nps.Period, rules: Rules, now: datetime) -> Figures:
+def figures(session, period: nps.Period, rules: Rules, now: datetime, customers_start: int | None = None) -> Figures:
     start, end = period.start, period.end
+    if customers_start is None:
+        customers_start = customers_at(session, start, rules.active_days)
     tiers_end = customers_per_tier(session, end, rules, now)
     buyers, repeat_buyers, purchases, revenue = _purchase_figures(session, start, end)
     tickets = _ticket_figures(session, start, end, rules)
     issued, redeemed, outstanding = _points_figures(session, start, end)
     sent, reached, coupons = _campaign_figures(session, start, end)
     return Figures(
-        period=period, customers_start=customers_at(session, start, rules.active_days),
+        period=period, customers_start=customers_start,
         customers_end=sum(count for _, count in tiers_end), new_customers=_new_customers(session, start, end),
         buyers=buyers, repeat_buyers=repeat_buyers, purchases=purchases, revenue_cents=revenue,
         abc=abc(session, end), nps=surveys.report(session, period, rules.timezone),
