@@ -23,6 +23,7 @@ from babel.dates import format_date  # noqa: E402
 from babel.numbers import format_currency, format_decimal  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 
 from bot import formatting  # noqa: E402
 from bot.texts import Texts, Voice  # noqa: E402
@@ -189,23 +190,19 @@ TABLES = (("service", ("tickets", "first_answer", "missed", "solved")),
           ("campaigns", ("campaign_sent", "campaign_reached", "coupons")))
 
 
-def _card(figure: Figure, x: float, y: float, width: float, height: float):
-    axes = figure.add_axes((x, y, width, height))
-    axes.set_facecolor(CARD)
-    axes.set_xticks([])
-    axes.set_yticks([])
-    for spine in axes.spines.values():
-        spine.set_visible(False)
-    axes.set_xlim(0, 1)
-    axes.set_ylim(0, 1)
-    return axes
+def _card(figure: Figure, x: float, y: float, width: float, height: float) -> Callable[..., object]:
+    """A shaded box, and a function placing text at a point of it (0..1 in both directions).
+    A patch rather than an axes: 14 axes took half the render time just being set up."""
+    figure.add_artist(Rectangle((x, y), width, height, transform=figure.transFigure, facecolor=CARD,
+                                edgecolor="none"))
+    return lambda left, up, text, **style: figure.text(x + left * width, y + up * height, text, **style)
 
 
 def _tile(figure: Figure, x: float, y: float, measure: Measure, formats: Formats, label) -> None:
-    axes = _card(figure, x, y, 0.45, 0.085)
-    axes.text(0.05, 0.80, label(f"labels.{measure.key}"), fontsize=19, color=MUTED, va="center")
-    axes.text(0.05, 0.45, formats.value(measure), fontsize=36, fontweight="bold", color=INK, va="center")
-    axes.text(0.05, 0.14, formats.change(measure), fontsize=19, color=formats.colour(measure), va="center")
+    put = _card(figure, x, y, 0.45, 0.085)
+    put(0.05, 0.80, label(f"labels.{measure.key}"), fontsize=19, color=MUTED, va="center")
+    put(0.05, 0.45, formats.value(measure), fontsize=36, fontweight="bold", color=INK, va="center")
+    put(0.05, 0.14, formats.change(measure), fontsize=19, color=formats.colour(measure), va="center")
 
 
 def _heading(figure: Figure, x: float, y: float, text: str) -> None:
@@ -277,12 +274,12 @@ def _tiers(figure: Figure, tiers: tuple[tuple[str, int], ...], formats: Formats,
 
 def _table(figure: Figure, y: float, title: str, rows: list[Measure], formats: Formats, label) -> None:
     """A full-width card: the title, then per figure its name, value and change in three columns."""
-    axes = _card(figure, 0.04, y, 0.92, 0.085)
-    axes.text(0.03, 0.85, title, fontsize=20, fontweight="bold", color=INK, va="center")
+    put = _card(figure, 0.04, y, 0.92, 0.085)
+    put(0.03, 0.85, title, fontsize=20, fontweight="bold", color=INK, va="center")
     for index, measure in enumerate(rows):
         row_y = 0.64 - index * 0.19
-        axes.text(0.03, row_y, label(f"labels.{measure.key}"), fontsize=17, color=MUTED, va="center")
-        axes.text(0.66, row_y, formats.value(measure), fontsize=18, fontweight="bold", color=INK, va="center",
+        put(0.03, row_y, label(f"labels.{measure.key}"), fontsize=17, color=MUTED, va="center")
+        put(0.66, row_y, formats.value(measure), fontsize=18, fontweight="bold", color=INK, va="center",
                   ha="right")
-        axes.text(0.97, row_y, formats.change(measure), fontsize=17, color=formats.colour(measure), va="center",
+        put(0.97, row_y, formats.change(measure), fontsize=17, color=formats.colour(measure), va="center",
                   ha="right")
