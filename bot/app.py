@@ -21,8 +21,8 @@ from bot.rate_limiter import TelegramRateLimiter
 from bot.timers import Timers
 from bot import staff
 from bot.access import Who, guarded
-from bot.handlers import (campaigns, conversation, counter, customer_settings, feedback, imports, linking, loyalty, menu,
-                          onboarding, privacy, reports, rights, surveys, system, tickets)
+from bot.handlers import (campaigns, conversation, counter, customer_settings, feedback, imports, key_figures, linking,
+                          loyalty, menu, onboarding, privacy, reports, rights, surveys, system, tickets)
 from bot.handlers.onboarding import DeepLink
 from bot.ordering import InboundLimit, PerChatUpdateProcessor
 from bot.services import Services
@@ -85,6 +85,7 @@ COMMANDS = (
     Command(("ticket",), tickets.ticket_command, STAFF, "commands.ticket"),
     Command(("nps",), reports.nps_command, OWNER, "reports.command_nps"),
     Command(("loop",), reports.loop_command, OWNER, "reports.command_loop"),
+    Command(("bericht", "report"), key_figures.report_command, OWNER, "key_figures.command"),
     Command(("broadcast",), campaigns.broadcast_command, OWNER, "campaigns.command_broadcast"),
     Command(("planen",), campaigns.plan_command, OWNER, "campaigns.command_plan"),
     Command(("kampagnen",), campaigns.list_command, OWNER, "campaigns.command_list"),

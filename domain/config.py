@@ -217,6 +217,11 @@ class SegmentsSection(_Section):
     vip_revenue_share: float = Field(0.8, gt=0, le=1, **_example(0.8))
 
 
+class ReportsSection(_Section):
+    # /bericht: a person counts as a customer at a time when they bought in these many days before it.
+    active_days: int = Field(365, ge=7, le=3650, **_example(365))
+
+
 class RetentionConfig(_Section):
     # After this many days the texts are emptied by the daily purge (domain.retention); the
     # rows, their topics, scores, categories and statuses stay, so every figure stays the same.
@@ -354,6 +359,7 @@ class ShopConfig(_Section):
     campaigns: CampaignsSection = CampaignsSection()
     milestones: MilestonesSection = MilestonesSection()
     segments: SegmentsSection = SegmentsSection()
+    reports: ReportsSection = ReportsSection()
     privacy: PrivacySection = PrivacySection()
 
     @property

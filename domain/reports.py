@@ -1,0 +1,369 @@
+"""The owner's key figures (``/bericht [Zeitraum]``): is the shop keeping its customers?
+
+Definitions (the contract; README "Key figures" and ``/bericht hilfe`` say the same):
+
+- A person **is a customer at time t** when they bought at least once in the
+  ``reports.active_days`` days (default 365) before t. S = customers at the period's start,
+  E = customers at its end, N = new customers (first purchase ever inside the period).
+  Staff and owners are people like everyone else here: counted when they buy, never otherwise.
+- **Kundenbindungsrate** = (E − N) / S × 100.
+- **Wiederkaufrate**: of the customers who bought in the period, the share who bought at least
+  twice in it. **Kauffrequenz**: purchases ÷ buying customers. **Durchschnittlicher Bon**:
+  revenue ÷ purchases. Reversed purchases count nowhere (nor do their points).
+- **ABC analysis** over the 12 months (365 days) before the period's end: customers ranked by
+  their revenue in them; A = from the top, every customer while the revenue of those before them
+  is below 80 % of the total, B likewise up to 95 %, C the rest.
+- **NPS** of the period (domain.surveys), **tickets** opened in it (first answer in business
+  minutes, deadlines missed, time to solved), **points** issued, redeemed, outstanding at the end,
+  **rewards** handed over, **campaign** messages queued and delivered and coupons redeemed, and the
+  customers at the end per loyalty tier (their tier now).
+
+Every figure is computed for the period and for the period of the same length just before it.
+The figures come from SQL aggregates that read the customer rows' kept purchase figures
+(``first_purchase_at``, ``last_purchase_at``, kept by ``domain.purchases.refresh_stats``) and
+only the purchases of customers who bought recently, so a report over a million customers
+stays within a couple of seconds on both databases.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, exists, func, literal, select
+
+from domain import ledger, surveys
+from domain.config import LoyaltySection, ShopConfig
+from domain.rules import business_hours, nps
+from domain.rules.business_hours import BusinessHours
+from storage.models import Coupon, Customer, OutboxMessage, PointsEntry, Purchase, Redemption, Ticket
+
+DEFAULT_DAYS = 30
+ABC_DAYS = 365
+A_SHARE, B_SHARE = Decimal("0.80"), Decimal("0.95")
+MAX_RANGE_DAYS = 3660
+
+_customer = Customer.__table__.c
+_purchase = Purchase.__table__.c
+_points = PointsEntry.__table__.c
+
+# Ledger reasons that give points; a reversal's correction takes a purchase's points back.
+_ISSUING = (ledger.PURCHASE, ledger.REFERRAL, ledger.GOODWILL, ledger.IMPORT, ledger.GIFT, ledger.CORRECTION)
+
+
+# --- rules and periods -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rules:
+    active_days: int = 365
+    timezone: str = "Europe/Berlin"
+    loyalty: LoyaltySection = field(default_factory=LoyaltySection)
+    hours: BusinessHours | None = None  # None: first answers counted in clock minutes
+    first_response_minutes: int = 60
+
+
+def rules_from(config: ShopConfig) -> Rules:
+    return Rules(active_days=config.reports.active_days, timezone=config.shop.timezone, loyalty=config.loyalty,
+                 hours=config.complaints.hours(config.shop.timezone),
+                 first_response_minutes=config.complaints.first_response_minutes)
+
+
+_DATE = r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})"
+_RANGE = re.compile(rf"^{_DATE}\s*(?:-|–|—|bis|to)\s*{_DATE}$")
+
+
+def parse_period(text: str | None, now: datetime, tz: ZoneInfo | str) -> nps.Period:
+    """What ``/bericht [Zeitraum]`` means: everything ``/nps`` accepts (default the last 30
+    days) and date ranges ``01.01.2026-31.03.2026`` (both days included, shop time).
+    ``nps.PeriodError`` for anything else; reasons beyond /nps's: period_date (no such day),
+    period_order (the end before the start)."""
+    match = _RANGE.match(" ".join((text or "").lower().split()))
+    if match is None:
+        return nps.parse_period(text, now, tz, default_days=DEFAULT_DAYS)
+    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    first, last = _day(match.groups()[:3], text), _day(match.groups()[3:], text)
+    if last < first or (last - first).days >= MAX_RANGE_DAYS:
+        raise nps.PeriodError("period_order", text or "")
+    start = _midnight(first, zone)
+    if start > now:
+        raise nps.PeriodError("period_future", text or "")
+    return nps.Period(start, min(now, _midnight(last + timedelta(days=1), zone)), "days")
+
+
+def _day(parts: tuple[str, ...], text: str | None) -> date:
+    day, month, year = (int(part) for part in parts)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise nps.PeriodError("period_date", text or "") from None
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
+
+
+def previous(period: nps.Period) -> nps.Period:
+    """The period of the same length just before."""
+    return nps.Period(period.start - (period.end - period.start), period.start, period.kind)
+
+
+# --- the figures -------------------------------------------------------------------------------
+
+def _ratio(part: int | Decimal, whole: int, places: str = "0.1") -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class AbcClass:
+    customers: int = 0
+    revenue_cents: int = 0
+
+
+@dataclass(frozen=True)
+class Abc:
+    a: AbcClass = AbcClass()
+    b: AbcClass = AbcClass()
+    c: AbcClass = AbcClass()
+
+    @property
+    def customers(self) -> int:
+        return self.a.customers + self.b.customers + self.c.customers
+
+    @property
+    def revenue_cents(self) -> int:
+        return self.a.revenue_cents + self.b.revenue_cents + self.c.revenue_cents
+
+    def customer_share(self, cls: AbcClass) -> Decimal | None:
+        return _ratio(100 * cls.customers, self.customers)
+
+    def revenue_share(self, cls: AbcClass) -> Decimal | None:
+        return _ratio(100 * cls.revenue_cents, self.revenue_cents)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One period's figures; the derived ones are None where they would divide by zero."""
+
+    period: nps.Period
+    customers_start: int  # S
+    customers_end: int  # E
+    new_customers: int  # N
+    buyers: int
+    repeat_buyers: int
+    purchases: int
+    revenue_cents: int
+    abc: Abc
+    nps: surveys.Report
+    tickets: int
+    first_answer_minutes: Decimal | None  # median, business minutes
+    deadlines_missed: int
+    solved_hours: Decimal | None  # median, clock hours
+    points_issued: int
+    points_redeemed: int
+    points_outstanding: int
+    rewards_redeemed: int
+    campaign_sent: int
+    campaign_reached: int
+    coupons_redeemed: int
+    tiers: tuple[tuple[str, int], ...]  # customers at the end per tier (their tier now)
+
+    @property
+    def retention_rate(self) -> Decimal | None:
+        """(E − N) / S × 100, in percent with one decimal."""
+        return _ratio(100 * (self.customers_end - self.new_customers), self.customers_start)
+
+    @property
+    def repeat_rate(self) -> Decimal | None:
+        return _ratio(100 * self.repeat_buyers, self.buyers)
+
+    @property
+    def frequency(self) -> Decimal | None:
+        return _ratio(self.purchases, self.buyers, "0.01")
+
+    @property
+    def average_cents(self) -> Decimal | None:
+        return _ratio(self.revenue_cents, self.purchases, "1")
+
+
+@dataclass(frozen=True)
+class Report:
+    current: Figures
+    previous: Figures
+
+
+def build(session, period: nps.Period, rules: Rules, now: datetime) -> Report:
+    """The figures of ``period`` and of the period of the same length before it."""
+    before = figures(session, previous(period), rules, now)
+    # the customers at this period's start are those at the end of the one before: counted once
+    return Report(current=figures(session, period, rules, now, customers_start=before.customers_end), previous=before)
+
+
+def figures(session, period: nps.Period, rules: Rules, now: datetime, customers_start: int | None = None) -> Figures:
+    start, end = period.start, period.end
+    if customers_start is None:
+        customers_start = customers_at(session, start, rules.active_days)
+    tiers_end = customers_per_tier(session, end, rules, now)
+    buyers, repeat_buyers, purchases, revenue = _purchase_figures(session, start, end)
+    tickets = _ticket_figures(session, start, end, rules)
+    issued, redeemed, outstanding = _points_figures(session, start, end)
+    sent, reached, coupons = _campaign_figures(session, start, end)
+    return Figures(
+        period=period, customers_start=customers_start,
+        customers_end=sum(count for _, count in tiers_end), new_customers=_new_customers(session, start, end),
+        buyers=buyers, repeat_buyers=repeat_buyers, purchases=purchases, revenue_cents=revenue,
+        abc=abc(session, end), nps=surveys.report(session, period, rules.timezone),
+        tickets=tickets[0], first_answer_minutes=tickets[1], deadlines_missed=tickets[2], solved_hours=tickets[3],
+        points_issued=issued, points_redeemed=redeemed, points_outstanding=outstanding,
+        rewards_redeemed=_rewards_redeemed(session, start, end),
+        campaign_sent=sent, campaign_reached=reached, coupons_redeemed=coupons, tiers=tiers_end)
+
+
+# --- customers at a time ----------------------------------------------------------------------
+
+def _active_at(t: datetime, days: int):
+    """With ``_window``: bought (not reversed) in [t − days, t). The kept last purchase decides
+    for everyone who has not bought since t; only those who have are looked up in their
+    purchases (one index range each)."""
+    since = t - timedelta(days=days)
+    c, p = _customer, _purchase
+    bought_in_window = exists().where(p.customer_id == c.id, p.created_at >= since, p.created_at < t,
+                                      p.reversed_at.is_(None))
+    return case((c.last_purchase_at < t, True), else_=bought_in_window)
+
+
+def _window(t: datetime, days: int):
+    """The customer rows that may be customers at t (index range on the last purchase)."""
+    return and_(_customer.last_purchase_at >= t - timedelta(days=days), _customer.first_purchase_at < t)
+
+
+def customers_at(session, t: datetime, days: int) -> int:
+    """How many people are customers at t."""
+    return session.execute(select(func.count()).where(_window(t, days), _active_at(t, days))).scalar_one()
+
+
+def customers_per_tier(session, t: datetime, rules: Rules, now: datetime) -> tuple[tuple[str, int], ...]:
+    """The customers at t by their loyalty tier now (as the segment stufe:<Name> counts it)."""
+    tiers = rules.loyalty.tiers
+    earned = ledger.tier_points_column(session, rules.loyalty, now)
+    index = case(*((earned >= tier.threshold, i) for i, tier in reversed(list(enumerate(tiers))) if i),
+                 else_=0) if len(tiers) > 1 else literal(0)
+    rows = dict(session.execute(select(index, func.count()).where(_window(t, rules.active_days),
+                                                                 _active_at(t, rules.active_days))
+                                .group_by(index)).all())
+    return tuple((tier.name, int(rows.get(i, 0))) for i, tier in enumerate(tiers))
+
+
+def _new_customers(session, start: datetime, end: datetime) -> int:
+    c = _customer
+    return session.execute(select(func.count()).where(c.first_purchase_at >= start, c.first_purchase_at < end)
+                           ).scalar_one()
+
+
+# --- purchases ---------------------------------------------------------------------------------
+
+def _per_customer(start: datetime, end: datetime):
+    """Each buyer's purchases and revenue in [start, end), reached from the customers whose
+    last purchase is not older than start (the kept figure, indexed)."""
+    c, p = _customer, _purchase
+    return (select(p.customer_id, func.count().label("n"), func.sum(p.amount_cents).label("revenue"))
+            .select_from(Customer.__table__.join(Purchase.__table__, p.customer_id == c.id))
+            .where(c.last_purchase_at >= start, p.created_at >= start, p.created_at < end, p.reversed_at.is_(None))
+            .group_by(p.customer_id).subquery())
+
+
+def _purchase_figures(session, start: datetime, end: datetime) -> tuple[int, int, int, int]:
+    each = _per_customer(start, end)
+    buyers, repeat, purchases, revenue = session.execute(
+        select(func.count(), func.count(case((each.c.n >= 2, 1))), func.coalesce(func.sum(each.c.n), 0),
+               func.coalesce(func.sum(each.c.revenue), 0))).one()
+    return int(buyers), int(repeat), int(purchases), int(revenue)
+
+
+def abc(session, end: datetime) -> Abc:
+    """The ABC split of the 365 days before ``end``: how many customers have each revenue
+    (one row per distinct revenue, highest first), walked here."""
+    each = _per_customer(end - timedelta(days=ABC_DAYS), end)
+    groups = session.execute(select(each.c.revenue, func.count()).where(each.c.revenue > 0)
+                             .group_by(each.c.revenue).order_by(each.c.revenue.desc())).all()
+    return split_abc([(int(revenue), int(count)) for revenue, count in groups])
+
+
+def split_abc(groups: list[tuple[int, int]]) -> Abc:
+    """Customers by revenue, highest first (revenue, how many have it): A while the revenue of
+    those before a customer is below 80 % of the total, B below 95 %, C the rest. Customers with
+    the same revenue are split one by one (they are ranked, even if arbitrarily)."""
+    total = sum(revenue * count for revenue, count in groups)
+    classes = [[0, 0], [0, 0], [0, 0]]
+    limits = (Decimal(total) * A_SHARE, Decimal(total) * B_SHARE)
+    before = 0
+    for revenue, count in groups:
+        while count:
+            which = 0 if before < limits[0] else 1 if before < limits[1] else 2
+            # how many of this group still belong to that class: until the sum reaches its limit
+            room = count if which == 2 else max(1, -int(-(limits[which] - before) // revenue))
+            taken = min(count, room)
+            classes[which][0] += taken
+            classes[which][1] += taken * revenue
+            before += taken * revenue
+            count -= taken
+    return Abc(*(AbcClass(customers, revenue) for customers, revenue in classes))
+
+
+# --- tickets, points, campaigns -----------------------------------------------------------------
+
+def _median(values: list) -> Decimal | None:
+    return Decimal(str(statistics.median(values))).quantize(Decimal("0.1"), ROUND_HALF_UP) if values else None
+
+
+def _ticket_figures(session, start: datetime, end: datetime, rules: Rules
+                    ) -> tuple[int, Decimal | None, int, Decimal | None]:
+    """Tickets opened in the period (few, read one by one): count, median business minutes to
+    the first answer, deadlines missed (answered after the deadline, or not answered by the
+    period's end although it passed), median clock hours to solved."""
+    rows = session.execute(select(Ticket.created_at, Ticket.first_response_at, Ticket.resolved_at)
+                           .where(Ticket.created_at >= start, Ticket.created_at < end)).all()
+    answered, missed, solved = [], 0, []
+    for created, answered_at, resolved_at in rows:
+        deadline = (business_hours.add_business_minutes(created, rules.first_response_minutes, rules.hours)
+                    if rules.hours else created + timedelta(minutes=rules.first_response_minutes))
+        if answered_at is not None:
+            answered.append(business_hours.business_minutes_between(created, answered_at, rules.hours)
+                            if rules.hours else (answered_at - created) // timedelta(minutes=1))
+        if (answered_at or end) > deadline:
+            missed += 1
+        if resolved_at is not None:
+            solved.append((resolved_at - created) / timedelta(hours=1))
+    return len(rows), _median(answered), missed, _median(solved)
+
+
+def _points_figures(session, start: datetime, end: datetime) -> tuple[int, int, int]:
+    """Points issued and redeemed in the period, and the balance of all customers at its end."""
+    e = _points
+    in_period = e.created_at >= start
+    issued = func.sum(case((and_(in_period, e.reason.in_(_ISSUING)), e.amount), else_=0))
+    redeemed = func.sum(case((and_(in_period, e.reason == ledger.REWARD), -e.amount), else_=0))
+    row = session.execute(select(func.coalesce(issued, 0), func.coalesce(redeemed, 0),
+                                 func.coalesce(func.sum(e.amount), 0)).where(e.created_at < end)).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def _rewards_redeemed(session, start: datetime, end: datetime) -> int:
+    return session.execute(select(func.count()).where(Redemption.used_at >= start, Redemption.used_at < end)
+                           ).scalar_one()
+
+
+def _campaign_figures(session, start: datetime, end: datetime) -> tuple[int, int, int]:
+    """Campaign messages queued in the period, those delivered, and campaign coupons redeemed."""
+    o = OutboxMessage.__table__.c
+    sent, reached = session.execute(
+        select(func.count(), func.count(case((o.status == "sent", 1))))
+        .where(o.campaign_id.is_not(None), o.created_at >= start, o.created_at < end)).one()
+    coupons = session.execute(select(func.count()).where(Coupon.campaign_id.is_not(None), Coupon.redeemed_at >= start,
+                                                         Coupon.redeemed_at < end)).scalar_one()
+    return int(sent), int(reached), int(coupons)
