@@ -32,7 +32,8 @@ revenue groups (``revenue_group``, also kept by ``refresh_stats``).
 
 Who counts at all: customers, not the shop's own people. Erased customers (``erased_at``) are no
 person any more and belong to no segment (their revenue still sets the VIP threshold, as it
-is the shop's revenue). The owners (``team_user_ids``: the admin ids) who wrote to the bot
+is the shop's revenue). The owners (``team_user_ids``: the admin ids) and the staff group's
+members the bot has seen (``staff_member``, kept by ``domain.team``) who wrote to the bot
 privately have a customer row too; they belong to no segment unless they bought something -
 then they are customers like everyone else.
 
@@ -57,7 +58,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from domain import ledger, purchases
 from domain.config import LoyaltySection, ShopConfig
 from domain.rules.topics import fold
-from storage.models import Customer, RevenueGroup, TelegramAccount
+from storage.models import Customer, RevenueGroup, StaffMember, TelegramAccount
 from storage.sql import Scanned
 from domain.rules.errors import Refusal
 
@@ -332,12 +333,13 @@ def condition(session, segment: Segment, rules: Rules, now: datetime) -> ColumnE
 
 
 def team_without_purchases(session, rules: Rules) -> list[int]:
-    """The customer rows of the shop's own people (``team_user_ids``) who never bought: a
-    handful of rows, found by their Telegram accounts."""
-    if not rules.team_user_ids:
-        return []
+    """The customer rows of the shop's own people who never bought: the owners
+    (``team_user_ids``) and the staff group's members the bot has seen (``staff_member``).
+    A handful of rows, found by their Telegram accounts."""
+    team = or_(_account.telegram_user_id.in_(select(StaffMember.telegram_user_id)),
+               *([_account.telegram_user_id.in_(sorted(rules.team_user_ids))] if rules.team_user_ids else []))
     query = (select(_customer.id).join(TelegramAccount.__table__, _account.customer_id == _customer.id)
-             .where(_account.telegram_user_id.in_(sorted(rules.team_user_ids)), _customer.purchase_count == 0))
+             .where(team, _customer.purchase_count == 0))
     return sorted(session.execute(query).scalars())
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlmodel import select
 
-from domain import consent, customers, data_rights, ledger, purchases, segments, surveys
+from domain import consent, customers, data_rights, ledger, purchases, segments, surveys, team
 from domain.rules import loyalty
 from domain.config import LoyaltySection, NpsSection, ShopConfig, TierConfig
 from domain.customers import TelegramProfile
@@ -479,3 +479,30 @@ def test_the_owners_and_erased_customers_are_no_customers_unless_the_owner_buys(
 def test_the_owners_come_from_the_admin_ids():
     config = ShopConfig.model_validate({"shop": {"name": "Morgenrot"}, "staff": {"admin_ids": [900, 901]}})
     assert segments.rules_from(config).team_user_ids == frozenset({900, 901})
+
+
+def test_staff_members_are_no_customers_until_they_buy_or_leave_the_group(store):
+    shop = build_shop(store)
+    barista = register(store, 902, "Bea", "Barista", NOW - 30 * DAY, True)
+    everyone = segments.parse("alle", RULES)
+
+    def counted() -> set[int]:
+        with store.session() as session:
+            return set(session.execute(segments.ids_query(session, everyone, RULES, NOW)).scalars())
+
+    assert barista in counted()  # not known as staff yet
+    with store.session() as session:
+        team.remember_staff_member(session, 902, NOW)
+        team.remember_staff_member(session, 902, NOW)  # seen again (another process): one row
+    with store.session() as session:
+        team.remember_staff_member(session, 903, NOW)  # a member who never wrote to the bot privately
+        assert team.staff_member_ids(session) == [902, 903]
+    assert barista not in counted() and len(counted()) == 9
+    with store.session() as session:
+        assert [c for c, _ in segments.recipients(session, everyone, RULES, NOW)].count(barista) == 0
+    buy(store, barista, "3.20", NOW - DAY)  # her own coffee: now she is a customer too
+    assert barista in counted()
+    with store.session() as session:
+        team.forget_staff_member(session, 902)
+        assert team.staff_member_ids(session) == [903]
+    assert barista in counted() and shop.ids["anna"] in counted()
