@@ -5,6 +5,8 @@
     python -m bot receipt 12,50 [--png F]  a one-time receipt QR code (link on stdout, image to F)
     python -m bot import-customers FILE.csv [--dry-run]
     python -m bot import-purchases FILE.csv [--dry-run]
+    python -m bot export kunden|einkaeufe|punkte [Zeitraum] [--out FILE]
+                                           a CSV file for the accountant or Excel (stdout without --out)
 
 Settings come from the environment (TELEGRAM_BOT_TOKEN, DATABASE_URL, NLU_URL, ...) and the
 shop's config.yml (STAMMGAST_CONFIG); see the README.
@@ -114,13 +116,18 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     opt_in_ptb_timedelta()
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["run", "doctor", "receipt", "import-customers", "import-purchases"])
-    parser.add_argument("argument", nargs="?", help="the amount (receipt) or the CSV file (imports)")
+    parser.add_argument("command", choices=["run", "doctor", "receipt", "import-customers", "import-purchases",
+                                            "export"])
+    parser.add_argument("argument", nargs="?", help="the amount (receipt), the CSV file (imports) or what to export")
+    parser.add_argument("period", nargs="*", help="export: the period, as for /nps (30, letzte woche, 2026)")
     parser.add_argument("--png", help="receipt: write the QR code image to this file")
     parser.add_argument("--dry-run", action="store_true", help="imports: only show what would happen")
+    parser.add_argument("--out", help="export: write the CSV file here instead of to stdout")
     args = parser.parse_args(argv)
     if args.command != "run" and args.command != "doctor" and not args.argument:
         parser.error(f"{args.command} needs an argument; see --help")
+    if args.period and args.command != "export":
+        parser.error(f"{args.command} takes one argument, not {' '.join([args.argument, *args.period])!r}")
     try:
         settings = Settings()
     except ValidationError as error:
@@ -135,6 +142,10 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
         from bot.cli_import import main as import_main
 
         return import_main(args.command.removeprefix("import-"), args.argument, args.dry_run)
+    if args.command == "export":
+        from bot.cli_export import main as export_main
+
+        return export_main([args.argument, *args.period], args.out)
     try:
         if args.command == "receipt":
             return print_receipt(settings, args.argument, args.png)

@@ -21,8 +21,8 @@ from bot.rate_limiter import TelegramRateLimiter
 from bot.timers import Timers
 from bot import staff
 from bot.access import Who, guarded
-from bot.handlers import (campaigns, conversation, counter, customer_settings, feedback, imports, key_figures, linking,
-                          loyalty, menu, onboarding, privacy, reports, rights, surveys, system, tickets)
+from bot.handlers import (campaigns, conversation, counter, customer_settings, exports, feedback, imports, key_figures,
+                          linking, loyalty, menu, onboarding, privacy, reports, rights, surveys, system, tickets)
 from bot.handlers.onboarding import DeepLink
 from bot.ordering import InboundLimit, PerChatUpdateProcessor
 from bot.services import Services
@@ -91,6 +91,7 @@ COMMANDS = (
     Command(("kampagnen",), campaigns.list_command, OWNER, "campaigns.command_list"),
     Command(("abbrechen",), campaigns.cancel_command, OWNER, "campaigns.command_cancel"),
     Command(("segment",), campaigns.segment_command, OWNER, "campaigns.command_segment"),
+    Command(("export",), exports.export_command, OWNER, "export.command"),  # CSV files for the accountant
     # Customers' rights to their data (access and erasure), and the owners' hand for requests.
     Command(("meinedaten", "mydata"), rights.my_data_command),
     Command(("loeschen", "delete"), rights.delete_command),

@@ -7,6 +7,10 @@ left, was removed, restricted or promoted in the staff group (``chat_member`` up
 bot asks for and receives while it is an administrator of the group), their entry is replaced
 immediately, so a former member cannot book even one more purchase.
 
+Members seen as staff are kept in the database (``domain.team.remember_staff_member``, once
+per member and process), and forgotten when Telegram reports that they left, so the shop's
+figures do not count the team as customers (``domain.segments``).
+
 Restricted members are not staff: a member the group's admins restricted (whatever they may
 still do in the group) has been deliberately limited, and staff rights book points.
 """
@@ -50,8 +54,22 @@ async def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     if is_admin(context, user.id):
         return True
     if in_staff_chat(update, context):  # whoever writes in the staff group is a member of it,
-        return _membership_cache(context).get(user.id) != _TOLD_NOT_STAFF  # unless Telegram said they were restricted
-    return await _member_of_staff_chat(context, user.id)
+        member = _membership_cache(context).get(user.id) != _TOLD_NOT_STAFF  # unless Telegram said they were restricted
+    else:
+        member = await _member_of_staff_chat(context, user.id)
+    if member:
+        await _remember_member(context, user.id)
+    return member
+
+
+async def _remember_member(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
+    """Keep a staff member in the database, once per process (a set in ``bot_data``)."""
+    stored = context.application.bot_data.setdefault("staff_members_stored", set())
+    if user_id in stored:
+        return
+    s = services(context)
+    await s.db(team.remember_staff_member, user_id, s.now())
+    stored.add(user_id)
 
 
 def _membership_cache(context: ContextTypes.DEFAULT_TYPE) -> dict[int, tuple[bool, float]]:
@@ -67,6 +85,12 @@ async def on_staff_chat_member(update: Update, context: ContextTypes.DEFAULT_TYP
     now_staff = change.new_chat_member.status in _MEMBER_STATUSES
     # Told by Telegram: true until the next change (which Telegram reports as well).
     _membership_cache(context)[user.id] = (now_staff, math.inf) if now_staff else _TOLD_NOT_STAFF
+    if now_staff:
+        await _remember_member(context, user.id)
+    else:
+        context.application.bot_data.setdefault("staff_members_stored", set()).discard(user.id)
+        s = services(context)
+        await s.db(team.forget_staff_member, user.id)
     log.info("staff group membership changed",
              extra={"user_id": user.id, "status": str(change.new_chat_member.status), "staff": now_staff})
 

@@ -30,6 +30,13 @@ points in the tier window (``tier_points``, kept by ``domain.ledger``); the late
 the combination. The only figure read into Python first is the VIP revenue threshold, from the
 revenue groups (``revenue_group``, also kept by ``refresh_stats``).
 
+Who counts at all: customers, not the shop's own people. Erased customers (``erased_at``) are no
+person any more and belong to no segment (their revenue still sets the VIP threshold, as it
+is the shop's revenue). The owners (``team_user_ids``: the admin ids) and the staff group's
+members the bot has seen (``staff_member``, kept by ``domain.team``) who wrote to the bot
+privately have a customer row too; they belong to no segment unless they bought something -
+then they are customers like everyone else.
+
 "Reachable" customers are those a campaign can write to: a Telegram account that is not marked
 unreachable (``customer.telegram_reachable``, kept by ``domain.customers``), and marketing
 consent.
@@ -51,7 +58,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from domain import ledger, purchases
 from domain.config import LoyaltySection, ShopConfig
 from domain.rules.topics import fold
-from storage.models import Customer, RevenueGroup, TelegramAccount
+from storage.models import Customer, RevenueGroup, StaffMember, TelegramAccount
 from storage.sql import Scanned
 from domain.rules.errors import Refusal
 
@@ -115,6 +122,8 @@ class Rules:
     vip_revenue_share: Decimal = Decimal("0.8")
     loyalty: LoyaltySection = field(default_factory=LoyaltySection)
     timezone: str = "Europe/Berlin"
+    # Telegram user ids of the shop's own people (the owners): no customers unless they buy
+    team_user_ids: frozenset[int] = frozenset()
 
 
 def rules_from(config: ShopConfig) -> Rules:
@@ -122,7 +131,8 @@ def rules_from(config: ShopConfig) -> Rules:
     return Rules(regular_min_purchases=section.regular_min_purchases,
                  regular_recent_days=section.regular_recent_days,
                  vip_revenue_share=Decimal(str(section.vip_revenue_share)),
-                 loyalty=config.loyalty, timezone=config.shop.timezone)
+                 loyalty=config.loyalty, timezone=config.shop.timezone,
+                 team_user_ids=frozenset(config.staff.admin_ids))
 
 
 def help_params(rules: Rules) -> dict[str, int | Decimal | str]:
@@ -310,15 +320,33 @@ class SegmentCount:
 
 
 def condition(session, segment: Segment, rules: Rules, now: datetime) -> ColumnElement[bool]:
-    """The segment as SQL: a condition on the customer row (reads the VIP threshold first when
-    the segment needs it)."""
+    """The segment as SQL: a condition on the customer row (reads the VIP threshold and the
+    team's customer rows first when the segment needs them)."""
     resolved: dict[Term, ColumnElement[bool]] = {}
     for clause in segment.clauses:
         for literal in clause:
             if literal.term not in resolved:
                 resolved[literal.term] = _term_filter(session, literal.term, rules, now)
-    return or_(*(and_(*(~resolved[lit.term] if lit.negated else resolved[lit.term] for lit in clause))
-                 for clause in segment.clauses))
+    return and_(customers_only(session, rules),
+                or_(*(and_(*(~resolved[lit.term] if lit.negated else resolved[lit.term] for lit in clause))
+                      for clause in segment.clauses)))
+
+
+def team_without_purchases(session, rules: Rules) -> list[int]:
+    """The customer rows of the shop's own people who never bought: the owners
+    (``team_user_ids``) and the staff group's members the bot has seen (``staff_member``).
+    A handful of rows, found by their Telegram accounts."""
+    team = or_(_account.telegram_user_id.in_(select(StaffMember.telegram_user_id)),
+               *([_account.telegram_user_id.in_(sorted(rules.team_user_ids))] if rules.team_user_ids else []))
+    query = (select(_customer.id).join(TelegramAccount.__table__, _account.customer_id == _customer.id)
+             .where(team, _customer.purchase_count == 0))
+    return sorted(session.execute(query).scalars())
+
+
+def customers_only(session, rules: Rules) -> ColumnElement[bool]:
+    """Who counts as a customer at all: not erased, and not one of the team unless they bought."""
+    team = team_without_purchases(session, rules)
+    return and_(_customer.erased_at.is_(None), *([_customer.id.not_in(team)] if team else []))
 
 
 def ids_query(session, segment: Segment, rules: Rules, now: datetime) -> Select:

@@ -8,19 +8,23 @@ new one, and the owners are told.
 Staff who book points, goodwill or a reward for their own customer account (the one linked to
 their Telegram user id) could help themselves unseen, so that is refused (``SelfService``) and
 the owners hear of the attempt (``report_self_service``).
+
+The members of the staff group the bot has seen as staff are kept (``staff_member``), so the
+shop's figures can tell the team from its customers (``domain.segments``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
 from domain import outbox
 from domain.outbox import MessageSpec
 from domain.rules.errors import Refusal
-from storage.models import Customer, OutboxMessage, StaffChat, TelegramAccount
+from storage.models import Customer, OutboxMessage, StaffChat, StaffMember, TelegramAccount
+from storage.sql import insert_new
 
 PURCHASE, GOODWILL, REDEMPTION = "purchase", "goodwill", "redemption"
 
@@ -56,6 +60,23 @@ def follow_chat_migration(session: Session, old_chat_id: int, new_chat_id: int, 
                        MessageSpec("team.staff_chat_moved", {"old": str(old_chat_id), "new": str(new_chat_id)}),
                        outbox.STAFF, now)
     return True
+
+
+# --- who is on the team -----------------------------------------------------------------------
+
+def remember_staff_member(session: Session, telegram_user_id: int, now: datetime) -> None:
+    """A member of the staff group (once; two processes at once write it once)."""
+    insert_new(session, StaffMember.__table__, [{"telegram_user_id": telegram_user_id, "seen_at": now}],
+               ["telegram_user_id"])
+
+
+def forget_staff_member(session: Session, telegram_user_id: int) -> None:
+    """They left the staff group, were removed or restricted: a customer like anyone again."""
+    session.execute(delete(StaffMember).where(StaffMember.telegram_user_id == telegram_user_id))
+
+
+def staff_member_ids(session: Session) -> list[int]:
+    return list(session.execute(select(StaffMember.telegram_user_id).order_by(StaffMember.telegram_user_id)).scalars())
 
 
 # --- staff and their own customer account -----------------------------------------------------

@@ -446,6 +446,17 @@ class StaffChat(SQLModel, table=True):
     changed_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class StaffMember(SQLModel, table=True):
+    """Members of the staff group the bot has seen as staff (they used a staff command or
+    button, or Telegram reported them joining); a member who leaves is deleted. Segments leave
+    them out unless they bought something: the team is not the shop's customers."""
+
+    __tablename__ = "staff_member"
+
+    telegram_user_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seen_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class HeldBooking(SQLModel, table=True):
     """A booking (purchase, goodwill, redemption) a staff member asked for on their own customer
     account, waiting for another member of the team or an owner to confirm it (config

@@ -7,15 +7,15 @@ surveys), so the figures kept on the customer row are the ones the bot keeps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from sqlmodel import select
 
-from domain import consent, customers, ledger, purchases, segments, surveys
+from domain import consent, customers, data_rights, ledger, purchases, segments, surveys, team
 from domain.rules import loyalty
-from domain.config import LoyaltySection, NpsSection, TierConfig
+from domain.config import LoyaltySection, NpsSection, ShopConfig, TierConfig
 from domain.customers import TelegramProfile
 from domain.segments import Rules, SegmentCount
 from storage.models import Customer, Purchase, Survey
@@ -447,3 +447,62 @@ def test_postgres_never_searches_a_subquery_per_customer(store):
                 assert " IN (SELECT" not in sql.replace("\n", " ").upper(), text
             ids = session.execute(segments.ids_query(session, segment, RULES, NOW)).scalars().all()
             assert segments.count(session, segment, RULES, NOW).matching == len(ids), text
+
+
+def test_the_owners_and_erased_customers_are_no_customers_unless_the_owner_buys(store):
+    """/segment alle said 6 where the shop had 4: the owners who wrote to the bot privately (and
+    erased customers) were counted. Owners without a purchase and erased customers belong to no
+    segment and get no campaign; an owner who buys is a customer like anyone else."""
+    shop = build_shop(store)
+    ines = register(store, 900, "Ines", "Inhaberin", NOW - 30 * DAY, True)  # an owner
+    olaf = register(store, 901, "Olaf", None, NOW - 30 * DAY, True)  # an owner who buys his own beans
+    buy(store, olaf, "12", NOW - 2 * DAY, "Bohnen")
+    with store.session() as session:
+        data_rights.erase_customer(session, shop.ids["ben"], NOW - DAY)
+    rules = replace(RULES, team_user_ids=frozenset({900, 901}))
+    everyone, new = segments.parse("alle", rules), segments.parse("neu", rules)
+    with store.session() as session:
+        # 9 customers of build_shop, Ben erased, Olaf a customer now; Ines not
+        assert segments.count(session, everyone, rules, NOW) == SegmentCount(matching=9, reachable=6)
+        ids = set(session.execute(segments.ids_query(session, everyone, rules, NOW)).scalars())
+        assert ines not in ids and shop.ids["ben"] not in ids and olaf in ids
+        recipients = {customer for customer, _ in segments.recipients(session, everyone, rules, NOW)}
+        assert ines not in recipients and olaf in recipients
+        assert "Ines I." not in segments.sample_names(session, everyone, rules, NOW, limit=20)
+        inactive = segments.parse("inaktiv:10", rules)  # Ines never bought and came 30 days ago
+        assert ines not in set(session.execute(segments.ids_query(session, inactive, rules, NOW)).scalars())
+        assert segments.count(session, new, rules, NOW).matching == 4  # gina, hans, ida and Olaf; not Ben
+        # without the owners' ids (a shop without admins) Ines is a customer like anyone
+        assert segments.count(session, everyone, RULES, NOW).matching == 10
+
+
+def test_the_owners_come_from_the_admin_ids():
+    config = ShopConfig.model_validate({"shop": {"name": "Morgenrot"}, "staff": {"admin_ids": [900, 901]}})
+    assert segments.rules_from(config).team_user_ids == frozenset({900, 901})
+
+
+def test_staff_members_are_no_customers_until_they_buy_or_leave_the_group(store):
+    shop = build_shop(store)
+    barista = register(store, 902, "Bea", "Barista", NOW - 30 * DAY, True)
+    everyone = segments.parse("alle", RULES)
+
+    def counted() -> set[int]:
+        with store.session() as session:
+            return set(session.execute(segments.ids_query(session, everyone, RULES, NOW)).scalars())
+
+    assert barista in counted()  # not known as staff yet
+    with store.session() as session:
+        team.remember_staff_member(session, 902, NOW)
+        team.remember_staff_member(session, 902, NOW)  # seen again (another process): one row
+    with store.session() as session:
+        team.remember_staff_member(session, 903, NOW)  # a member who never wrote to the bot privately
+        assert team.staff_member_ids(session) == [902, 903]
+    assert barista not in counted() and len(counted()) == 9
+    with store.session() as session:
+        assert [c for c, _ in segments.recipients(session, everyone, RULES, NOW)].count(barista) == 0
+    buy(store, barista, "3.20", NOW - DAY)  # her own coffee: now she is a customer too
+    assert barista in counted()
+    with store.session() as session:
+        team.forget_staff_member(session, 902)
+        assert team.staff_member_ids(session) == [903]
+    assert barista in counted() and shop.ids["anna"] in counted()
