@@ -88,6 +88,9 @@ def pytest_terminal_summary(terminalreporter):
                               "or set STAMMGAST_TEST_POSTGRES_URL.", red=True)
 
 
+SHARED_RASA_START_SECONDS = 900
+
+
 @pytest.fixture(scope="session")
 def nlu_settings():
     """Where the Rasa environment and the model cache are (STAMMGAST_RASA_VENV, STAMMGAST_CACHE_DIR, ...)."""
@@ -116,6 +119,8 @@ async def rasa_url(nlu_model, nlu_settings):
     from nlu.server import RasaServer
 
     server = RasaServer(nlu_model, nlu_settings)
-    await server.start()
+    # Every e2e test shares this server, and a failed session fixture fails them all: give the
+    # first start (a fresh Rasa environment compiles its modules) time on a machine that is busy.
+    await server.start(timeout=SHARED_RASA_START_SECONDS)
     yield server.url
     await server.stop()
