@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from sqlmodel import select
 
+from domain import languages
 from nlu.dataset import load_dataset
 from nlu.faq import load_catalog
 from storage.models import MessageLog, Ticket
@@ -33,13 +34,16 @@ async def test_every_faq_topic_answers_questions_worded_unlike_the_training_data
         assert reply.text == expected, f"{topic}: {question!r} got {reply.text[:80]!r}"
 
 
-async def test_faq_answers_follow_the_language(bot, api):
+async def test_faq_answers_follow_the_language_the_customer_writes_in(bot, api):
+    # John's app is English, but he clearly writes German: he is answered in German.
     john = api.new_user(first_name="John", language_code="en")
-    await john.send_text(HELD_OUT["faq"]["opening_hours"][1])
+    question = HELD_OUT["faq"]["opening_hours"][1]
+    assert languages.written_in(question) == "de", question
+    await john.send_text(question)
     await john.next_message()  # welcome
     await john.next_message()  # consent question
     reply = await john.next_message()
-    assert reply.text == parse_html(CATALOG.topics["opening_hours"].answer_for("en")).text
+    assert reply.text == parse_html(CATALOG.topics["opening_hours"].answer_for("de")).text
 
 
 async def test_faq_menu_buttons_answer_without_nlu(bot, api):

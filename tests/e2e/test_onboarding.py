@@ -126,8 +126,8 @@ async def test_commands_are_registered_per_language(bots, api, staff):
     staff_commands = ["kauf", "storno", "beleg", "kunde", "einloesen", "tickets", "ticket"]
     assert [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": STAFF_CHAT_ID})] == staff_commands
     assert [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": ADMIN_ID})] == (
-        names("de") + staff_commands + ["nps", "loop", "broadcast", "planen", "kampagnen", "abbrechen", "segment",
-                                        "kunde_export", "kunde_loeschen"])
+        names("de") + staff_commands + ["nps", "loop", "bericht", "broadcast", "planen", "kampagnen", "abbrechen",
+                                        "segment", "export", "kunde_export", "kunde_loeschen"])
 
 
 async def test_unknown_commands_and_pictures_get_a_friendly_answer(bot, api):
