@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from io import BytesIO
 from zoneinfo import ZoneInfo
@@ -151,12 +151,6 @@ class Formats:
         return formatting.short_date(day, self.voice.language)
 
 
-def days_of(period: nps.Period, zone: ZoneInfo) -> tuple[date, date]:
-    """The first and the last day (shop time) a period covers."""
-    return (period.start.astimezone(zone).date(),
-            (period.end - timedelta(microseconds=1)).astimezone(zone).date())
-
-
 # --- the picture ------------------------------------------------------------------------------
 
 def render(report: reports.Report, texts: Texts, voice: Voice, zone: ZoneInfo) -> bytes:
@@ -166,8 +160,8 @@ def render(report: reports.Report, texts: Texts, voice: Voice, zone: ZoneInfo) -
     label = lambda key, **params: texts.plain(f"key_figures.{key}", voice, **params)  # noqa: E731
     every = measures(report)
     figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, facecolor="white")
-    first, last = days_of(report.current.period, zone)
-    before_first, before_last = days_of(report.previous.period, zone)
+    first, last = report.current.period.days(zone)
+    before_first, before_last = report.previous.period.days(zone)
     figure.text(0.04, 0.985, label("title", start=formats.day(first), end=formats.day(last)),
                 fontsize=30, fontweight="bold", color=INK, va="top")
     figure.text(0.04, 0.953, label("compared", start=formats.day(before_first), end=formats.day(before_last)),

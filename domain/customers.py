@@ -170,10 +170,6 @@ def choose_language(session: Session, customer_id: int, language: str) -> Custom
     return customer
 
 
-def follows_written_language(customer: Customer) -> bool:
-    return not customer.language_chosen
-
-
 def follow_written_language(session: Session, customer_id: int, language: str) -> bool:
     """A customer clearly wrote in ``language``: answer in it from now on, unless they chose
     a language with /sprache. True when the language changed."""

@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -95,14 +95,8 @@ def file_name(request: Request, now: datetime, zone: ZoneInfo) -> str:
     "kunden_2026-12-05.csv" (the day of the export): names that sort by date."""
     if request.period is None:
         return f"{request.kind}_{now.astimezone(zone):%Y-%m-%d}.csv"
-    first, last = period_days(request.period, zone)
+    first, last = request.period.days(zone)
     return f"{request.kind}_{first:%Y-%m-%d}_{last:%Y-%m-%d}.csv"
-
-
-def period_days(period: nps.Period, zone: ZoneInfo) -> tuple[date, date]:
-    """The first and the last day of a period (its end is exclusive), in the shop's time zone."""
-    return (period.start.astimezone(zone).date(),
-            (period.end - timedelta(microseconds=1)).astimezone(zone).date())
 
 
 # --- formatting a cell -------------------------------------------------------------------------

@@ -21,8 +21,9 @@ Definitions (the contract; README "Key figures" and ``/bericht hilfe`` say the s
 Every figure is computed for the period and for the period of the same length just before it.
 The figures come from SQL aggregates that read the customer rows' kept purchase figures
 (``first_purchase_at``, ``last_purchase_at``, kept by ``domain.purchases.refresh_stats``) and
-only the purchases of customers who bought recently, so a report over a million customers
-stays within a couple of seconds on both databases.
+only the purchases of customers who bought recently. Over a million customers that is still
+10-14 s on PostgreSQL and 35-84 s on SQLite (docs/benchmarks.md): pre-summed monthly figures
+per customer are the next step.
 """
 
 from __future__ import annotations

@@ -101,8 +101,7 @@ async def _in_written_language(s: Services, visitor: Visitor, turn: turns.Turn, 
     """A customer who clearly writes in another language than the bot speaks to them is
     answered in it, and from now on (unless they chose a language with /sprache)."""
     written = languages.written_in(message.text) if message.is_text else None
-    customer = turn.registration.customer
-    if written is None or written == visitor.voice.language or not customers.follows_written_language(customer):
+    if written is None or written == visitor.voice.language or turn.registration.customer.language_chosen:
         return visitor
     await s.db(customers.follow_written_language, visitor.customer_id, written)
     return replace(visitor, voice=s.voice(written))

@@ -99,6 +99,6 @@ def _caption(texts: Texts, owner: Owner, request: exports.Request, rows: int, no
     if request.period is None:
         caption = texts.plain("export.caption_all", owner.voice, kind=kind, rows=rows, day=now.astimezone(zone).date())
     else:
-        first, last = exports.period_days(request.period, zone)
+        first, last = request.period.days(zone)
         caption = texts.plain("export.caption_period", owner.voice, kind=kind, rows=rows, first=first, last=last)
     return caption + ("\n" + texts.plain("export.compressed", owner.voice) if compressed else "")

@@ -53,7 +53,7 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def _send(context: ContextTypes.DEFAULT_TYPE, s: Services, owner: Owner, report: reports.Report,
                 picture: bytes, zone: ZoneInfo) -> None:
     formats = dashboard.Formats(s.texts, owner.voice)
-    first, last = dashboard.days_of(report.current.period, zone)
+    first, last = report.current.period.days(zone)
     caption = s.texts.render("key_figures.caption", owner.voice, start=formats.day(first), end=formats.day(last))
     await context.bot.send_photo(owner.chat_id, picture, caption=caption, parse_mode="HTML")
     await send_html(context.bot, owner.chat_id, summary_text(s, owner, report, zone))
@@ -64,8 +64,8 @@ def summary_text(s: Services, owner: Owner, report: reports.Report, zone: ZoneIn
     formats = dashboard.Formats(s.texts, owner.voice)
     every = dashboard.measures(report)
     lines = [_line(s, owner, formats, every[key]) for key in list(every)[:dashboard.TOP_FIVE]]
-    first, last = dashboard.days_of(report.current.period, zone)
-    before_first, before_last = dashboard.days_of(report.previous.period, zone)
+    first, last = report.current.period.days(zone)
+    before_first, before_last = report.previous.period.days(zone)
     return s.texts.render("key_figures.summary", owner.voice, start=formats.day(first), end=formats.day(last),
                           previous_start=formats.day(before_first), previous_end=formats.day(before_last),
                           lines=Html("\n".join(lines)))

@@ -231,6 +231,11 @@ class Period:
         """Weeks for short periods, months for long ones (a year of weeks is no chat message)."""
         return "week" if self.end - self.start <= timedelta(days=62) else "month"
 
+    def days(self, zone: ZoneInfo) -> tuple[date, date]:
+        """The first and the last day the period covers, in the shop's time zone (``end`` is
+        exclusive)."""
+        return (self.start.astimezone(zone).date(), (self.end - timedelta(microseconds=1)).astimezone(zone).date())
+
 
 _THIS = {"woche": "week", "week": "week", "kw": "week", "monat": "month", "month": "month",
          "quartal": "quarter", "quarter": "quarter", "jahr": "year", "year": "year"}

@@ -180,10 +180,10 @@ def test_periods_as_nps_reads_them():
     period = exports.parse_request("einkaeufe oktober 2026", NOW, BERLIN).period
     assert period.start == datetime(2026, 9, 30, 22, 0, tzinfo=timezone.utc)
     assert period.end == datetime(2026, 10, 31, 23, 0, tzinfo=timezone.utc)
-    assert exports.period_days(period, BERLIN) == (date(2026, 10, 1), date(2026, 10, 31))
+    assert period.days(BERLIN) == (date(2026, 10, 1), date(2026, 10, 31))
     assert exports.file_name(exports.Request(PURCHASES, period), NOW, BERLIN) == "einkaeufe_2026-10-01_2026-10-31.csv"
     period = exports.parse_request("kunden letzte woche", NOW, BERLIN).period
-    assert exports.period_days(period, BERLIN) == (date(2026, 11, 23), date(2026, 11, 29))
+    assert period.days(BERLIN) == (date(2026, 11, 23), date(2026, 11, 29))
     assert exports.parse_request("punkte 14", NOW, BERLIN).period.start == NOW - timedelta(days=14)
     assert exports.file_name(exports.Request(CUSTOMERS, None), NOW, BERLIN) == "kunden_2026-12-05.csv"
 
