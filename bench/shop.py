@@ -3,7 +3,7 @@
 Customers each ask, wait for the bot's first reply (the measured time), think a while
 (exponential, mean 2 s) and ask again. The mix, per customer (``plans``):
 
-- most messages are FAQ questions (held-out phrases of ``tests/nlu/heldout.yml``), small
+- most messages are FAQ questions (held-out phrases of ``nlu/heldout/de_clean.yml``), small
   talk and points questions ("Wie viele Punkte habe ich?");
 - a few customers complain once: some tell the story at once (a ticket opens, the staff group
   gets an alert), some only say they are unhappy, so the bot asks what happened and their
@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import yaml
 
 from bench.stats import percentile
+from nlu.dataset import held_out_raw
 from tests.e2e.harness import REPO
 from tests.fakebotapi import FakeBotApi
 
@@ -53,7 +53,7 @@ CANNOT_UNDERSTAND = "Freie Texte kann ich gerade leider nicht verstehen"
 
 
 def held_out() -> dict:
-    return yaml.safe_load((REPO / "tests" / "nlu" / "heldout.yml").read_text(encoding="utf-8"))
+    return held_out_raw("de_clean")
 
 
 def texts_by_kind() -> dict[str, list[str]]:

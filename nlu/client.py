@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
+
+from nlu.normalise import normalise_with_origin
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,22 @@ def _merge_adjacent(entities: tuple[Entity, ...], text: str) -> tuple[Entity, ..
     return tuple(merged)
 
 
+def point_into(result: ParseResult, original: str, origin: list[int]) -> ParseResult:
+    """Move entity positions from the normalised text the model read back into the customer's
+    own text, with the value as they wrote it ("3. Mai", not "3. mai")."""
+    if not result.entities:
+        return result
+    entities = []
+    for entity in result.entities:
+        if not 0 <= entity.start < entity.end <= len(origin):
+            continue
+        start = origin[entity.start]
+        end = origin[entity.end] if entity.end < len(origin) else len(original)
+        value = original[start:end].rstrip()
+        entities.append(Entity(entity.type, value, start, start + len(value)))
+    return replace(result, entities=tuple(entities))
+
+
 def cache_key(text: str) -> str:
     """What two messages share when the model would read them alike: case and spacing do not
     matter to it (its featurizers lower-case, its tokenizer splits on whitespace)."""
@@ -125,7 +143,8 @@ class NluClient:
         return self._available
 
     async def parse(self, text: str) -> ParseResult:
-        text = text[:MAX_TEXT_CHARS]
+        original = text[:MAX_TEXT_CHARS]
+        text, origin = normalise_with_origin(original)
         key = self._key(text)
         if key is not None and (cached := self._cache.get(key)) is not None:
             self._cache.move_to_end(key)
@@ -134,7 +153,7 @@ class NluClient:
         try:
             response = await self._http.post("/model/parse", json={"text": text})
             response.raise_for_status()
-            result = parse_response(response.json())
+            result = point_into(parse_response(response.json()), original, origin)
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
             self._mark_unavailable(error)
             raise NluUnavailable(str(error) or type(error).__name__) from error

@@ -16,10 +16,11 @@ from pathlib import Path
 import yaml
 
 from nlu.faq import FaqCatalog, load_catalog
-from nlu.paths import FAQ_FILE, INTENT_DATA_DIR, PIPELINE_CONFIG
+from nlu.normalise import normalise
+from nlu.paths import ENGLISH_INTENT_DATA_DIR, FAQ_FILE, HELD_OUT_DIR, INTENT_DATA_DIR, PIPELINE_CONFIG
 
 RETRIEVAL_INTENT = "faq"
-_ENTITY_MARKUP = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)")
+_ENTITY_MARKUP = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,40 @@ def faq_examples(catalog: FaqCatalog) -> list[Example]:
     return [
         Example(f"{RETRIEVAL_INTENT}/{topic.key}", text)
         for topic in catalog.topics.values()
-        for text in topic.examples
+        for text in topic.examples + topic.examples_en
     ]
 
 
-def load_dataset(data_dir: Path = INTENT_DATA_DIR, faq_file: Path = FAQ_FILE) -> list[Example]:
-    return load_intent_examples(data_dir) + faq_examples(load_catalog(faq_file))
+def load_dataset(data_dirs: tuple[Path, ...] = (INTENT_DATA_DIR, ENGLISH_INTENT_DATA_DIR),
+                 faq_file: Path = FAQ_FILE) -> list[Example]:
+    """Every example of both languages: one model understands German and English."""
+    intents = [example for data_dir in data_dirs for example in load_intent_examples(data_dir)]
+    return intents + faq_examples(load_catalog(faq_file))
+
+
+def held_out_raw(name: str, directory: Path = HELD_OUT_DIR) -> dict:
+    """A held-out set as written: ``intents`` and ``faq`` map labels to phrases, ``nonsense``
+    (optional) lists off-topic messages."""
+    return yaml.safe_load((directory / f"{name}.yml").read_text(encoding="utf-8"))
+
+
+def held_out_examples(name: str, directory: Path = HELD_OUT_DIR) -> list[Example]:
+    """A held-out set (nlu/heldout/<name>.yml) as labelled examples; never used in training."""
+    raw = held_out_raw(name, directory)
+    examples = [Example(intent, p) for intent, phrases in raw.get("intents", {}).items() for p in phrases]
+    examples += [Example(f"{RETRIEVAL_INTENT}/{topic}", p) for topic, phrases in raw.get("faq", {}).items()
+                 for p in phrases]
+    return examples + [Example("out_of_scope", p) for p in raw.get("nonsense", [])]
+
+
+def normalised_markup(marked_up: str) -> str:
+    """The example as the model sees it (nlu.normalise), its entity markup kept intact."""
+    parts, position = [], 0
+    for match in _ENTITY_MARKUP.finditer(marked_up):
+        parts.append(normalise(marked_up[position:match.start()]))
+        parts.append(f"[{normalise(match.group(1))}]({match.group(2)})")
+        position = match.end()
+    return "".join(parts) + normalise(marked_up[position:])
 
 
 def stratified_split(examples: list[Example], test_share: float = 0.2, seed: int = 7):
@@ -100,7 +129,9 @@ def write_rasa_project(dest: Path, examples: list[Example], catalog: FaqCatalog)
     shutil.copyfile(PIPELINE_CONFIG, dest / "config.yml")
     by_label: dict[str, list[str]] = defaultdict(list)
     for example in examples:
-        by_label[example.label].append(example.text)
+        text = normalised_markup(example.text)
+        if text not in by_label[example.label]:  # two spellings may fold into one
+            by_label[example.label].append(text)
     nlu = [
         {"intent": label, "examples": "".join(f"- {text}\n" for text in texts)}
         for label, texts in sorted(by_label.items())

@@ -1,6 +1,10 @@
-"""Evaluate the NLU on a held-out split: train on 80 % of every label, parse the other 20 %
-through the bot's own client against a real Rasa server, and report per-label precision,
-recall and F1, macro-F1 and the most frequent confusions.
+"""Evaluate the NLU two ways, each through the bot's own client against a real Rasa server,
+and report per-label precision, recall and F1, macro-F1 and the most frequent confusions:
+
+- a held-out split: a model trained on 80 % of every label, tested on the other 20 %;
+- the held-out sets in nlu/heldout/ (never training data), each scored on its own against
+  the full model: German as the team wrote it (``de_clean``), German as customers really
+  write (``de_hard``: dialect, dictation, typos, indirect complaints) and English (``en``).
 
 Labels are the intents, with the retrieval intent resolved to its topic (``faq/shipping``).
 Macro-F1 averages over the shop's labels (every intent and FAQ topic); a fallback prediction
@@ -19,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from nlu.client import FALLBACK_INTENT, NluClient, canonical_intent
-from nlu.dataset import Example, load_dataset, stratified_split
+from nlu.dataset import Example, held_out_examples, load_dataset, stratified_split
 from nlu.paths import REPORTS_DIR
 from nlu.server import RasaServer
 from nlu.settings import NluSettings
@@ -54,6 +58,9 @@ class Evaluation:
     def off_topic(self) -> LabelScore | None:
         return next((s for s in self.scores if s.label == FALLBACK_INTENT), None)
 
+    def recall_of(self, label: str) -> float:
+        return next((s.recall for s in self.scores if s.label == label), 1.0)
+
 
 def score(pairs: list[tuple[str, str]]) -> Evaluation:
     """Compute the scores from (expected, predicted) label pairs."""
@@ -69,6 +76,36 @@ def score(pairs: list[tuple[str, str]]) -> Evaluation:
     confusions = Counter((e, p) for e, p in pairs if e != p).most_common(15)
     accuracy = sum(correct.values()) / len(pairs)
     return Evaluation(scores, [(e, p, n) for (e, p), n in confusions], accuracy, len(pairs))
+
+
+HELD_OUT_SETS = {
+    "de_clean": "German, as the team wrote the first held-out phrases",
+    "de_hard": "German as customers really write: dialect, dictation, typos, abbreviations, indirect complaints",
+    "en": "English",
+}
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The least a held-out set must score; the suite and ``evaluate --check`` fail below it."""
+    accuracy: float
+    complaint_recall: float = 0.0
+
+    def misses(self, evaluation: Evaluation) -> list[str]:
+        problems = []
+        if evaluation.accuracy < self.accuracy:
+            problems.append(f"accuracy {evaluation.accuracy:.3f} < {self.accuracy}")
+        if evaluation.recall_of("complaint") < self.complaint_recall:
+            problems.append(f"complaint recall {evaluation.recall_of('complaint'):.3f} < {self.complaint_recall}")
+        return problems
+
+
+FLOORS = {
+    "de_clean": Floor(accuracy=0.85),
+    "de_hard": Floor(accuracy=0.95, complaint_recall=0.95),
+    "en": Floor(accuracy=0.92),
+}
+SPLIT_MACRO_F1_FLOOR = 0.90
 
 
 async def predict(server_url: str, examples: list[Example]) -> list[tuple[str, str]]:
@@ -88,13 +125,63 @@ async def evaluate_split(settings: NluSettings, progress=print) -> Evaluation:
     return score(pairs)
 
 
-def render_report(evaluation: Evaluation) -> str:
+async def evaluate_held_out_sets(server_url: str) -> dict[str, Evaluation]:
+    """Score every held-out set against the model the server at ``server_url`` serves."""
+    return {name: score(await predict(server_url, held_out_examples(name))) for name in HELD_OUT_SETS}
+
+
+async def evaluate_all(settings: NluSettings, progress=print) -> dict[str, Evaluation]:
+    """The split evaluation (key ``split``) and every held-out set against the full model."""
+    results = {"split": await evaluate_split(settings, progress)}
+    progress("Evaluating the full model on the held-out sets: " + ", ".join(HELD_OUT_SETS))
+    async with RasaServer(ensure_model(settings, progress=progress), settings) as server:
+        results |= await evaluate_held_out_sets(server.url)
+    return results
+
+
+def floor_misses(results: dict[str, Evaluation]) -> list[str]:
+    misses = [f"{name}: {problem}" for name, floor in FLOORS.items() if name in results
+              for problem in floor.misses(results[name])]
+    if "split" in results and results["split"].macro_f1 < SPLIT_MACRO_F1_FLOOR:
+        misses.append(f"split: macro-F1 {results['split'].macro_f1:.3f} < {SPLIT_MACRO_F1_FLOOR}")
+    return misses
+
+
+def render_report(results: dict[str, Evaluation]) -> str:
     lines = [
-        "# NLU evaluation (held-out split)",
+        "# NLU evaluation",
         "",
-        f"Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `python -m nlu evaluate`: "
-        "the model is trained on 80 % of the examples of every intent and FAQ topic and "
-        f"tested on the other 20 % ({evaluation.total} examples).",
+        f"Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `python -m nlu evaluate`. "
+        "One model understands German and English.",
+        "",
+        "| set | examples | accuracy | macro-F1 | complaint recall | floor |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, evaluation in results.items():
+        floor = FLOORS.get(name)
+        floor_text = (f"macro-F1 ≥ {SPLIT_MACRO_F1_FLOOR}" if name == "split" else
+                      f"accuracy ≥ {floor.accuracy}" + (f", complaint recall ≥ {floor.complaint_recall}"
+                                                         if floor.complaint_recall else ""))
+        lines.append(f"| {name} | {evaluation.total} | {evaluation.accuracy:.3f} | {evaluation.macro_f1:.3f} | "
+                     f"{evaluation.recall_of('complaint'):.2f} | {floor_text} |")
+    for name, evaluation in results.items():
+        lines += ["", *_render_set(name, evaluation)]
+    return "\n".join(lines) + "\n"
+
+
+def _describe(name: str, evaluation: Evaluation) -> str:
+    if name == "split":
+        return ("Held-out split: the model is trained on 80 % of the examples of every intent and FAQ topic "
+                f"(German and English) and tested on the other 20 % ({evaluation.total} examples).")
+    return (f"Held-out set `nlu/heldout/{name}.yml` ({HELD_OUT_SETS[name]}; {evaluation.total} phrases, "
+            "never in the training data) against the full model.")
+
+
+def _render_set(name: str, evaluation: Evaluation) -> list[str]:
+    lines = [
+        f"## {name}",
+        "",
+        _describe(name, evaluation),
         "",
         f"**Macro-F1 over the {len(evaluation.shop_scores)} intents and FAQ topics: {evaluation.macro_f1:.3f}**, "
         f"accuracy over all test examples {evaluation.accuracy:.3f}",
@@ -111,16 +198,13 @@ def render_report(evaluation: Evaluation) -> str:
         lines += ["", "Off-topic messages (`out_of_scope`, answered like `nlu_fallback`; not in the macro average):", "",
                   "| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|",
                   f"| nlu_fallback | {s.precision:.2f} | {s.recall:.2f} | {s.f1:.2f} | {s.support} |"]
-    lines += ["", "## Top confusions (expected → predicted)", ""]
+    lines += ["", "Top confusions (expected → predicted):", ""]
     lines += [f"- {e} → {p}: {n}" for e, p, n in evaluation.confusions] or ["- none"]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def write_report(evaluation: Evaluation, directory: Path = REPORTS_DIR) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    report = directory / "evaluation.md"
-    report.write_text(render_report(evaluation), encoding="utf-8")
-    summary = {
+def _summary(evaluation: Evaluation) -> dict:
+    return {
         "macro_f1": round(evaluation.macro_f1, 4),
         "accuracy": round(evaluation.accuracy, 4),
         "total": evaluation.total,
@@ -128,13 +212,24 @@ def write_report(evaluation: Evaluation, directory: Path = REPORTS_DIR) -> Path:
                    for s in evaluation.scores},
         "confusions": evaluation.confusions,
     }
+
+
+def write_report(results: dict[str, Evaluation], directory: Path = REPORTS_DIR) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    report = directory / "evaluation.md"
+    report.write_text(render_report(results), encoding="utf-8")
+    summary = {name: _summary(evaluation) for name, evaluation in results.items()}
     (directory / "evaluation.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return report
 
 
-def run(settings: NluSettings, progress=print) -> Evaluation:
-    evaluation = asyncio.run(evaluate_split(settings, progress))
-    report = write_report(evaluation)
-    progress(render_report(evaluation))
+def run(settings: NluSettings, progress=print) -> list[str]:
+    """Evaluate, write the report and return the floors missed (empty: all met)."""
+    results = asyncio.run(evaluate_all(settings, progress))
+    report = write_report(results)
+    progress(render_report(results))
     progress(f"Report written to {report}")
-    return evaluation
+    misses = floor_misses(results)
+    for miss in misses:
+        progress(f"below the floor: {miss}")
+    return misses

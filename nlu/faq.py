@@ -47,8 +47,10 @@ class FaqTopic(_Strict):
     title: Titles
     answer: Answers
     examples: tuple[str, ...] = Field(min_length=MIN_EXAMPLES)
+    # English questions, so English-speaking customers are understood too (optional per topic).
+    examples_en: tuple[str, ...] = ()
 
-    @field_validator("examples")
+    @field_validator("examples", "examples_en")
     @classmethod
     def _examples_are_text(cls, examples: tuple[str, ...]) -> tuple[str, ...]:
         cleaned = tuple(e.strip() for e in examples)

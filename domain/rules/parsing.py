@@ -110,12 +110,18 @@ def _ordinal_word(word: str) -> int | None:
 
 
 _NUMERIC_DATE = re.compile(r"(?<![0-9])([0-9]{1,2})\s*[./-]\s*([0-9]{1,2})(?:\s*[./-]\s*([0-9]{4}|[0-9]{2}))?(?![0-9])")
-_NAMED_MONTH = re.compile(r"(?<![\w])([0-9]{1,2}|[a-zäöüß]+)\.?\s+(" + "|".join(sorted(MONTHS, key=len, reverse=True))
+_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+# "3. Mai", "erster Juni", "3rd of May", "3 May 1990"
+_NAMED_MONTH = re.compile(r"(?<![\w])([0-9]{1,2}|[a-zäöüß]+)(?:st|nd|rd|th)?\.?\s+(?:of\s+)?(" + _MONTH_NAMES
                           + r")\.?(?:\s+([0-9]{4}))?(?![a-zäöüß])")
+# English month first: "May 3rd", "May 3, 1990"
+_MONTH_FIRST = re.compile(r"(?<![\w])(" + _MONTH_NAMES + r")\.?\s+([0-9]{1,2})(?:st|nd|rd|th)?(?![0-9])"
+                          r"(?:,?\s+([0-9]{4}))?")
 
 
 def parse_day_of_year(text: str, today: date) -> DayOfYear:
-    """Find a date in free text: "am 3. Mai", "30.09.1985", "1.4.", "erster Juni", "24.12"."""
+    """Find a date in free text: "am 3. Mai", "30.09.1985", "1.4.", "erster Juni", "24.12",
+    "May 3rd", "3rd of May"."""
     lowered = (text or "").lower()
     named = _NAMED_MONTH.search(lowered)
     if named:
@@ -123,6 +129,10 @@ def parse_day_of_year(text: str, today: date) -> DayOfYear:
         day = int(day_text) if day_text.isdigit() else _ordinal_word(day_text)
         if day is not None:
             return _validated(day, MONTHS[month_text], year_text, text, today)
+    month_first = _MONTH_FIRST.search(lowered)
+    if month_first:
+        month_text, day_text, year_text = month_first.groups()
+        return _validated(int(day_text), MONTHS[month_text], year_text, text, today)
     numeric = _NUMERIC_DATE.search(lowered)
     if numeric:
         day_text, month_text, year_text = numeric.groups()

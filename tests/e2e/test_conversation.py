@@ -2,19 +2,17 @@
 talking to a person, marketing on/off by chat, and bad input of every kind."""
 
 import re
-from pathlib import Path
 
-import yaml
 from sqlmodel import select
 
 from domain import languages
-from nlu.dataset import load_dataset
+from nlu.dataset import held_out_raw, load_dataset
 from nlu.faq import load_catalog
 from storage.models import MessageLog, Ticket
 from tests.e2e.journeys import customer_of, onboarded
 from tests.fakebotapi import parse_html
 
-HELD_OUT = yaml.safe_load((Path(__file__).parents[1] / "nlu" / "heldout.yml").read_text(encoding="utf-8"))
+HELD_OUT = held_out_raw("de_clean")
 CATALOG = load_catalog()
 
 

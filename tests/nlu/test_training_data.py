@@ -3,22 +3,22 @@ no example under two labels, and a fingerprint that changes with any input."""
 
 import re
 from collections import Counter
-from pathlib import Path
 
-import yaml
-
-from nlu.dataset import load_dataset, write_rasa_project
+from nlu.dataset import held_out_examples, load_dataset, load_intent_examples, write_rasa_project
+from nlu.evaluation import HELD_OUT_SETS
 from nlu.faq import REQUIRED_TOPICS, load_catalog
+from nlu.normalise import normalise
+from nlu.paths import ENGLISH_INTENT_DATA_DIR
 from nlu.training import project_fingerprint
 
 CONTRACT_INTENTS = {"greet", "goodbye", "thanks", "affirm", "deny", "help", "human_handoff", "check_points",
                     "rewards_catalog", "redeem_reward", "complaint", "feedback", "set_birthday", "opt_out",
                     "opt_in", "export_data", "delete_data"}
-HELD_OUT = yaml.safe_load((Path(__file__).parent / "heldout.yml").read_text(encoding="utf-8"))
 
 
 def normalized(text: str) -> str:
-    return re.sub(r"\s+", " ", text.strip().lower())
+    """As the model sees it (nlu.normalise), spacing aside."""
+    return " ".join(normalise(text).split())
 
 
 def test_every_contract_intent_and_faq_topic_has_at_least_25_examples():
@@ -36,11 +36,20 @@ def test_no_example_is_given_two_labels():
     assert not {text: labels for text, labels in labels_by_text.items() if len(labels) > 1}
 
 
+def test_english_examples_cover_every_intent_and_faq_topic():
+    english = Counter(e.label for e in load_intent_examples(ENGLISH_INTENT_DATA_DIR))
+    assert set(english) == CONTRACT_INTENTS | {"out_of_scope"}
+    assert min(english.values()) >= 25, english.most_common()[-3:]
+    faq = load_catalog()
+    assert min(len(topic.examples_en) for topic in faq.topics.values()) >= 15
+
+
 def test_held_out_phrases_are_not_training_data():
     training = {normalized(e.plain_text) for e in load_dataset()}
-    held_out = [p for group in ("intents", "faq") for phrases in HELD_OUT[group].values() for p in phrases]
-    assert len(held_out) > 100
-    assert not [p for p in held_out if normalized(p) in training]
+    for name in HELD_OUT_SETS:
+        held_out = [e.text for e in held_out_examples(name)]
+        assert len(held_out) > 100, name
+        assert not [p for p in held_out if normalized(p) in training], name
 
 
 def test_birthday_examples_annotate_the_date_on_token_boundaries():

@@ -48,6 +48,11 @@ def test_amount_limit():
     ("3.5.85", DayOfYear(3, 5, 1985)),
     ("10. Nov.", DayOfYear(10, 11)),
     ("dreißigster september", DayOfYear(30, 9)),
+    ("my birthday is on May 3rd", DayOfYear(3, 5)),
+    ("3rd of May", DayOfYear(3, 5)),
+    ("I was born on 12 December 1985", DayOfYear(12, 12, 1985)),
+    ("May 3, 1990", DayOfYear(3, 5, 1990)),
+    ("21st June", DayOfYear(21, 6)),
 ])
 def test_dates(text, expected):
     assert parse_day_of_year(text, TODAY) == expected
