@@ -21,8 +21,9 @@ from bot.rate_limiter import TelegramRateLimiter
 from bot.timers import Timers
 from bot import staff
 from bot.access import Who, guarded
-from bot.handlers import (campaigns, conversation, counter, customer_settings, exports, feedback, imports, key_figures,
-                          linking, loyalty, menu, onboarding, privacy, reports, rights, surveys, system, tickets)
+from bot.handlers import (campaigns, clarify, conversation, counter, customer_settings, exports, feedback, imports,
+                          key_figures, linking, loyalty, menu, onboarding, privacy, reports, rights, surveys, system,
+                          tickets)
 from bot.handlers.onboarding import DeepLink
 from bot.ordering import InboundLimit, PerChatUpdateProcessor
 from bot.services import Services
@@ -99,6 +100,22 @@ COMMANDS = (
     Command(("kunde_loeschen",), rights.customer_erase_command, OWNER, "rights.command_erase"),
 )
 
+# What the NLU understood, by intent (small talk and help are answered in bot.handlers.conversation).
+INTENT_HANDLERS = {
+    "faq": menu.on_faq_intent,
+    "human_handoff": tickets.on_handoff_intent,
+    "opt_out": menu.on_marketing_intent,
+    "opt_in": menu.on_marketing_intent,
+    "complaint": tickets.on_complaint_intent,
+    "check_points": loyalty.on_points_intent,
+    "rewards_catalog": loyalty.on_rewards_intent,
+    "redeem_reward": loyalty.on_rewards_intent,
+    "set_birthday": loyalty.on_birthday_intent,
+    "feedback": feedback.on_feedback_intent,
+    "export_data": rights.on_export_intent,
+    "delete_data": rights.on_delete_intent,
+}
+
 BUTTONS = (
     Button(r"^consent:(yes|no)$", onboarding.consent_answer),
     Button(r"^loyalty:(points|rewards|card)$", loyalty.loyalty_button),
@@ -123,6 +140,7 @@ BUTTONS = (
     Button(customer_settings.BUTTON_PATTERN, customer_settings.settings_button),
     Button(rights.ERASE_PATTERN, rights.erase_button),
     Button(rights.OWNER_PATTERN, rights.owner_erase_button, OWNER),
+    Button(clarify.BUTTON_PATTERN, clarify.clarification_button(INTENT_HANDLERS)),  # "complaint or feedback?"
 )
 
 # A customer's next message, by the step their conversation is in, and what the NLU understood.
@@ -136,20 +154,7 @@ ROUTES = conversation.Routes(
         customers.NAME_STEP: customer_settings.take_name,  # "Name ändern" in /einstellungen
     },
     answers={consent.MARKETING_STEP: menu.answer_marketing_question},  # "ja" to "keine Werbung mehr?"
-    intents={
-        "faq": menu.on_faq_intent,
-        "human_handoff": tickets.on_handoff_intent,
-        "opt_out": menu.on_marketing_intent,
-        "opt_in": menu.on_marketing_intent,
-        "complaint": tickets.on_complaint_intent,
-        "check_points": loyalty.on_points_intent,
-        "rewards_catalog": loyalty.on_rewards_intent,
-        "redeem_reward": loyalty.on_rewards_intent,
-        "set_birthday": loyalty.on_birthday_intent,
-        "feedback": feedback.on_feedback_intent,
-        "export_data": rights.on_export_intent,
-        "delete_data": rights.on_delete_intent,
-    },
+    intents=INTENT_HANDLERS,
     typed_score=surveys.answer_typed_score,
     relay=tickets.relay_to_ticket,
     looks_like_a_score=lambda text: surveys.typed_score(text) is not None,

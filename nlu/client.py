@@ -28,6 +28,7 @@ RETRIEVAL_INTENT = "faq"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 MAX_TEXT_CHARS = 1000  # longer messages are cut: intent lives in the first sentences
 CACHE_SIZE = 2048  # parse results kept (a few hundred bytes each)
+RANKING_SIZE = 3  # the runner-ups kept from Rasa's intent ranking
 CACHED_TEXT_CHARS = 200  # longer texts are rarely asked twice: not worth a place in the cache
 
 
@@ -50,6 +51,8 @@ class ParseResult:
     entities: tuple[Entity, ...] = ()
     faq_topic: str | None = None
     faq_confidence: float = 0.0
+    # The intents the model considered, most likely first (for a question when it is torn).
+    ranking: tuple[tuple[str, float], ...] = ()
 
     @property
     def label(self) -> str:
@@ -82,7 +85,9 @@ def parse_response(payload: dict) -> ParseResult:
         if "entity" in e
     )
     entities = _merge_adjacent(entities, payload.get("text") or "")
-    return ParseResult(name, float(intent.get("confidence") or 0.0), entities, faq_topic, faq_confidence)
+    ranking = tuple((canonical_intent(str(r.get("name"))), float(r.get("confidence") or 0.0))
+                    for r in (payload.get("intent_ranking") or [])[:RANKING_SIZE] if isinstance(r, dict))
+    return ParseResult(name, float(intent.get("confidence") or 0.0), entities, faq_topic, faq_confidence, ranking)
 
 
 def _merge_adjacent(entities: tuple[Entity, ...], text: str) -> tuple[Entity, ...]:

@@ -35,6 +35,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards
+from bot.handlers import clarify
 from bot.chat import Incoming, Visitor, incoming, profile_of, say, visitor_of
 from bot.menus import show_menu, welcome
 from bot.services import Services, services
@@ -183,7 +184,9 @@ async def _route(update: Update, context: Context, s: Services, routes: Routes, 
                                 and result.faq_confidence >= s.config.nlu.faq_min_confidence):
         intent = None  # a question the FAQ may not answer: better say so than answer wrongly
     handler = routes.intents.get(intent)
-    if handler is not None:
+    if handler is not None and (torn_between := clarify.close_call(result)):
+        await clarify.ask_which(context, visitor, message, torn_between)
+    elif handler is not None:
         await handler(update, context, visitor, message, result)
     elif intent in SMALLTALK:
         await say(context, visitor, SMALLTALK[intent])
