@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("nlu_latency", "e2e_latency", "flood", "restart", "loyalty", "segments", "broadcast", "reports")
+BENCHMARKS = ("nlu_model", "nlu_latency", "e2e_latency", "flood", "restart", "loyalty", "segments", "broadcast", "reports")
 
 
 def main(names: list[str]) -> int:

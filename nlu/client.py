@@ -4,6 +4,9 @@ typed result or raises ``NluUnavailable``.
 The timeout is short so a slow or dead NLU server never stalls the bot; the client logs the
 outage once when it begins and once when it ends, not for every message.
 
+The text is normalised first (nlu.normalise), exactly as the training examples were, and
+entities found in it are pointed back into the customer's own text.
+
 A busy shop hears the same questions all day ("Habt ihr heute offen?"): the client keeps the
 last answers in a small cache keyed by the model and the normalised text, so repeated
 questions do not reach Rasa at all.
