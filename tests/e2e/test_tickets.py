@@ -1,7 +1,7 @@
 """Complaints and tickets end to end: the customer's chat, the staff group's alert and buttons,
-replies both ways, goodwill, resolution (confirmed, undone within its minute) and follow-up, SLA reminders and escalation with a
-movable clock (STAMMGAST_TEST_CLOCK_FILE), a restart with a deadline running, forged buttons
-and a customer who blocked the bot.
+replies both ways, goodwill, resolution (confirmed first, undone within its minute) and
+follow-up, SLA reminders and escalation with a movable clock (STAMMGAST_TEST_CLOCK_FILE), a
+restart with a deadline running, forged buttons and a customer who blocked the bot.
 
 The team works around the clock in these tests (a copy of config.yml with business hours
 00:00-24:00), so deadlines are exactly 60 minutes after a ticket opened whatever the real time.
