@@ -127,6 +127,7 @@ BUTTONS = (
     Button(campaigns.BUTTON_PATTERN, campaigns.confirm_button, OWNER),
     Button(tickets.STAFF_PATTERN, tickets.staff_button, STAFF),
     Button(tickets.GOODWILL_PATTERN, tickets.goodwill_button, STAFF),
+    Button(tickets.UNDO_PATTERN, tickets.undo_button, STAFF),
     Button(self_booking.PATTERN, counter.held_button, STAFF),  # a colleague's own booking, held
     Button(tickets.FOLLOW_UP_PATTERN, tickets.follow_up_button),
     Button(tickets.CALL_PATTERN, tickets.call_button),

@@ -68,6 +68,24 @@ def weekday_time(moment: datetime, language: str) -> str:
     return format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=_locale(language))
 
 
+_DEADLINE_DAY = {"de": {0: "heute", 1: "morgen"}, "en": {0: "today", 1: "tomorrow"}}
+_DEADLINE_PATTERNS = {"de": ("EEE, d.M.", "{day} bis {time} Uhr", "H:mm"),
+                      "en": ("EEE d MMM", "{day} by {time}", "h:mm a")}
+
+
+def deadline(moment: datetime, as_of: datetime, language: str) -> str:
+    """A deadline as people say it: "heute bis 15:30 Uhr", "morgen bis 9:20 Uhr", else
+    "Mo., 7.12. bis 9:00 Uhr" / "today by 3:30 pm", "Mon 7 Dec by 9:00 am". Today and tomorrow
+    are calendar days in ``moment``'s time zone (the shop's), counted from ``as_of``."""
+    language = language if language in _DEADLINE_PATTERNS else "de"
+    date_pattern, sentence, time_pattern = _DEADLINE_PATTERNS[language]
+    days_ahead = (moment.date() - as_of.astimezone(moment.tzinfo).date()).days
+    day = _DEADLINE_DAY[language].get(days_ahead) or format_datetime(
+        moment, date_pattern, tzinfo=moment.tzinfo, locale=_locale(language))
+    time = format_datetime(moment, time_pattern, tzinfo=moment.tzinfo, locale=_locale(language))
+    return sentence.format(day=day, time=time)
+
+
 def long_date(day: date, language: str) -> str:
     """"3. Mai 2026" / "3 May 2026"."""
     return format_date(day, "long", locale=_locale(language))

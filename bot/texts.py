@@ -167,6 +167,9 @@ class Texts:
         if isinstance(value, dict) and "moment" in value:  # see domain.outbox.moment_param
             moment = datetime.fromisoformat(value["moment"]).astimezone(self.timezone)
             return html.escape(formatting.weekday_time(moment, voice.language))
+        if isinstance(value, dict) and "deadline" in value:  # see domain.outbox.deadline_param
+            due = datetime.fromisoformat(value["deadline"]).astimezone(self.timezone)
+            return html.escape(formatting.deadline(due, datetime.fromisoformat(value["as_of"]), voice.language))
         return self._format(value, voice.language)
 
     def plain(self, key: str, voice: Voice, **params: Any) -> str:

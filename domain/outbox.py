@@ -64,6 +64,12 @@ def moment_param(moment: datetime) -> dict[str, str]:
     return {"moment": moment.isoformat()}
 
 
+def deadline_param(due: datetime, as_of: datetime) -> dict[str, str]:
+    """A deadline as people say it ("heute bis 15:30 Uhr"); "heute" and "morgen" count from
+    ``as_of``, the moment the text was written."""
+    return {"deadline": due.isoformat(), "as_of": as_of.isoformat()}
+
+
 def text_param(key: str, **params: Any) -> dict[str, Any]:
     """Another text, rendered in the recipient's language (a topic's name, a status line)."""
     return {"text_key": key, "params": params}
@@ -138,6 +144,17 @@ def waiting(session: Session, row_id: int) -> OutboxMessage | None:
                         .where(OutboxMessage.id == row_id, OutboxMessage.status == PENDING)
                         .with_for_update(skip_locked=True)
                         .execution_options(populate_existing=True)).first()
+
+
+def withdraw(session: Session, key: str) -> bool:
+    """Take back the message with idempotency ``key`` while it still waits: it will not be sent
+    (its row goes, so nothing about it remains). False once a dispatcher has it, or it is sent."""
+    row_id = session.exec(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)).first()
+    row = waiting(session, row_id) if row_id is not None else None
+    if row is None:
+        return False
+    session.delete(row)
+    return True
 
 
 def merge(session: Session, key: str, into: OutboxMessage, payload: dict[str, Any], now: datetime) -> bool:

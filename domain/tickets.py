@@ -33,7 +33,7 @@ from domain.rules import business_hours, loyalty, priority, topics
 from domain.rules.words import word_count
 from domain.clock import days_later_at
 from domain.config import LoyaltySection, ShopConfig
-from domain.outbox import Button, MessageSpec, moment_param, money_param, text_param, texts_param
+from domain.outbox import Button, MessageSpec, deadline_param, money_param, text_param, texts_param
 from storage.models import Customer, OutboxMessage, Purchase, Survey, Ticket, TicketEvent
 
 OPEN, RESOLVED, CLOSED = "open", "resolved", "closed"
@@ -47,6 +47,9 @@ RELAY_EXCERPT = 1500
 # this many characters of text (Telegram allows 4096; the name and the ticket number come on top).
 MERGED_RELAY_LIMIT = 3500
 CAPTION_EXCERPT = 600
+# "Gelöst" can be undone for this long; the customer hears of the solution only after it, so an
+# undone "Gelöst" never reaches them.
+UNDO_WINDOW = timedelta(minutes=1)
 # After pressing "Antworten" the staff member's next message in the staff chat is the reply.
 REPLY_WINDOW = timedelta(minutes=15)
 STAFF_NAME_LIMIT = 128  # Ticket.claimed_by_name, TicketEvent.actor
@@ -91,6 +94,14 @@ def rules_from(config: ShopConfig) -> Rules:
 
 def _clean(text: str | None, limit: int = MAX_TEXT) -> str:
     return " ".join((text or "").split())[:limit]
+
+
+def _keep_lines(text: str | None, limit: int) -> str:
+    """Tidy spaces within each line but keep the lines: a staff member's answer reaches the
+    customer as they wrote it (a list stays a list), with at most one empty line in a row."""
+    lines = [" ".join(line.split()) for line in (text or "").splitlines()]
+    tidy = "\n".join(line for index, line in enumerate(lines) if line or (index and lines[index - 1]))
+    return tidy.strip()[:limit]
 
 
 def _excerpt(text: str | None, limit: int) -> str:
@@ -342,13 +353,13 @@ def alert_spec(session: Session, ticket: Ticket, rules: Rules, now: datetime) ->
         "username": f" (@{account.username})" if account and account.username else "",
         "code": customer.code or str(customer.id), "tier": tier.name_param(), "purchases": count,
         "spent": money_param(spent), "category": text_param(f"topics.{ticket.category}"),
-        "details": _alert_details(session, ticket), "text": _excerpt(ticket.text, ALERT_EXCERPT) or "–",
-        "footer": _alert_footer(ticket),
+        "details": _alert_details(session, ticket, now), "text": _excerpt(ticket.text, ALERT_EXCERPT) or "–",
+        "footer": _alert_footer(ticket, answered=ticket.status == OPEN or staff_answered(session, ticket.id)),
     }
-    return MessageSpec("tickets.alert", params, buttons=_alert_buttons(ticket))
+    return MessageSpec("tickets.alert", params, buttons=_alert_buttons(ticket, now))
 
 
-def _alert_details(session: Session, ticket: Ticket) -> dict | str:
+def _alert_details(session: Session, ticket: Ticket, now: datetime) -> dict | str:
     lines = []
     survey = session.get(Survey, ticket.survey_id) if ticket.survey_id else None
     if survey is not None and survey.score is not None:
@@ -363,15 +374,17 @@ def _alert_details(session: Session, ticket: Ticket) -> dict | str:
     if ticket.goodwill_points:
         lines.append(("tickets.alert_goodwill", {"points": ticket.goodwill_points}))
     if ticket.status == OPEN and ticket.response_due_at is not None:
-        lines.append(("tickets.alert_due", {"due": moment_param(ticket.response_due_at)}))
+        lines.append(("tickets.alert_due", {"due": deadline_param(ticket.response_due_at, now)}))
     return texts_param([text_param(key, **params) for key, params in lines], "") if lines else ""
 
 
-def _alert_footer(ticket: Ticket) -> dict | str:
+def _alert_footer(ticket: Ticket, answered: bool) -> dict | str:
+    """Who has the ticket or how it ended; a ticket solved without a word to the customer says so."""
     if ticket.status == CLOSED:
-        return text_param("tickets.footer_closed")
+        return text_param("tickets.footer_closed" if answered else "tickets.footer_closed_unanswered")
     if ticket.status == RESOLVED:
-        return text_param("tickets.footer_resolved", staff=ticket.claimed_by_name or "–")
+        return text_param("tickets.footer_resolved" if answered else "tickets.footer_resolved_unanswered",
+                          staff=ticket.claimed_by_name or "–")
     if ticket.claimed_by_name:
         return text_param("tickets.footer_claimed", staff=ticket.claimed_by_name)
     return ""
@@ -381,13 +394,22 @@ def _button(label: str, action: str, ticket: Ticket) -> Button:
     return Button(label, callback=f"{CALLBACK}:{action}:{ticket.id}")
 
 
-def _alert_buttons(ticket: Ticket) -> tuple[tuple[Button, ...], ...]:
+def _alert_buttons(ticket: Ticket, now: datetime) -> tuple[tuple[Button, ...], ...]:
+    if can_undo(ticket, now):
+        return ((Button("tickets.button_undo", callback=f"{CALLBACK}:undo:{ticket.id}:{undo_stamp(ticket)}"),),)
     if ticket.status != OPEN:
         return ()
     first = (_button("tickets.button_reply", "reply", ticket),)
     if ticket.claimed_by_id is None:
         first = (_button("tickets.button_claim", "claim", ticket),) + first
     return first, (_button("tickets.button_solved", "solved", ticket), _button("tickets.button_goodwill", "goodwill", ticket))
+
+
+def confirm_solved_buttons(ticket_id: int) -> tuple[tuple[Button, ...], ...]:
+    """"Wirklich gelöst? ✅ Ja / Abbrechen" in place of the alert's buttons: a rushed tap on
+    "Gelöst" does not tell the customer yet. Abbrechen brings the alert's buttons back."""
+    return ((Button("tickets.button_confirm_solved", callback=f"{CALLBACK}:confirm:{ticket_id}"),
+             Button("tickets.button_cancel", callback=f"{CALLBACK}:back:{ticket_id}")),)
 
 
 def goodwill_buttons(ticket_id: int, rules: Rules) -> tuple[tuple[Button, ...], ...]:
@@ -427,12 +449,13 @@ def _tell_owners(session: Session, ticket: Ticket, template: str, key: str, rule
                        outbox.STAFF, now, priority=outbox.URGENT)
 
 
-def _to_customer(session: Session, ticket: Ticket, key: str, message: MessageSpec, now: datetime) -> bool:
+def _to_customer(session: Session, ticket: Ticket, key: str, message: MessageSpec, now: datetime,
+                 not_before: datetime | None = None) -> bool:
     account = _customer_chat(session, ticket.customer_id)
     if account is None:
         return False
     outbox.enqueue(session, f"ticket:{ticket.id}:{key}", account.chat_id, message, outbox.SERVICE, now,
-                   customer_id=ticket.customer_id)
+                   customer_id=ticket.customer_id, not_before=not_before)
     return True
 
 
@@ -560,7 +583,7 @@ def reply_to_customer(session: Session, ticket_id: int, staff_id: int, staff_nam
         return ReplyOutcome(Reply.CLOSED, ticket.id, customer.first_name)
     if ticket.replying_id == staff_id:
         ticket.replying_id = ticket.replying_until = None
-    message = MessageSpec("tickets.staff_reply", {"number": ticket.id, "text": _clean(text, 3500)})
+    message = MessageSpec("tickets.staff_reply", {"number": ticket.id, "text": _keep_lines(text, 3500)})
     if not _to_customer(session, ticket, f"out:{message_ref}", message, now):
         session.add(ticket)
         return ReplyOutcome(Reply.UNREACHABLE, ticket.id, customer.first_name, customer.phone)
@@ -588,6 +611,8 @@ class Action(enum.Enum):
     TAKEN = "taken"                # someone else has claimed it
     NOT_OPEN = "not_open"          # resolved or closed meanwhile
     BAD_POINTS = "bad_points"      # goodwill points that are not a preset (forged)
+    STALE = "stale"                # a button of an earlier state (or forged data): changes nothing
+    EXPIRED = "expired"            # "Rückgängig" after its minute
     UNKNOWN = "unknown"
 
 
@@ -635,12 +660,75 @@ def resolve(session: Session, ticket_id: int, staff_id: int, staff_name: str, ru
     ticket.replying_id = ticket.replying_until = None
     ticket.follow_up_due_at = days_later_at(now, rules.follow_up_days, rules.follow_up_hour, rules.timezone)
     ticket.follow_up_sent_at = None
-    _to_customer(session, ticket, f"resolved:{ticket.times_reopened}",
-                 MessageSpec("tickets.resolved_customer", {"number": ticket.id}), now)
+    _to_customer(session, ticket, _resolved_key(ticket), MessageSpec("tickets.resolved_customer", {"number": ticket.id}),
+                 now, not_before=now + UNDO_WINDOW)
     _answered(ticket, now)
     _record(session, ticket, "resolved", now, actor=staff_name)
     session.add(ticket)
     return ActionOutcome(Action.DONE, ticket, staff_name)
+
+
+def undo_stamp(ticket: Ticket) -> int:
+    """Names one resolution of a ticket (its second): the "Rückgängig" button carries it, so the
+    button of an earlier resolution, or a forged one, matches nothing."""
+    return int(ticket.resolved_at.timestamp())
+
+
+def _resolved_key(ticket: Ticket) -> str:
+    return f"resolved:{ticket.times_reopened}:{undo_stamp(ticket)}"
+
+
+def can_undo(ticket: Ticket, now: datetime) -> bool:
+    return ticket.status == RESOLVED and ticket.resolved_at is not None and now < ticket.resolved_at + UNDO_WINDOW
+
+
+def undo_resolve(session: Session, ticket_id: int, stamp: int, staff_name: str, rules: Rules,
+                 now: datetime) -> ActionOutcome:
+    """"Rückgängig" in the first minute after "Gelöst": the ticket is open again as it was (its
+    deadline too, when the solution was its first answer) and the customer's notice is taken
+    back. Another resolution's button is STALE; after the minute it is EXPIRED."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return ActionOutcome(Action.UNKNOWN)
+    if ticket.status != RESOLVED or ticket.resolved_at is None or undo_stamp(ticket) != stamp:
+        return ActionOutcome(Action.STALE, ticket)
+    if not can_undo(ticket, now):
+        return ActionOutcome(Action.EXPIRED, ticket)
+    outbox.withdraw(session, f"ticket:{ticket.id}:{_resolved_key(ticket)}")
+    if ticket.first_response_at == ticket.resolved_at:  # "Gelöst" was the first answer: the deadline runs again
+        _restart_deadline(session, ticket, rules)
+    ticket.status, ticket.resolved_at = OPEN, None
+    ticket.follow_up_due_at = ticket.follow_up_sent_at = None
+    _record(session, ticket, "resolve_undone", now, actor=staff_name)
+    session.add(ticket)
+    return ActionOutcome(Action.DONE, ticket, staff_name)
+
+
+def _restart_deadline(session: Session, ticket: Ticket, rules: Rules) -> None:
+    """The first-answer deadline as it was before "Gelöst": counted from the (re)opening. A
+    reminder or escalation already sent is not sent again (``reminded_at``, ``escalated_at``)."""
+    started = session.exec(select(TicketEvent.at).where(TicketEvent.ticket_id == ticket.id,
+                                                        TicketEvent.kind.in_(("opened", "reopened")))
+                           .order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(1)).first()
+    started = started or ticket.created_at
+    deadline = business_hours.add_business_minutes(started, rules.first_response_minutes, rules.hours)
+    ticket.first_response_at, ticket.response_due_at = None, deadline
+    ticket.reminder_due_at = (business_hours.reminder_at(deadline, rules.reminder_minutes_before, rules.hours, started)
+                              if rules.reminder_minutes_before else None)
+
+
+def staff_answered(session: Session, ticket_id: int) -> bool:
+    """Whether a staff member ever wrote to the customer on this ticket (a reply, not a button)."""
+    return session.exec(select(TicketEvent.id).where(TicketEvent.ticket_id == ticket_id,
+                                                     TicketEvent.kind == "staff_reply").limit(1)).first() is not None
+
+
+def check_open(session: Session, ticket_id: int) -> ActionOutcome:
+    """Before asking "Wirklich gelöst?": DONE for an open ticket, NOT_OPEN, or UNKNOWN."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return ActionOutcome(Action.UNKNOWN)
+    return ActionOutcome(Action.DONE if ticket.status == OPEN else Action.NOT_OPEN, ticket)
 
 
 def grant_goodwill(session: Session, ticket_id: int, points: int, staff_id: int, staff_name: str, rules: Rules,
@@ -723,7 +811,7 @@ def process_timers(session: Session, rules: Rules, now: datetime) -> int:
         minutes = business_hours.business_minutes_between(now, ticket.response_due_at, rules.hours)
         _to_staff(session, ticket, f"reminder:{ticket.times_reopened}",
                   MessageSpec("tickets.reminder", {"number": ticket.id, "minutes": max(minutes, 0),
-                                                   "due": moment_param(ticket.response_due_at)}), rules, now)
+                                                   "due": deadline_param(ticket.response_due_at, now)}), rules, now)
         _record(session, ticket, "reminder", now)
         done += 1
     for ticket in _due(session, OPEN, Ticket.response_due_at, Ticket.escalated_at, now):
@@ -799,6 +887,18 @@ def open_tickets(session: Session, rules: Rules, now: datetime, limit: int = 30)
     return [TicketLine(ticket, name, None if ticket.response_due_at is None
                        else business_hours.business_minutes_between(now, ticket.response_due_at, rules.hours))
             for ticket, name in rows[:limit]]
+
+
+def solved_without_answer(session: Session, now: datetime, within: timedelta = timedelta(hours=24),
+                          limit: int = 10) -> list[tuple[Ticket, str]]:
+    """Tickets solved in the last ``within`` without a staff member ever writing to the customer,
+    newest first, with the customer's first name (for /tickets: a solution nobody explained)."""
+    replied = select(TicketEvent.id).where(TicketEvent.ticket_id == Ticket.id, TicketEvent.kind == "staff_reply")
+    rows = session.exec(select(Ticket, Customer.first_name).join(Customer, Customer.id == Ticket.customer_id)
+                        .where(Ticket.status.in_((RESOLVED, CLOSED)), Ticket.resolved_at >= now - within,
+                               ~replied.exists())
+                        .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(limit)).all()
+    return [(ticket, name) for ticket, name in rows]
 
 
 def history(session: Session, ticket_id: int) -> tuple[Ticket, Customer, list[TicketEvent]] | None:

@@ -24,12 +24,13 @@ from domain.conversation import Step
 from nlu.client import ParseResult
 from domain.rules import names, priority
 from domain.rules.words import word_count
-from domain.outbox import moment_param, text_param
+from domain.outbox import deadline_param, moment_param, text_param
 from storage.models import Ticket
 
 log = logging.getLogger(__name__)
 
-STAFF_PATTERN = r"^tkt:(claim|reply|solved|goodwill|back):\d{1,12}$"
+STAFF_PATTERN = r"^tkt:(claim|reply|solved|confirm|goodwill|back):\d{1,12}$"
+UNDO_PATTERN = r"^tkt:undo:\d{1,12}:\d{1,12}$"
 GOODWILL_PATTERN = r"^tkt:gw:\d{1,12}:\d{1,6}$"
 FOLLOW_UP_PATTERN = r"^tkt:ok:\d{1,12}:(yes|no)$"
 CALL_PATTERN = r"^nps:call:\d{1,12}:(yes|no)$"
@@ -150,7 +151,7 @@ async def _point_to_the_shop(context: ContextTypes.DEFAULT_TYPE, visitor: Visito
 
 async def _tell_opened(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, ticket: Ticket) -> None:
     s = services(context)
-    due = moment_param(ticket.response_due_at or s.now())
+    due = deadline_param(ticket.response_due_at or s.now(), s.now())
     key = "tickets.complaint_opened" if ticket.kind == tickets.COMPLAINT else "tickets.question_opened"
     await say(context, visitor, key, number=ticket.id, due=due)
     if ticket.priority == priority.Priority.URGENT and "health_risk" in ticket.priority_reasons:
@@ -191,7 +192,8 @@ async def follow_up_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 # --- staff ------------------------------------------------------------------------------------
 
 async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Übernehmen, Antworten, Gelöst, Kulanz (and back from the goodwill choice)."""
+    """Übernehmen, Antworten, Gelöst (and its confirmation), Kulanz (and back from the goodwill
+    choice or the confirmation)."""
     _, action, ticket_id = update.callback_query.data.split(":")
     await STAFF_ACTIONS[action](update, context, int(ticket_id))
 
@@ -202,11 +204,45 @@ async def _claim(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: 
     await _answer_action(update, context, outcome, "tickets.claimed_toast")
 
 
+async def _ask_to_confirm_solved(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
+    """"Gelöst": first "Wirklich gelöst? ✅ Ja / Abbrechen" in the alert's keyboard, as solving
+    tells the customer."""
+    s = services(context)
+    query = update.callback_query
+    outcome = await s.db(tickets.check_open, ticket_id)
+    if outcome.action is not tickets.Action.DONE:
+        await _answer_action(update, context, outcome, "tickets.not_open_toast")
+        return
+    await query.answer(s.texts.plain("tickets.confirm_solved_toast", s.staff_voice, number=ticket_id))
+    await edit_unless_unchanged(query.edit_message_reply_markup(
+        keyboards.from_spec(tickets.confirm_solved_buttons(ticket_id), s.texts, s.staff_voice)))
+
+
 async def _solve(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
+    """"Wirklich gelöst? ✅ Ja": solved; the alert offers "Rückgängig" for a minute."""
     s = services(context)
     outcome = await s.db(tickets.resolve, ticket_id, update.effective_user.id, staff.staff_name(update),
                          s.ticket_rules, s.now())
     await _answer_action(update, context, outcome, "tickets.solved_toast")
+
+
+async def undo_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """tkt:undo:<ticket>:<stamp>: "Rückgängig" in the minute after "Gelöst" opens the ticket again.
+    A later press, or one after the ticket was reopened, gets a toast and changes nothing."""
+    query = update.callback_query
+    s = services(context)
+    _, _, ticket_id, stamp = query.data.split(":")
+    outcome = await s.db(tickets.undo_resolve, int(ticket_id), int(stamp), staff.staff_name(update),
+                         s.ticket_rules, s.now())
+    voice = s.staff_voice
+    if outcome.action is tickets.Action.DONE:
+        await query.answer(s.texts.plain("tickets.undone_toast", voice, number=outcome.ticket.id))
+    elif outcome.action is tickets.Action.EXPIRED:
+        await query.answer(s.texts.plain("tickets.undo_expired_toast", voice, number=outcome.ticket.id))
+    else:  # an earlier resolution's button, or forged data
+        await query.answer(s.texts.plain("errors.stale_button", voice))
+        return
+    await refresh_alert(context, outcome.ticket.id)  # an expired button leaves the alert
 
 
 async def _answer_action(update: Update, context, outcome: tickets.ActionOutcome, done_key: str) -> None:
@@ -272,8 +308,8 @@ async def _back(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: i
     await refresh_alert(context, ticket_id)
 
 
-STAFF_ACTIONS = {"claim": _claim, "reply": _start_reply, "solved": _solve, "goodwill": _choose_goodwill,
-                 "back": _back}
+STAFF_ACTIONS = {"claim": _claim, "reply": _start_reply, "solved": _ask_to_confirm_solved, "confirm": _solve,
+                 "goodwill": _choose_goodwill, "back": _back}
 
 
 async def goodwill_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -333,14 +369,16 @@ async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 # --- /tickets and /ticket <n> -----------------------------------------------------------------
 
 async def tickets_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/tickets: open tickets, most urgent first, with age and SLA state."""
+    """/tickets: open tickets, most urgent first, with age and SLA state; below them the tickets
+    solved in the last day without a word to the customer."""
     s = services(context)
     lines = await s.db(tickets.open_tickets, s.ticket_rules, s.now())
-    if not lines:
+    unanswered = await s.db(tickets.solved_without_answer, s.now())
+    if not lines and not unanswered:
         await staff.answer(update, context, "tickets.list_empty")
         return
     voice = s.staff_voice
-    rendered = [s.texts.render("tickets.list_title", voice, count=len(lines))]
+    rendered = [s.texts.render("tickets.list_title" if lines else "tickets.list_empty", voice, count=len(lines))]
     for line in lines:
         ticket = line.ticket
         rendered.append(s.texts.render(
@@ -349,6 +387,12 @@ async def tickets_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             category=text_param(f"topics.{ticket.category}"), age=_age(s, ticket),
             claimed=text_param("tickets.list_claimed", staff=ticket.claimed_by_name) if ticket.claimed_by_name else "",
             sla=_sla(line.sla_minutes_left)))
+    if unanswered:
+        rendered.append(s.texts.render("tickets.list_unanswered_title", voice))
+        rendered.extend(s.texts.render("tickets.list_unanswered_line", voice, number=ticket.id, name=name,
+                                       kind=text_param(f"tickets.kind.{ticket.kind}"),
+                                       staff=ticket.claimed_by_name or "–")
+                        for ticket, name in unanswered)
     await send_html(context.bot, update.effective_chat.id, "\n".join(rendered))
 
 
@@ -393,9 +437,12 @@ async def ticket_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     ticket, customer, events = found
     voice = s.staff_voice
+    status = text_param(f"tickets.status.{ticket.status}")
+    if ticket.status != tickets.OPEN and not any(event.kind == "staff_reply" for event in events):
+        status = text_param("tickets.status_unanswered", status=status)
     lines = [s.texts.render("tickets.history_title", voice, kind=text_param(f"tickets.kind.{ticket.kind}"),
                             number=ticket.id, name=customer.first_name, code=customer.code or customer.id,
-                            status=text_param(f"tickets.status.{ticket.status}"),
+                            status=status,
                             priority=text_param(f"tickets.priority.{ticket.priority}"))]
     for event in events:
         lines.append(s.texts.render(

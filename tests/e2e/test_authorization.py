@@ -32,8 +32,9 @@ FORGED = {
     r"^import:(yes|no)$": ["import:yes", "import:no"],
     r"^loop:(send|cancel):[0-9a-f]{12}$": ["loop:send:0123456789ab"],
     r"^camp:(ok|no):[0-9]{1,10}:[0-9a-f]{12}$": ["camp:ok:1:0123456789ab"],
-    r"^tkt:(claim|reply|solved|goodwill|back):\d{1,12}$": [f"tkt:{a}:{{ticket}}" for a in
-                                                             ("claim", "reply", "solved", "goodwill", "back")],
+    r"^tkt:(claim|reply|solved|confirm|goodwill|back):\d{1,12}$": [
+        f"tkt:{a}:{{ticket}}" for a in ("claim", "reply", "solved", "confirm", "goodwill", "back")],
+    r"^tkt:undo:\d{1,12}:\d{1,12}$": ["tkt:undo:{ticket}:1796000000"],
     r"^tkt:gw:\d{1,12}:\d{1,6}$": ["tkt:gw:{ticket}:50"],
     r"^tkt:ok:\d{1,12}:(yes|no)$": ["tkt:ok:{ticket}:yes", "tkt:ok:{ticket}:no"],
     r"^nps:call:\d{1,12}:(yes|no)$": ["nps:call:{survey}:yes"],

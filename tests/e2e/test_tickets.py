@@ -1,7 +1,7 @@
 """Complaints and tickets end to end: the customer's chat, the staff group's alert and buttons,
-replies both ways, goodwill, resolution and follow-up, SLA reminders and escalation with a
-movable clock (STAMMGAST_TEST_CLOCK_FILE), a restart with a deadline running, forged buttons
-and a customer who blocked the bot.
+replies both ways, goodwill, resolution (confirmed first, undone within its minute) and
+follow-up, SLA reminders and escalation with a movable clock (STAMMGAST_TEST_CLOCK_FILE), a
+restart with a deadline running, forged buttons and a customer who blocked the bot.
 
 The team works around the clock in these tests (a copy of config.yml with business hours
 00:00-24:00), so deadlines are exactly 60 minutes after a ticket opened whatever the real time.
@@ -18,6 +18,7 @@ from tests.e2e.journeys import customer_of, onboarded
 MINUTE = 60
 DAY = 86400
 ALERT_BUTTONS = [["🙋 Übernehmen", "✍️ Antworten"], ["✅ Gelöst", "🎁 Kulanz"]]
+CONFIRM_BUTTONS = [["Wirklich gelöst? ✅ Ja", "Abbrechen"]]
 
 
 def always_open_config(tmp_path) -> str:
@@ -109,10 +110,15 @@ async def test_complaint_from_alert_to_claim_replies_goodwill_resolution_and_a_r
     await staff.press_forged(bea, "tkt:gw:1:100", message=alert)  # once per ticket
     assert (await staff.next_callback_answer())["text"] == "Für dieses Ticket gab es schon Kulanz (50 Punkte)."
 
-    await staff.press(bea, "✅ Gelöst", message=alert)
-    assert (await staff.next_callback_answer())["text"] == "Ticket #1 ist gelöst."
+    await staff.press(bea, "✅ Gelöst", message=alert)  # asks first
+    assert (await staff.next_callback_answer())["text"] == "Wirklich gelöst? Der Kunde bekommt dann Bescheid."
+    assert (await staff.next_edit()).buttons == CONFIRM_BUTTONS
+    await staff.press(bea, "Wirklich gelöst? ✅ Ja", message=alert)
+    assert (await staff.next_callback_answer())["text"].startswith("Ticket #1 ist gelöst.")
     solved = await staff.next_edit()
-    assert solved.text.endswith("✅ Gelöst (Bea)") and solved.buttons == []
+    assert solved.text.endswith("✅ Gelöst (Bea)") and solved.buttons == [["↩️ Rückgängig"]]
+    await anna.expect_no_message(within=1.0)  # told once the minute for "Rückgängig" is over
+    clock.write_text(str(61))
     assert (await anna.next_message()).text.startswith("✅ Unser Team hat dein Anliegen (Ticket #1)")
     with db.session() as session:
         goodwill = session.exec(select(PointsEntry).where(PointsEntry.reason == "goodwill")).all()
@@ -154,7 +160,38 @@ async def test_all_good_closes_the_ticket_and_staff_see_lists_and_history(bots, 
     assert (await staff.next_message()).text.startswith("So geht's: /ticket 12")
     await staff.press(bea, "✅ Gelöst", message=alert)
     await staff.next_callback_answer()
-    await ben.next_message()  # solved
+    assert (await staff.next_edit()).buttons == CONFIRM_BUTTONS
+    await staff.press(bea, "Abbrechen", message=alert)  # second thoughts: the alert as it was
+    await staff.next_callback_answer()
+    assert (await staff.next_edit()).buttons == ALERT_BUTTONS
+    await staff.press(bea, "✅ Gelöst", message=alert)
+    await staff.next_callback_answer()
+    await staff.next_edit()
+    await staff.press(bea, "Wirklich gelöst? ✅ Ja", message=alert)
+    await staff.next_callback_answer()
+    solved = await staff.next_edit()
+    assert "✅ Gelöst (Bea) – ⚠️ ohne Antwort an den Kunden" in solved.text
+    await staff.press(bea, "↩️ Rückgängig", message=alert)  # within the minute
+    assert (await staff.next_callback_answer())["text"] == "Rückgängig gemacht: Ticket #1 ist wieder offen."
+    assert (await staff.next_edit()).buttons == [["✍️ Antworten"], ["✅ Gelöst", "🎁 Kulanz"]]  # Bea has it
+    assert [t.status for t in tickets_in(db)] == ["open"]
+    clock.write_text(str(2 * MINUTE))
+    await ben.expect_no_message(within=1.5)  # the undone solution never reaches Ben
+    await staff.press(bea, "✅ Gelöst", message=alert)
+    await staff.next_callback_answer()
+    await staff.next_edit()
+    await staff.press(bea, "Wirklich gelöst? ✅ Ja", message=alert)
+    await staff.next_callback_answer()
+    await staff.next_edit()
+    await staff.send_command(bea, "/tickets")
+    listing = (await staff.next_message()).text
+    assert listing.startswith("Keine offenen Tickets. 🎉") and "Gelöst ohne Antwort an den Kunden" in listing
+    clock.write_text(str(4 * MINUTE))
+    assert (await ben.next_message()).text.startswith("✅ Unser Team hat dein Anliegen (Ticket #1)")
+    await staff.press(bea, "↩️ Rückgängig", message=alert)  # too late: stays solved
+    assert (await staff.next_callback_answer())["text"].startswith("„Rückgängig“ geht nur in der ersten Minute")
+    assert (await staff.next_edit()).buttons == []
+    assert [t.status for t in tickets_in(db)] == ["resolved"]
     clock.write_text(str(4 * DAY))
     await ben.press("👍 Ja, alles gut", message=await ben.next_message())
     await ben.next_callback_answer()
@@ -219,7 +256,8 @@ async def test_forged_ticket_buttons_from_customers_change_nothing(bots, api, st
     await staff.next_message()
     await mallory.send_command("/punkte")
     own_message = await mallory.next_message()
-    for forged in ("tkt:claim:1", "tkt:solved:1", "tkt:gw:1:100", "tkt:reply:1", "tkt:goodwill:1"):
+    for forged in ("tkt:claim:1", "tkt:solved:1", "tkt:confirm:1", "tkt:undo:1:1796000000", "tkt:gw:1:100",
+                   "tkt:reply:1", "tkt:goodwill:1"):
         await mallory.press_forged(forged, message=own_message)
         assert (await mallory.next_callback_answer())["text"] == "Dieser Knopf ist nicht mehr aktuell."
     await mallory.press_forged("tkt:ok:1:no", message=own_message)  # Anna's follow-up, not hers
