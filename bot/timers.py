@@ -1,6 +1,7 @@
 """Timed work beside the chat: SLA reminders and escalations, follow-ups after a ticket was
 solved, the runs of planned campaigns, the daily milestone greetings, the nightly purge of texts
-whose retention period ended and the tier points kept on the customer rows for segments.
+whose retention period ended, the owners' Monday digest and the tier points kept on the customer
+rows for segments.
 APScheduler triggers a short check every second; the deadlines themselves live in the database
 (see ``domain.tickets.process_timers``; the last day of the milestones and of the purge is a
 ``JobRun`` row), so a restart loses none of them and a clock moved forward in tests is seen at
@@ -11,11 +12,13 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import digest as digest_sender
 from bot.services import Services
-from domain import campaigns, data_rights, milestones, retention, tickets
+from domain import campaigns, data_rights, digest, milestones, retention, tickets
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,10 @@ class Timers:
         self._purge_day: date | None = None
         self._purging = False
         self._purge_retry_at: datetime | None = None
+        # The Monday digest: the Monday whose digests this process saw queued for every owner
+        # (until the next Monday's hour the check compares dates only), and when to retry.
+        self._digest_monday: date | None = None
+        self._digest_retry_at: datetime | None = None
 
     def start(self) -> None:
         # One run at a time; a run that was late is not repeated (the next one catches up).
@@ -51,6 +58,8 @@ class Timers:
         self.scheduler.add_job(self.run_milestones, "interval", seconds=CHECK_SECONDS, id="milestones",
                                max_instances=1, coalesce=True, misfire_grace_time=None)
         self.scheduler.add_job(self.run_retention, "interval", seconds=CHECK_SECONDS, id="retention",
+                               max_instances=1, coalesce=True, misfire_grace_time=None)
+        self.scheduler.add_job(self.run_digest, "interval", seconds=CHECK_SECONDS, id="digest",
                                max_instances=1, coalesce=True, misfire_grace_time=None)
         self.scheduler.add_job(self.refresh_tier_points, "interval", seconds=TIER_POINTS_SECONDS,
                                id="tier-points", max_instances=1, coalesce=True, misfire_grace_time=None,
@@ -141,6 +150,27 @@ class Timers:
         log.info("retention purge done", extra={"day": day.isoformat(), **asdict(purged),
                                                 "inactive_told": told, "inactive_erased": erased})
         return purged
+
+    async def run_digest(self) -> int:
+        """The owners' Monday digest: from ``reports.digest_hour`` on Monday (shop time), and at a
+        start later in the same week when it is still missing (``domain.digest.due_monday``).
+        Returns how many rows were queued; the outbox keys keep it to one per owner and week."""
+        s = self.services
+        now = s.now()
+        monday = digest.due_monday(now, s.config.reports.digest_hour, ZoneInfo(s.config.shop.timezone))
+        if monday is None or monday == self._digest_monday or (
+                self._digest_retry_at is not None and now < self._digest_retry_at):
+            return 0
+        try:
+            queued = await digest_sender.queue_week(s, monday)
+        except Exception:
+            log.exception("Monday digest failed; trying again in a minute")
+            self._digest_retry_at = now + MILESTONES_RETRY
+            return 0
+        self._digest_monday, self._digest_retry_at = monday, None
+        if queued:
+            log.info("Monday digest queued", extra={"week": digest.week_label(monday), "messages": queued})
+        return queued
 
     async def refresh_tier_points(self) -> int:
         """Sum the tier points again where the kept ones no longer fit (after purchases, and

@@ -16,6 +16,7 @@ Imports storage and ``domain.config`` only (no feature module, no telegram, no b
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -96,11 +97,22 @@ class MessageSpec:
     buttons: tuple[tuple[Button, ...], ...] = ()
     photo: str | None = None  # a Telegram file id; the text becomes its caption
     reply_to_key: str | None = None  # the outbox key of a sent message this one answers (a thread)
+    # A picture drawn for this message (PNG, base64), which has no Telegram file id yet (the
+    # Monday digest's dashboard); the text becomes its caption. The retention purge empties it
+    # with the rest of the payload.
+    picture: str | None = None
+
+    @classmethod
+    def with_picture(cls, png: bytes, text: str) -> "MessageSpec":
+        return cls(text=text, picture=base64.b64encode(png).decode("ascii"))
+
+    def picture_png(self) -> bytes | None:
+        return base64.b64decode(self.picture) if self.picture else None
 
     def to_payload(self) -> dict[str, Any]:
         payload = asdict(self)
         payload["buttons"] = [[asdict(b) for b in row] for row in self.buttons]
-        for optional in ("photo", "reply_to_key"):  # most messages have neither
+        for optional in ("photo", "reply_to_key", "picture"):  # most messages have none of them
             if payload[optional] is None:
                 del payload[optional]
         return payload
@@ -109,7 +121,7 @@ class MessageSpec:
     def from_payload(cls, payload: dict[str, Any]) -> "MessageSpec":
         buttons = tuple(tuple(Button(**b) for b in row) for row in payload.get("buttons") or ())
         return cls(payload.get("template"), dict(payload.get("params") or {}), payload.get("text"), buttons,
-                   payload.get("photo"), payload.get("reply_to_key"))
+                   payload.get("photo"), payload.get("reply_to_key"), payload.get("picture"))
 
 
 def enqueue(

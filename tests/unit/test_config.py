@@ -21,6 +21,7 @@ def test_sample_config_is_valid():
     config = load_config(REPO / "config.yml")
     assert config.shop.name == "Kaffeehaus Morgenrot"
     assert config.shop.address_form in ("du", "sie")
+    assert config.reports.digest_hour == 8
 
 
 @pytest.mark.parametrize(
@@ -51,6 +52,9 @@ def test_sample_config_is_valid():
          ["milestones.win_back.after_days", "greater than or equal to 7", "Example: after_days: 60"]),
         ("shop:\n  name: X\nmilestones:\n  expiry_warning: {text: 'Nur noch {punkte Punkte'}\n",
          ["milestones.expiry_warning.text", "without its partner"]),
+        ("shop:\n  name: X\nreports:\n  digest_hour: 24\n",
+         ["reports.digest_hour", "less than or equal to 23", "Example: digest_hour: 8"]),
+        ("shop:\n  name: X\nreports:\n  digest_hour: -1\n", ["reports.digest_hour", "greater than or equal to 0"]),
         ("shop: [\n", ["not valid YAML"]),
         ("- just a list\n", ["top level"]),
     ],
