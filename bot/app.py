@@ -125,6 +125,7 @@ BUTTONS = (
     Button(r"^import:(yes|no)$", imports.confirm_button),
     Button(reports.LOOP_PATTERN, reports.loop_button, OWNER),
     Button(campaigns.BUTTON_PATTERN, campaigns.confirm_button, OWNER),
+    Button(campaigns.HOLDOUT_PATTERN, campaigns.holdout_button, OWNER),
     Button(tickets.STAFF_PATTERN, tickets.staff_button, STAFF),
     Button(tickets.GOODWILL_PATTERN, tickets.goodwill_button, STAFF),
     Button(tickets.UNDO_PATTERN, tickets.undo_button, STAFF),

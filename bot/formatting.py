@@ -25,6 +25,13 @@ def number(value: int | float | Decimal, language: str) -> str:
     return format_decimal(value, locale=_locale(language))
 
 
+def signed_number(value: int | float | Decimal, language: str) -> str:
+    """"+3,5" / "−1,2" / "0": a difference, with its sign even when it is positive."""
+    if not value:
+        return number(0, language)
+    return format_decimal(value, format="+#,##0.#;-#,##0.#", locale=_locale(language))
+
+
 def plural_form(count: int | float | Decimal, language: str) -> str:
     """The CLDR plural category of a count: "one" for 1 in German and English, else "other"."""
     return _plural_rule(_locale(language))(count)
@@ -38,6 +45,13 @@ def _plural_rule(locale: str):
 def money(amount: Decimal | float, language: str, currency: str = "EUR") -> str:
     """"1.234,50 €" / "1,234.50 €": in English too the sign follows the amount, as in the FAQ."""
     return format_currency(amount, currency, format="#,##0.00\xa0¤", locale=_locale(language))
+
+
+def signed_money(amount: Decimal | float, language: str, currency: str = "EUR") -> str:
+    """"+1,20 €" / "-0,80 €": a difference of amounts, with its sign (none for no difference)."""
+    if not amount:
+        return money(0, language, currency)
+    return format_currency(amount, currency, format="+#,##0.00\xa0¤;-#,##0.00\xa0¤", locale=_locale(language))
 
 
 def period(days: int, language: str) -> str:

@@ -6,7 +6,8 @@ message is the text (or a photo with caption), shown as a preview for one sample
 with the number of recipients; the confirm button (which carries the draft's nonce) plans it.
 A run picks the recipients at that moment (consent and reachability as they are then) and
 queues one marketing outbox row per recipient with the key ``campaign:<id>:<run>:<customer>``,
-so a repeated run, a second replica or a restart never queues anyone twice.
+so a repeated run, a second replica or a restart never queues anyone twice. The campaign's
+control group (``holdout_percent`` of the segment, chosen in ``domain.holdout``) gets no row.
 
 Large runs stay out of the hot path. Starting a run (the confirm button, ``run_due`` for a
 planned one) only marks the campaign ``queuing``; its recipients are then queued page by page
@@ -36,7 +37,7 @@ from babel.numbers import format_decimal
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from domain import conversation, coupons, ledger, outbox, segments
+from domain import conversation, coupons, holdout, ledger, outbox, segments
 from domain.rules import codes, when
 from domain.config import LoyaltySection, ShopConfig
 from domain.outbox import MessageSpec
@@ -120,12 +121,13 @@ def read_message(text: str | None, has_photo: bool = False) -> Message:
 # --- drafts ------------------------------------------------------------------------------------
 
 def start(session: Session, owner_customer_id: int, owner_user_id: int, segment: segments.Segment,
-          schedule: when.Schedule | None, now: datetime) -> Campaign:
-    """/broadcast or /planen: a draft for the segment; the owner's next message is its text."""
+          schedule: when.Schedule | None, now: datetime, holdout_percent: int = 0) -> Campaign:
+    """/broadcast or /planen: a draft for the segment; the owner's next message is its text.
+    ``holdout_percent``: the control group it starts with (the preview can change it)."""
     campaign = Campaign(status=DRAFT, nonce=secrets.token_hex(6), segment=segment.text,
                         next_run_at=schedule.first_run if schedule else None,
                         recurrence=schedule.recurrence if schedule else None,
-                        created_by=owner_user_id, created_at=now)
+                        created_by=owner_user_id, created_at=now, holdout_percent=holdout_percent)
     session.add(campaign)
     session.flush()
     conversation.set_step(session, owner_customer_id, TEXT_STEP, now, {"campaign_id": campaign.id},
@@ -149,6 +151,18 @@ def set_message(session: Session, campaign_id: int, message: Message, photo: str
     campaign.coupon_offer, campaign.coupon_valid_days = message.coupon_offer, message.coupon_days
     session.add(campaign)
     return campaign
+
+
+def set_holdout(session: Session, campaign_id: int, nonce: str, owner_user_id: int, percent: int) -> Campaign | None:
+    """The control group row under the preview: only the draft's owner, only before it is
+    confirmed (None otherwise, as for an old or forged button)."""
+    if not 0 <= percent <= holdout.MAX_PERCENT:
+        return None
+    changed = session.execute(update(Campaign).where(
+        Campaign.id == campaign_id, Campaign.nonce == nonce, Campaign.status == DRAFT,
+        Campaign.created_by == owner_user_id,
+    ).values(holdout_percent=percent).execution_options(synchronize_session=False)).rowcount
+    return session.get(Campaign, campaign_id, populate_existing=True) if changed == 1 else None
 
 
 @dataclass(frozen=True)
@@ -210,6 +224,7 @@ def _start_run(session: Session, campaign: Campaign, rules: Rules, now: datetime
     """The next run begins: the campaign is ``QUEUING`` from the first recipient on; a
     recurring one has its next time already (it is planned again once this run is queued)."""
     campaign.runs, campaign.last_run_at = campaign.runs + 1, now
+    campaign.first_run_at = campaign.first_run_at or now  # the control group's effect counts from here
     campaign.next_run_at = when.next_run(campaign.recurrence, now, rules.timezone) if campaign.recurrence else None
     campaign.status, campaign.queue_cursor, campaign.run_queued = QUEUING, 0, 0
     session.add(campaign)
@@ -259,7 +274,9 @@ def _queue_page(session: Session, campaign: Campaign, rules: Rules, now: datetim
         campaign.queue_cursor = None
         session.add(campaign)
         return Page(campaign.id, 0, campaign.run_queued, True)
-    queued = _queue(session, campaign, campaign.runs, found, now)
+    recipients, held = holdout.split(campaign.id, campaign.holdout_percent, found)
+    holdout.record(session, campaign.id, campaign.runs, held)
+    queued = _queue(session, campaign, campaign.runs, recipients, now) if recipients else 0
     campaign.queue_cursor, campaign.run_queued = found[-1][0], campaign.run_queued + queued
     session.add(campaign)
     return Page(campaign.id, queued, campaign.run_queued, False)

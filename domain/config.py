@@ -200,6 +200,11 @@ class CampaignsSection(_Section):
     no_send_dates: tuple[date, ...] = Field((), **_example(["2026-12-25"]))
     # More marketing messages to one customer in seven days are skipped (with the reason recorded).
     max_marketing_per_week: int = Field(2, ge=1, le=50, **_example(2))
+    # A control group: this share of a campaign's segment does not get the message, so /kampagnen
+    # can compare who bought (0 = no control group; more than half would withhold too much).
+    holdout_percent: int = Field(10, ge=0, le=50, **_example(10))
+    # /kampagnen shows a campaign's effect this many days after its (first) run.
+    effect_days: int = Field(14, ge=1, le=365, **_example(14))
 
     @model_validator(mode="after")
     def _some_time_left(self) -> "CampaignsSection":

@@ -10,13 +10,13 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from domain import ledger, purchases, surveys
-from storage.models import (ConsentRecord, ConversationState, Coupon, Customer, DataRequest, Feedback, HeldBooking,
+from storage.models import (CampaignHoldout, ConsentRecord, ConversationState, Coupon, Customer, DataRequest, Feedback, HeldBooking,
                             MessageLog, OutboxMessage, PointsEntry, Purchase, Redemption, Survey, TelegramAccount, Ticket,
                             UsedReceipt)
 
 # Every table whose rows belong to a customer; a merge moves them all.
 _OWNED = (ConsentRecord, Coupon, Feedback, MessageLog, OutboxMessage, PointsEntry, Purchase, Redemption, Survey, Ticket,
-          UsedReceipt, DataRequest, HeldBooking)
+          UsedReceipt, DataRequest, HeldBooking, CampaignHoldout)
 
 
 def normalize_phone(text: str, region: str = "DE") -> str | None:
@@ -65,8 +65,19 @@ def link_by_phone(session: Session, telegram_user_id: int, phone_text: str) -> t
     return "linked", target
 
 
+def _drop_double_holdout(session: Session, source_id: int, target_id: int) -> None:
+    """Held back under both ids in the same run: one row stays (the key allows one)."""
+    target_runs = set(session.exec(select(CampaignHoldout.campaign_id, CampaignHoldout.run)
+                                   .where(CampaignHoldout.customer_id == target_id)).all())
+    for row in session.exec(select(CampaignHoldout).where(CampaignHoldout.customer_id == source_id)).all():
+        if (row.campaign_id, row.run) in target_runs:
+            session.delete(row)
+    session.flush()
+
+
 def _merge(session: Session, source: Customer, target: Customer, account: TelegramAccount) -> None:
     ledger.lock_many(session, (source.id, target.id))
+    _drop_double_holdout(session, source.id, target.id)
     for table in _OWNED:
         session.execute(update(table).where(table.customer_id == source.id).values(customer_id=target.id))
     session.execute(update(Customer).where(Customer.referred_by_id == source.id).values(referred_by_id=target.id))

@@ -387,6 +387,21 @@ class Campaign(SQLModel, table=True):
     created_by: int = Field(sa_type=BigInteger)  # the owner's Telegram user id
     created_at: datetime = Field(sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The control group: this share of the segment is held back (campaign_holdout); the effect
+    # is measured from the first run.
+    holdout_percent: int = Field(default=0)
+    first_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CampaignHoldout(SQLModel, table=True):
+    """A customer of a campaign's segment held back from one run (the control group): no
+    outbox row, only this one, so /kampagnen can compare them with the recipients."""
+
+    __tablename__ = "campaign_holdout"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    run: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    customer_id: int = Field(foreign_key="customer.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
 
 
 class Coupon(SQLModel, table=True):

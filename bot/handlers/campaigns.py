@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -18,11 +21,11 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import formatting
-from bot.chat import Incoming, Visitor, send_html
+from bot.chat import Incoming, Visitor, edit_unless_unchanged, send_html
 from bot.owner import Owner, admin_only, arguments, close_preview, owner_of, say, say_together
 from bot.services import Services, services
 from bot.texts import Html, Voice
-from domain import campaigns, segments
+from domain import campaigns, holdout, segments
 from domain.rules import when
 from domain.conversation import Step
 from domain.outbox import date_param
@@ -30,6 +33,8 @@ from domain.outbox import date_param
 log = logging.getLogger(__name__)
 
 BUTTON_PATTERN = r"^camp:(ok|no):[0-9]{1,10}:[0-9a-f]{12}$"
+HOLDOUT_PATTERN = r"^camp:hold:[0-9]{1,10}:[0-9a-f]{12}:[0-9]{1,2}$"
+HOLDOUT_CHOICES = (0, 10, 20)  # the control group row under the preview (and the config's own share)
 _ID = re.compile(r"^#?(\d{1,9})$")
 SAMPLE_CODE = "K7QX-2M9P"  # the preview shows how a coupon code looks; each recipient gets their own
 
@@ -74,7 +79,8 @@ async def _start(update: Update, context: ContextTypes.DEFAULT_TYPE, planned: bo
         await send_html(context.bot, owner.chat_id, summary)
         await say(context, owner, "campaigns.nobody")
         return
-    await s.db(campaigns.start, owner.customer_id, update.effective_user.id, segment, schedule, s.now())
+    await s.db(campaigns.start, owner.customer_id, update.effective_user.id, segment, schedule, s.now(),
+               s.config.campaigns.holdout_percent)
     await send_html(context.bot, owner.chat_id, summary)
     await say(context, owner, "campaigns.ask_text", when=Html(_when_text(s, owner.voice, schedule)))
 
@@ -194,21 +200,74 @@ async def _preview(context: ContextTypes.DEFAULT_TYPE, owner: Owner, campaign) -
         await context.bot.send_photo(owner.chat_id, campaign.photo, caption=text or None, parse_mode=ParseMode.HTML)
     else:
         await send_html(context.bot, owner.chat_id, text)
+    await send_html(context.bot, owner.chat_id, _confirm_text(s, owner.voice, campaign, count.reachable),
+                    _confirm_keyboard(s, owner.voice, campaign))
+
+
+def _confirm_text(s: Services, voice: Voice, campaign, reachable: int) -> str:
     confirm_key = "campaigns.confirm_planned" if campaign.next_run_at else "campaigns.confirm_now"
     schedule = when.Schedule(campaign.next_run_at, campaign.recurrence) if campaign.next_run_at else None
-    await say(context, owner, confirm_key, _confirm_keyboard(s, owner.voice, campaign), count=count.reachable,
-              segment=campaign.segment, when=Html(_when_text(s, owner.voice, schedule)),
-              coupon=Html(s.texts.render("campaigns.coupon_note", owner.voice, offer=campaign.coupon_offer,
-                                         days=campaign.coupon_valid_days) if campaign.coupon_offer else ""))
+    return s.texts.render(confirm_key, voice, count=reachable, segment=campaign.segment,
+                          when=Html(_when_text(s, voice, schedule)),
+                          coupon=Html(s.texts.render("campaigns.coupon_note", voice, offer=campaign.coupon_offer,
+                                                     days=campaign.coupon_valid_days) if campaign.coupon_offer else ""),
+                          holdout=Html(_holdout_note(s, voice, campaign, reachable)))
+
+
+def _holdout_note(s: Services, voice: Voice, campaign, reachable: int) -> str:
+    """Under the confirmation: how many (about) are held back, when the shop uses a control group."""
+    if not _holdout_offered(s):
+        return ""
+    if not campaign.holdout_percent:
+        return s.texts.render("campaigns.holdout_off", voice)
+    return s.texts.render("campaigns.holdout_note", voice, percent=campaign.holdout_percent,
+                          held=round(reachable * campaign.holdout_percent / 100),
+                          days=s.config.campaigns.effect_days)
+
+
+def _holdout_offered(s: Services) -> bool:
+    """``campaigns.holdout_percent: 0`` switches control groups off: no row, nobody held back."""
+    return s.config.campaigns.holdout_percent > 0
+
+
+def _holdout_choices(s: Services) -> list[int]:
+    return sorted({*HOLDOUT_CHOICES, s.config.campaigns.holdout_percent})
 
 
 def _confirm_keyboard(s: Services, voice: Voice, campaign) -> InlineKeyboardMarkup:
     ok_label = "campaigns.plan_button" if campaign.next_run_at else "campaigns.send_button"
     suffix = f"{campaign.id}:{campaign.nonce}"
-    return InlineKeyboardMarkup([[
+    rows = [[
         InlineKeyboardButton(s.texts.plain(ok_label, voice), callback_data=f"camp:ok:{suffix}"),
         InlineKeyboardButton(s.texts.plain("campaigns.discard_button", voice), callback_data=f"camp:no:{suffix}"),
-    ]])
+    ]]
+    if _holdout_offered(s):
+        rows.append([InlineKeyboardButton(
+            s.texts.plain("campaigns.holdout_button_chosen" if percent == campaign.holdout_percent
+                          else "campaigns.holdout_button", voice, percent=percent),
+            callback_data=f"camp:hold:{suffix}:{percent}") for percent in _holdout_choices(s)])
+    return InlineKeyboardMarkup(rows)
+
+
+async def holdout_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"Kontrollgruppe: 0 % / 10 % / 20 %" under a preview: the draft's share changes, and the
+    confirmation is edited in place (its text and which button is ticked)."""
+    s = services(context)
+    query = update.callback_query
+    owner = await owner_of(update, context)
+    _, _, campaign_id, nonce, percent = query.data.split(":")
+    campaign = None
+    if _holdout_offered(s) and int(percent) in _holdout_choices(s):
+        campaign = await s.db(campaigns.set_holdout, int(campaign_id), nonce, update.effective_user.id, int(percent))
+    if campaign is None:  # confirmed or discarded meanwhile, an old preview or forged data
+        await query.answer(s.texts.plain("errors.done_button", owner.voice))
+        return
+    await query.answer()
+    segment = segments.parse(campaign.segment, s.campaign_rules.segments)
+    count = await s.db(segments.count, segment, s.campaign_rules.segments, s.now())
+    await edit_unless_unchanged(query.edit_message_text(
+        _confirm_text(s, owner.voice, campaign, count.reachable), parse_mode=ParseMode.HTML,
+        reply_markup=_confirm_keyboard(s, owner.voice, campaign)))
 
 
 async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -267,12 +326,14 @@ async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not summaries:
         await say(context, owner, "campaigns.none_yet")
         return
+    effects = await s.db(holdout.effects, [summary.campaign.id for summary in summaries],
+                         s.config.campaigns.effect_days, s.now())
     blocks = [s.texts.render("campaigns.list_title", owner.voice)]
-    blocks += [_summary_block(s, owner.voice, summary) for summary in summaries]
+    blocks += [_summary_block(s, owner.voice, summary, effects.get(summary.campaign.id)) for summary in summaries]
     await send_html(context.bot, owner.chat_id, "\n\n".join(blocks))
 
 
-def _summary_block(s: Services, voice: Voice, summary: campaigns.Summary) -> str:
+def _summary_block(s: Services, voice: Voice, summary: campaigns.Summary, effect: holdout.Effect | None) -> str:
     campaign, figures = summary.campaign, summary.figures
     state = _state_text(s, voice, campaign, figures)
     first_line = (campaign.text or "").strip().splitlines()[0] if (campaign.text or "").strip() else "📷"
@@ -290,7 +351,39 @@ def _summary_block(s: Services, voice: Voice, summary: campaigns.Summary) -> str
         rate = figures.redemption_rate
         lines.append(s.texts.render("campaigns.list_coupons", voice, redeemed=figures.redeemed, sent=figures.sent,
                                     rate=formatting.number(round(100 * rate), voice.language) if rate is not None else "0"))
+    if effect is not None:
+        lines += _effect_lines(s, voice, summary.campaign, effect)
     return "\n".join(lines)
+
+
+def _effect_lines(s: Services, voice: Voice, campaign, effect: holdout.Effect) -> list[str]:
+    """Recipients against the control group: who bought, revenue per customer, the difference."""
+    if not effect.ready:
+        return [s.texts.render("campaigns.effect_from", voice, percent=campaign.holdout_percent,
+                               date=_shop_date(s, effect.ready_at))]
+    language = voice.language
+    lines = [s.texts.render("campaigns.effect_title", voice, days=s.config.campaigns.effect_days)]
+    for key, group in (("campaigns.effect_recipients", effect.recipients), ("campaigns.effect_held", effect.held)):
+        lines.append(s.texts.render(key, voice, customers=group.customers,
+                                    share=formatting.number(round(100 * group.share_bought, 1), language),
+                                    revenue=formatting.money(_euros(group.revenue_per_customer_cents), language)))
+    if effect.too_small:
+        lines.append(s.texts.render("campaigns.effect_too_small", voice, min=holdout.MIN_GROUP))
+    else:
+        lines.append(s.texts.render("campaigns.effect_uplift", voice,
+                                    points=formatting.signed_number(round(effect.uplift_points, 1), language),
+                                    revenue=formatting.signed_money(_euros(effect.uplift_revenue_cents), language)))
+    return lines
+
+
+def _euros(cents: float) -> Decimal:
+    return (Decimal(str(cents)) / 100).quantize(Decimal("0.01"))
+
+
+def _shop_date(s: Services, moment) -> date:
+    """The day a moment falls on in the shop's time zone (a window ending at 00:30 UTC ends on the
+    next day in Berlin in summer)."""
+    return moment.astimezone(ZoneInfo(s.config.shop.timezone)).date()
 
 
 def _shortened(text: str, limit: int = 60) -> str:

@@ -23,7 +23,7 @@ RECEIPT_SECRET = "k7Qz9vR2mW4pX8nB3cF6hJ1tL5yD0aGuE2e"  # strong enough (see Set
 
 
 # Marketing may go out at any hour in tests that are not about quiet hours (they run at any time).
-SEND_ANY_TIME = {"campaigns": {"quiet_hours": None, "no_send_days": [], "no_send_dates": []}}
+SEND_ANY_TIME = {"campaigns": {"quiet_hours": None, "no_send_days": [], "no_send_dates": [], "holdout_percent": 0}}
 
 
 def config_file(directory: Path, changes: dict) -> str:

@@ -32,6 +32,7 @@ FORGED = {
     r"^import:(yes|no)$": ["import:yes", "import:no"],
     r"^loop:(send|cancel):[0-9a-f]{12}$": ["loop:send:0123456789ab"],
     r"^camp:(ok|no):[0-9]{1,10}:[0-9a-f]{12}$": ["camp:ok:1:0123456789ab"],
+    r"^camp:hold:[0-9]{1,10}:[0-9a-f]{12}:[0-9]{1,2}$": ["camp:hold:1:0123456789ab:20"],
     r"^tkt:(claim|reply|solved|confirm|goodwill|back):\d{1,12}$": [
         f"tkt:{a}:{{ticket}}" for a in ("claim", "reply", "solved", "confirm", "goodwill", "back")],
     r"^tkt:undo:\d{1,12}:\d{1,12}$": ["tkt:undo:{ticket}:1796000000"],
