@@ -48,7 +48,8 @@ FORGED = {
 # Buttons that name nothing: pressing them acts on the presser's own data, which is allowed.
 OWN_ONLY = {r"^consent:(yes|no)$", r"^loyalty:(points|rewards|card)$", r"^reward:[a-z][a-z0-9_]{0,30}$",
             r"^menu:(main|faq|marketing|language)$", r"^faq:[a-z][a-z0-9_]{0,39}$", r"^lang:(de|en)$",
-            r"^handoff$", r"^marketing:(ask|on|off|keep)$", r"^settings:(name|birthday)$"}
+            r"^handoff$", r"^marketing:(ask|on|off|keep)$", r"^settings:(name|birthday)$",
+            r"^clarify:[01]$"}  # acts on the presser's own waiting message
 
 
 def snapshot(db) -> dict[str, list]:
