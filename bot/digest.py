@@ -67,6 +67,11 @@ def caption(texts: Texts, voice: Voice, report: reports.Report, zone: ZoneInfo) 
                         end=formats.day(last), changes=Html(changes))
 
 
+def nothing_to_report(week: reports.Figures) -> bool:
+    """No customer, no purchase and no request in the week: a digest would only show zeros."""
+    return week.customers_end == 0 and week.purchases == 0 and week.tickets == 0
+
+
 async def queue_week(s: Services, monday: date) -> int:
     """Queue the digest of the week before ``monday`` for every owner who has none yet; returns
     how many rows were queued. The figures are read once; each language is drawn once."""
@@ -75,6 +80,8 @@ async def queue_week(s: Services, monday: date) -> int:
         return 0
     zone = ZoneInfo(s.config.shop.timezone)
     report = await s.read(digest.build, monday, reports.rules_from(s.config), s.now())
+    if nothing_to_report(report.current):
+        return 0  # a shop that has just started (or had no customers at all): no empty dashboard
     drawn: dict[Voice, tuple[bytes, str]] = {}
     queued = 0
     for owner in owners:

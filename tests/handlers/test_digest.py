@@ -1,22 +1,25 @@
 """The Monday digest through the real timers and dispatcher (bot.timers, bot.digest,
 bot.dispatcher): one outbox row per owner and week however often the check runs (twice, after a
-restart, two processes at once), in the owner's language, sent as a photo with its caption."""
+restart, two processes at once), in the owner's language, sent as a photo with its caption;
+and none for a week in which the shop had nobody to report on."""
 
 from __future__ import annotations
 
 import asyncio
 from base64 import b64decode
 from datetime import datetime, timezone
+from decimal import Decimal
 
 from sqlmodel import select
 
 from bot.dispatcher import OutboxDispatcher
 from bot.timers import Timers
-from domain import customers, outbox
+from domain import customers, outbox, purchases
 from storage.models import OutboxMessage
 from tests.handlers.conftest import ADMIN_ID, STAFF_CHAT_ID
 
 SECOND_OWNER = 701
+CUSTOMER = 501
 MONDAY_9 = datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc)  # 09:00 in Berlin, digest_hour 8
 
 
@@ -29,10 +32,22 @@ def digest_rows(shop) -> list[OutboxMessage]:
 
 
 async def two_owners_one_english(shop) -> None:
+    """Two owners, and a customer who bought in the week before MONDAY_9 (a week without any
+    customer gets no digest)."""
     shop.services.config = shop.services.config.with_overrides((ADMIN_ID, SECOND_OWNER), STAFF_CHAT_ID)
+    await a_customer_bought(shop)
     await shop.chat.send(ADMIN_ID, "/start")  # the first owner has a customer record ...
     with shop.services.store.session() as session:  # ... and chose English
         customers.choose_language(session, customers.find_account(session, ADMIN_ID).customer_id, "en")
+
+
+async def a_customer_bought(shop) -> None:
+    """A customer who bought in the week before MONDAY_9."""
+    await shop.chat.send(CUSTOMER, "/start")
+    with shop.services.store.session() as session:
+        buyer = customers.find_account(session, CUSTOMER).customer_id
+        purchases.book_purchase(session, buyer, Decimal(12), shop.services.config.loyalty,
+                                datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc), "digest-test:1", purchases.COUNTER)
 
 
 async def test_running_the_job_twice_queues_one_digest_per_owner_and_week(shop):
@@ -62,6 +77,7 @@ async def test_running_the_job_twice_queues_one_digest_per_owner_and_week(shop):
 
 
 async def test_a_monday_missed_is_sent_that_week_but_not_the_next(shop):
+    await a_customer_bought(shop)
     shop.services.clock.moment = datetime(2026, 12, 12, 15, 0, tzinfo=timezone.utc)  # Saturday: started late
     assert await Timers(shop.services).run_digest() == 1
     shop.services.clock.moment = datetime(2026, 12, 21, 15, 0, tzinfo=timezone.utc)  # down all of the next week
@@ -78,11 +94,13 @@ async def test_two_processes_at_once_queue_one_digest_per_owner(shop, caplog):
 
 
 async def test_the_dispatcher_sends_the_digest_as_a_photo_with_its_caption(shop):
+    await a_customer_bought(shop)
     shop.services.clock.moment = MONDAY_9
     await Timers(shop.services).run_digest()
     dispatcher = OutboxDispatcher(shop.services, shop.application.bot, outbox.Hooks(shop.services.config))
     with shop.services.store.session() as session:
-        row = outbox.claim_next_per_chat(session, MONDAY_9)[0]
+        row = next(row for row in outbox.claim_next_per_chat(session, MONDAY_9)
+                   if row.idempotency_key.startswith("digest:"))
         session.expunge(row)
     await dispatcher._deliver(row)
 
@@ -90,3 +108,9 @@ async def test_the_dispatcher_sends_the_digest_as_a_photo_with_its_caption(shop)
     assert len(photos) == 1 and int(photos[0]["chat_id"]) == ADMIN_ID
     assert photos[0]["caption"].startswith("📊 <b>Dein Wochenbericht: KW 49 (30.11.2026 – 06.12.2026)</b>")
     assert digest_rows(shop)[0].status == outbox.SENT
+
+
+async def test_a_shop_without_any_customer_gets_no_empty_digest(shop):
+    shop.services.clock.moment = MONDAY_9
+    assert await Timers(shop.services).run_digest() == 0
+    assert digest_rows(shop) == []
