@@ -108,6 +108,17 @@ def effects(session: Session, campaign_ids: list[int], effect_days: int, now: da
     return {campaign.id: effect(session, campaign, effect_days, now) for campaign in listed}
 
 
+def started_between(session: Session, start: datetime, end: datetime, effect_days: int,
+                    now: datetime) -> list[tuple[Campaign, Effect]]:
+    """The campaigns with a control group whose first run fell in [start, end), oldest first,
+    each with its effect (only ``ready_at`` while its window is still open): a report of a
+    period answers "did what I sent then bring anyone in?"."""
+    listed = session.exec(select(Campaign).where(Campaign.holdout_percent > 0, Campaign.first_run_at >= start,
+                                                 Campaign.first_run_at < end)
+                          .order_by(Campaign.first_run_at, Campaign.id)).all()
+    return [(campaign, effect(session, campaign, effect_days, now)) for campaign in listed]
+
+
 def effect(session: Session, campaign: Campaign, effect_days: int, now: datetime) -> Effect:
     start = campaign.first_run_at
     end = start + timedelta(days=effect_days)

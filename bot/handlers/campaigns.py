@@ -336,9 +336,8 @@ async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 def _summary_block(s: Services, voice: Voice, summary: campaigns.Summary, effect: holdout.Effect | None) -> str:
     campaign, figures = summary.campaign, summary.figures
     state = _state_text(s, voice, campaign, figures)
-    first_line = (campaign.text or "").strip().splitlines()[0] if (campaign.text or "").strip() else "📷"
     lines = [s.texts.render("campaigns.list_head", voice, id=campaign.id, state=Html(state),
-                            segment=campaign.segment, text=_shortened(first_line))]
+                            segment=campaign.segment, text=_first_line(campaign))]
     lines.append(s.texts.render("campaigns.list_counts", voice, sent=figures.sent, queued=figures.queued,
                                 failed=figures.failed, unreachable=figures.unreachable))
     if figures.skipped:
@@ -354,6 +353,18 @@ def _summary_block(s: Services, voice: Voice, summary: campaigns.Summary, effect
     if effect is not None:
         lines += _effect_lines(s, voice, summary.campaign, effect)
     return "\n".join(lines)
+
+
+def _first_line(campaign) -> str:
+    text = (campaign.text or "").strip()
+    return _shortened(text.splitlines()[0]) if text else "📷"
+
+
+def effect_block(s: Services, voice: Voice, campaign, effect: holdout.Effect) -> str:
+    """A campaign's control-group comparison on its own (the owner's report lists these)."""
+    head = s.texts.render("campaigns.effect_head", voice, id=campaign.id, text=_first_line(campaign),
+                          date=_shop_date(s, campaign.first_run_at))
+    return "\n".join([head, *_effect_lines(s, voice, campaign, effect)])
 
 
 def _effect_lines(s: Services, voice: Voice, campaign, effect: holdout.Effect) -> list[str]:

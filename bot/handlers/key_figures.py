@@ -18,7 +18,8 @@ from bot.chat import send_html
 from bot.owner import Owner, arguments, owner_of, say
 from bot.services import Services, services
 from bot.texts import Html
-from domain import reports
+from bot.handlers import campaigns
+from domain import holdout, reports
 from domain.rules import nps
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,17 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, s: Services, owner: Owner, r
     first, last = report.current.period.days(zone)
     caption = s.texts.render("key_figures.caption", owner.voice, start=formats.day(first), end=formats.day(last))
     await context.bot.send_photo(owner.chat_id, picture, caption=caption, parse_mode="HTML")
-    await send_html(context.bot, owner.chat_id, summary_text(s, owner, report, zone))
+    effects = await s.db(holdout.started_between, report.current.period.start, report.current.period.end,
+                         s.config.campaigns.effect_days, s.now())
+    await send_html(context.bot, owner.chat_id, summary_text(s, owner, report, zone) + _effects_text(s, owner, effects))
+
+
+def _effects_text(s: Services, owner: Owner, effects: list) -> str:
+    """The campaigns of the period held against their control groups: did they bring anyone in?"""
+    if not effects:
+        return ""
+    blocks = [campaigns.effect_block(s, owner.voice, campaign, effect) for campaign, effect in effects]
+    return "\n\n" + "\n\n".join([s.texts.render("key_figures.campaign_effects", owner.voice), *blocks])
 
 
 def summary_text(s: Services, owner: Owner, report: reports.Report, zone: ZoneInfo) -> str:
