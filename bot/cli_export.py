@@ -67,7 +67,8 @@ def main(words: list[str], out_path: str | None, stdout: BinaryIO | None = None,
     try:
         store.migrate()  # as the bot does at start: an older database gets the columns the export reads
         with store.reading() as session:
-            rows = exports.export(session, target, request, zone, cell_words(texts, Voice(config.shop.language)))
+            rows = exports.export(session, target, request, zone, cell_words(texts, Voice(config.shop.language)),
+                                  frozenset(config.staff.admin_ids))
         target.flush()
     except SQLAlchemyError as error:
         print(f"error: database {store.engine.url.render_as_string(hide_password=True)}: "

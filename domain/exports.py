@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from domain import segments
 from domain.rules import nps
 from domain.rules.errors import Refusal
 from storage.models import Customer, PointsEntry, Purchase, TelegramAccount
@@ -155,7 +156,11 @@ def _between(column, period: nps.Period | None):
     return [] if period is None else [column >= period.start, column < period.end]
 
 
-def customer_rows(session: Session, period: nps.Period | None) -> Iterator[Mapping[str, Any]]:
+def customer_rows(session: Session, period: nps.Period | None,
+                  team_user_ids: frozenset[int] = frozenset()) -> Iterator[Mapping[str, Any]]:
+    """Every customer; the shop's own people (owners, staff) only once they bought, as in the
+    segments and the report: the accountant's list is one of customers."""
+    team = segments.team_without_purchases(session, segments.Rules(team_user_ids=team_user_ids))
     balances = (select(_e.customer_id, func.sum(_e.amount).label("points"))
                 .group_by(_e.customer_id).subquery("balances"))
     query = (select(_c.id, _c.external_ref, _c.code, _c.first_name, _c.last_name, _c.phone, _c.birthday_day,
@@ -165,7 +170,7 @@ def customer_rows(session: Session, period: nps.Period | None) -> Iterator[Mappi
              .select_from(Customer.__table__)
              .outerjoin(TelegramAccount.__table__, _a.customer_id == _c.id)
              .outerjoin(balances, balances.c.customer_id == _c.id)
-             .where(*_between(_c.created_at, period))
+             .where(*_between(_c.created_at, period), *([_c.id.not_in(team)] if team else []))
              .order_by(_c.id))
     return _stream(session, query)
 
@@ -238,6 +243,10 @@ def write_csv(out: TextIO, kind: str, rows: Iterable[Mapping[str, Any]], zone: Z
     return count
 
 
-def export(session: Session, out: TextIO, request: Request, zone: ZoneInfo, words: Mapping[str, str]) -> int:
-    """Write the file ``request`` asks for into ``out``; returns the number of rows."""
-    return write_csv(out, request.kind, ROWS[request.kind](session, request.period), zone, words)
+def export(session: Session, out: TextIO, request: Request, zone: ZoneInfo, words: Mapping[str, str],
+           team_user_ids: frozenset[int] = frozenset()) -> int:
+    """Write the file ``request`` asks for into ``out``; returns the number of rows.
+    ``team_user_ids``: the owners' Telegram ids (the staff group's members are known already)."""
+    rows = (customer_rows(session, request.period, team_user_ids) if request.kind == CUSTOMERS
+            else ROWS[request.kind](session, request.period))
+    return write_csv(out, request.kind, rows, zone, words)

@@ -42,9 +42,10 @@ def cell_words(texts: Texts, voice: Voice) -> dict[str, str]:
     return words
 
 
-def _write(session, path: str, request: exports.Request, zone: ZoneInfo, words: Mapping[str, str]) -> int:
+def _write(session, path: str, request: exports.Request, zone: ZoneInfo, words: Mapping[str, str],
+           team_user_ids: frozenset[int]) -> int:
     with open(path, "w", encoding="utf-8", newline="") as out:
-        return exports.export(session, out, request, zone, words)
+        return exports.export(session, out, request, zone, words, team_user_ids)
 
 
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -70,7 +71,8 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     with tempfile.TemporaryDirectory(prefix="stammgast-export-") as directory:
         path = f"{directory}/export.csv"
-        rows = await s.read(_write, path, request, zone, cell_words(s.texts, owner.voice))
+        rows = await s.read(_write, path, request, zone, cell_words(s.texts, owner.voice),
+                            frozenset(s.config.staff.admin_ids))
         name = exports.file_name(request, now, zone)
         with open(path, "rb") as file:
             data = file.read(MAX_DOCUMENT_BYTES + 1)

@@ -15,7 +15,7 @@ import pytest
 
 from bot import cli_export
 from bot.__main__ import main as bot_main
-from domain import customers, data_rights, exports, imports, purchases
+from domain import customers, data_rights, exports, imports, purchases, team
 from domain.config import LoyaltySection
 from domain.customers import TelegramProfile
 from domain.rules import nps
@@ -61,10 +61,12 @@ def shop(store):
     return ids
 
 
-def export(store, typed: str, now: datetime = NOW + timedelta(days=1)) -> list[dict[str, str]]:
+def export(store, typed: str, now: datetime = NOW + timedelta(days=1),
+           team_user_ids: frozenset[int] = frozenset()) -> list[dict[str, str]]:
     buffer = io.StringIO(newline="")
     with store.reading() as session:
-        count = exports.export(session, buffer, exports.parse_request(typed, now, BERLIN), BERLIN, WORDS)
+        count = exports.export(session, buffer, exports.parse_request(typed, now, BERLIN), BERLIN, WORDS,
+                               team_user_ids)
     text = buffer.getvalue()
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text[1:], newline=""), delimiter=";"))
@@ -104,6 +106,20 @@ def test_customers_by_default_everyone_erased_ones_without_their_data(store, sho
         ("vorname", "nachname", "code", "telegram_id", "telefon"), "")
     assert (dora["einkaeufe"], dora["umsatz"], dora["punkte"], dora["geloescht_am"]) == ("1", "7,80", "7", "22.11.2026")
     assert export(store, "kunden 2025") == []  # registered in that period: nobody
+
+
+def test_the_shops_own_people_are_listed_only_once_they_bought(store, shop):
+    """An owner (by Telegram id) and a staff member who wrote to the bot are no customers; the
+    owner who then buys a coffee is one (as in the segments and /bericht)."""
+    with store.session() as session:
+        owner = customers.register(session, TelegramProfile(901, 901, "Ines"), NOW).customer.id
+        customers.register(session, TelegramProfile(902, 902, "Ben"), NOW)
+        team.remember_staff_member(session, 902, NOW)
+    names = lambda: {r["vorname"] for r in export(store, "kunden", team_user_ids=frozenset({901}))}  # noqa: E731
+    assert {"Ines", "Ben"}.isdisjoint(names()) and "Carl" in names()
+    with store.session() as session:
+        purchases.book_purchase(session, owner, Decimal("3.20"), RULES, NOW, "counter:ines", purchases.COUNTER)
+    assert "Ines" in names() and "Ben" not in names()
 
 
 def test_points_entries_with_their_reasons(store, shop):
