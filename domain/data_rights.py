@@ -33,7 +33,7 @@ from domain import conversation, customers, ledger, outbox, rewards
 from domain.rules import codes
 from domain.rules.errors import Refusal
 from storage.models import (ConversationState, Coupon, Customer, DataRequest, Feedback, HeldBooking, MessageLog,
-                            OutboxMessage, Redemption, Survey, TelegramAccount, Ticket, TicketEvent)
+                            OutboxMessage, PointsEntry, Redemption, Survey, TelegramAccount, Ticket, TicketEvent)
 
 CUSTOMER_TABLE = "customer"
 # The most rows of one table in an export (newest first). Far above what a customer of a small
@@ -298,6 +298,8 @@ def erase_customer(session: Session, customer_id: int, now: datetime, executed_b
     # The messages to and about them (staff alerts, relayed texts, the owners' escalations).
     about_them = [OutboxMessage.customer_id == customer_id]
     about_them += [OutboxMessage.idempotency_key.like(f"ticket:{ticket}:%") for ticket in tickets]
+    # the news of the referral bonus to the friend who invited them names them
+    about_them.append(OutboxMessage.idempotency_key.like(f"referral:{customer_id}:%"))
     if chats:
         about_them.append(OutboxMessage.chat_id.in_(chats))
     session.execute(update(OutboxMessage).where(or_(*about_them), OutboxMessage.status == outbox.PENDING)
@@ -321,6 +323,9 @@ def erase_customer(session: Session, customer_id: int, now: datetime, executed_b
     session.execute(delete(Feedback).where(Feedback.customer_id == customer_id))
     session.execute(update(Survey).where(Survey.customer_id == customer_id).values(reason=None))
     session.execute(delete(ConversationState).where(ConversationState.customer_id == customer_id))
+    # The inviting friend keeps the bonus; its ledger note no longer names them.
+    session.execute(update(PointsEntry).where(PointsEntry.idempotency_key == f"referral:{customer_id}:referrer")
+                    .values(note=None))
     # A staff member's own bookings held for a colleague (their name, what they asked for).
     session.execute(delete(HeldBooking).where(HeldBooking.customer_id == customer_id))
 

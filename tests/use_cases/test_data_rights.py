@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import JSON, BigInteger, String, func, select
 from sqlmodel import SQLModel
 
-from domain import consent, counter, customers, data_rights, feedback, ledger, surveys, tickets
+from domain import consent, counter, customers, data_rights, feedback, ledger, referrals, surveys, tickets
 from domain.config import ShopConfig
 from domain.customers import TelegramProfile
 from domain.message_log import log_inbound
 from storage.models import (ConsentRecord, Customer, DataRequest, OutboxMessage, PointsEntry, Purchase, RevenueGroup,
-                            TelegramAccount)
+                            Survey, TelegramAccount)
 from tests.kept_figures import assert_kept_figures_agree
 from tests.use_cases.people import onboarded_customer
 
@@ -25,6 +25,7 @@ STAFF_CHAT, OWNER, STAFF = -100500, 777, 888
 CONFIG = ShopConfig.model_validate({
     "shop": {"name": "Kaffeehaus Morgenrot"},
     "staff": {"admin_ids": [OWNER], "staff_chat_id": STAFF_CHAT},
+    "loyalty": {"referral_bonus": 50},
 })
 RULES = tickets.rules_from(CONFIG)
 
@@ -38,12 +39,15 @@ TRACES = ["Wilhelmina", "Quackenbusch", "wquack77", PHONE, PHONE[3:], str(USER_I
 LEFT_OUT = {("customer", "referred_by_id")}
 
 
-def full_customer(store) -> int:
+def full_customer(store, invited_by: int | None = None) -> int:
     """Everything a customer can leave with the shop: consent with its wording, a birthday and
     phone, purchases (with a survey, answered with a reason), a complaint with messages both
-    ways (urgent, so the owners heard of it), feedback, and what they wrote to the bot."""
+    ways (urgent, so the owners heard of it), feedback, and what they wrote to the bot; invited
+    by ``invited_by``, whose referral bonus then names them."""
     with store.session() as session:
         customer_id = customers.register(session, PERSON, NOW).customer.id
+        if invited_by is not None:
+            assert referrals.attach(session, customer_id, session.get(Customer, invited_by).code, True) == "ok"
     with store.session() as session:
         consent.record_marketing_consent(session, customer_id, True, "onboarding", NOW,
                                          consent.Wording("de", "Möchtest du Angebote und Neuigkeiten bekommen?"))
@@ -172,8 +176,8 @@ def test_the_export_holds_every_table_with_a_customer_reference(store):
 
 
 def test_erasure_leaves_no_trace_keeps_the_figures_and_a_new_start_is_a_new_customer(store):
-    customer_id = full_customer(store)
     other = other_customer(store)
+    customer_id = full_customer(store, invited_by=other)
     before = shop_figures(store)
     assert len(traces_left(store)) > 10  # the scan finds what is there
     with store.session() as session:
@@ -200,11 +204,15 @@ def test_erasure_leaves_no_trace_keeps_the_figures_and_a_new_start_is_a_new_cust
         assert (row.code, row.birthday_year, row.erased_at, row.telegram_reachable) == (None, None, NOW, False)
         assert session.get(TelegramAccount, USER_ID) is None
         assert session.execute(select(func.count(ConsentRecord.id))).scalar() == 2  # kept, on the anonymous row
+        their_survey = session.execute(select(Survey.id).where(Survey.customer_id == customer_id)).scalar_one()
         pending = session.execute(select(OutboxMessage.status, OutboxMessage.last_error)
-                                  .where(OutboxMessage.idempotency_key == "survey:1")).one()
+                                  .where(OutboxMessage.idempotency_key == f"survey:{their_survey}")).one()
         assert tuple(pending) == ("skipped", data_rights.SKIPPED_REASON)
         assert session.execute(select(DataRequest.kind)).scalars().all() == ["erasure"]
         assert session.get(Customer, other).first_name == "Anna"  # nobody else is touched
+        bonus = session.execute(select(PointsEntry.amount, PointsEntry.note).where(
+            PointsEntry.idempotency_key == f"referral:{customer_id}:referrer")).one()
+        assert tuple(bonus) == (50, None)  # Anna keeps the bonus for inviting them, not their name
     with store.session() as session:
         again = customers.register(session, PERSON, NOW + timedelta(days=1))
         assert again.is_new and again.customer.id != customer_id
