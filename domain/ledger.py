@@ -178,6 +178,18 @@ def tier_points_column(session: Session, rules: LoyaltySection, now: datetime):
     return case((_tier_points_fresh(start), Customer.tier_points), else_=_window_sum(start))
 
 
+def tier_points_at(session: Session, rules: LoyaltySection, t: datetime, now: datetime):
+    """Every customer's tier points as they stood at ``t``, as SQL on the customer row: the kept
+    figure when ``t`` is now (a report that ends today), else the ledger's points that counted
+    for the tier in the window before ``t`` (a past period's report shows the tiers of then)."""
+    if t >= now:
+        return tier_points_column(session, rules, now)
+    start = loyalty.window_start(t, rules)
+    return (select(func.coalesce(func.sum(PointsEntry.amount), 0))
+            .where(PointsEntry.customer_id == Customer.id, PointsEntry.tier_at >= start, PointsEntry.tier_at < t)
+            .scalar_subquery())
+
+
 def refresh_tier_points(session: Session, rules: LoyaltySection, now: datetime, after: int = 0,
                         batch: int = TIER_REFRESH_BATCH) -> tuple[int, int] | None:
     """Sum the tier points again for up to ``batch`` customers (ids above ``after``) whose kept

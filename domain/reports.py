@@ -16,7 +16,7 @@ Definitions (the contract; README "Key figures" and ``/bericht hilfe`` say the s
 - **NPS** of the period (domain.surveys), **tickets** opened in it (first answer in business
   minutes, deadlines missed, time to solved), **points** issued, redeemed, outstanding at the end,
   **rewards** handed over, **campaign** messages queued and delivered and coupons redeemed, and the
-  customers at the end per loyalty tier (their tier now).
+  customers at the end per loyalty tier (their tier then: for a past period from the ledger).
 
 Every figure is computed for the period and for the period of the same length just before it.
 The figures come from SQL aggregates that read the customer rows' kept purchase figures
@@ -172,7 +172,7 @@ class Figures:
     campaign_sent: int
     campaign_reached: int
     coupons_redeemed: int
-    tiers: tuple[tuple[str, int], ...]  # customers at the end per tier (their tier now)
+    tiers: tuple[tuple[str, int], ...]  # customers at the end per tier (their tier then)
 
     @property
     def retention_rate(self) -> Decimal | None:
@@ -249,9 +249,10 @@ def customers_at(session, t: datetime, days: int) -> int:
 
 
 def customers_per_tier(session, t: datetime, rules: Rules, now: datetime) -> tuple[tuple[str, int], ...]:
-    """The customers at t by their loyalty tier now (as the segment stufe:<Name> counts it)."""
+    """The customers at t by their loyalty tier at t (for a period ending now, as the segment
+    stufe:<Name> counts it)."""
     tiers = rules.loyalty.tiers
-    earned = ledger.tier_points_column(session, rules.loyalty, now)
+    earned = ledger.tier_points_at(session, rules.loyalty, t, now)
     index = case(*((earned >= tier.threshold, i) for i, tier in reversed(list(enumerate(tiers))) if i),
                  else_=0) if len(tiers) > 1 else literal(0)
     rows = dict(session.execute(select(index, func.count()).where(_window(t, rules.active_days),

@@ -202,6 +202,20 @@ def test_tiers_of_the_customers_at_the_end(report):
     assert report.previous.tiers == (("Bronze", 4), ("Silber", 1), ("Gold", 0))  # Anna, Ben, Ida, Jonas; Greta
 
 
+def test_a_past_period_shows_the_tiers_of_then(store):
+    """Anna's 250 € on 10 Nov make her Silber now; October's report still has her in Bronze."""
+    ids = _shop(store)
+    with store.session() as session:
+        purchases.book_purchase(session, ids["Anna"], Decimal(250), LOYALTY, utc(2026, 11, 10, 10),
+                                key="test:Anna:late", source=purchases.COUNTER)
+    with store.session() as session:
+        ledger.refresh_tier_points(session, LOYALTY, NOW)
+        october = reports.build(session, OCTOBER, RULES, NOW)
+        until_now = reports.build(session, nps.Period(utc(2026, 11, 1), NOW, "days"), RULES, NOW)
+    assert october.current.tiers == (("Bronze", 5), ("Silber", 1), ("Gold", 0))
+    assert until_now.current.tiers[1] == ("Silber", 2)  # Greta and Anna
+
+
 def test_points(report):
     """October issues 10+30+40+8+25 = 113 (Dora's 100 and Hans's 70 are taken back in October
     too); Anna redeems 40. At 1 Oct the customers hold Anna 20, Ben 50, Emil 15, Greta 300,
