@@ -20,7 +20,7 @@ async def test_an_owners_start_opens_the_home_and_its_buttons_work(bot, api, db)
     assert "⬜ Der Bot ist kein Admin der Team-Gruppe:" in home.text  # the test group made it a plain member
     assert "✅ Datenschutzhinweis vollständig" in home.text
     assert "⬜ Die FAQ ist noch das Beispiel" in home.text
-    assert "⬜ Kein Beleg-Schlüssel:" in home.text
+    assert "✅ Beleg-Schlüssel gesetzt" in home.text  # the test harness sets one
     assert "✅ Alle Inhaber sind für den Bot erreichbar" in home.text
     assert home.buttons == BUTTONS
     await owner.expect_no_message()  # one message, no consent question
@@ -28,7 +28,7 @@ async def test_an_owners_start_opens_the_home_and_its_buttons_work(bot, api, db)
     await owner.press("📊 Bericht", message=home)
     await owner.next_callback_answer()
     picture = await owner.next_message(timeout=60)
-    assert picture.kind == "photo" and picture.caption.startswith("Kennzahlen")
+    assert picture.kind == "photo" and picture.caption.startswith("📊 Kennzahlen")
     assert (await owner.next_message()).text.startswith("📊 Das Wichtigste vom")
 
     await owner.press("🙋 Als Kunde ansehen", message=home)
