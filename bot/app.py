@@ -22,8 +22,8 @@ from bot.timers import Timers
 from bot import staff
 from bot.access import Who, guarded
 from bot.handlers import (campaigns, clarify, conversation, counter, customer_settings, exports, feedback, imports,
-                          key_figures, linking, loyalty, menu, onboarding, privacy, reports, rights, surveys, system,
-                          tickets)
+                          key_figures, linking, loyalty, menu, onboarding, owner_home, privacy, reports, rights, surveys,
+                          system, tickets)
 from bot.handlers.onboarding import DeepLink
 from bot.ordering import InboundLimit, PerChatUpdateProcessor
 from bot.services import Services
@@ -59,11 +59,12 @@ class Button:
 
 # Every command, who may use it, and its line in the command menus (in this order).
 COMMANDS = (
-    Command(("start",), onboarding.start_command((
+    # An owner's plain /start opens the owner home; everyone else (and every deep link) is onboarded.
+    Command(("start",), owner_home.start_or_owner_home(onboarding.start_command((
         DeepLink(receipts.PAYLOAD_PREFIX, loyalty.scan_receipt),
         DeepLink(referrals.PAYLOAD_PREFIX, loyalty.arrive_by_referral),
         DeepLink(loyalty.CARD_PAYLOAD_PREFIX, counter.card_scanned, staff_only=True),  # staff scanned a card
-    )), listed_as="commands.start"),
+    ))), listed_as="commands.start"),
     Command(("punkte", "points"), loyalty.points_command, listed_as="commands.points"),
     Command(("karte", "card"), loyalty.card_command, listed_as="commands.card"),
     Command(("praemien", "rewards"), loyalty.rewards_command, listed_as="commands.rewards"),
@@ -84,6 +85,7 @@ COMMANDS = (
     Command(("einloesen",), counter.redeem_code_command, STAFF, "commands.einloesen"),
     Command(("tickets",), tickets.tickets_command, STAFF, "commands.tickets"),
     Command(("ticket",), tickets.ticket_command, STAFF, "commands.ticket"),
+    Command(("uebersicht", "home"), owner_home.owner_home, OWNER, "owner_home.command"),
     Command(("nps",), reports.nps_command, OWNER, "reports.command_nps"),
     Command(("loop",), reports.loop_command, OWNER, "reports.command_loop"),
     Command(("bericht", "report"), key_figures.report_command, OWNER, "key_figures.command"),
@@ -123,6 +125,7 @@ BUTTONS = (
     Button(r"^redeem:([0-9a-f]{12}|cancel)$", loyalty.redeem_button),
     Button(r"^bday:(yes|no):[0-9a-f]{12}$", loyalty.birthday_button),
     Button(r"^import:(yes|no)$", imports.confirm_button),
+    Button(owner_home.BUTTON_PATTERN, owner_home.home_button, OWNER),
     Button(reports.LOOP_PATTERN, reports.loop_button, OWNER),
     Button(campaigns.BUTTON_PATTERN, campaigns.confirm_button, OWNER),
     Button(campaigns.HOLDOUT_PATTERN, campaigns.holdout_button, OWNER),

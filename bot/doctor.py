@@ -12,6 +12,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.settings import Settings
 from bot.texts import Texts, TextsError
+from domain import setup_checklist
 from domain.config import ConfigError, ShopConfig
 
 
@@ -65,6 +66,10 @@ def check_faq() -> list[Finding]:
         catalog = load_catalog()
     except FaqError as error:
         return [Finding("fail", "faq", f"{error}. Fix the file and run the doctor again")]
+    if setup_checklist.faq_is_sample(catalog.answers()):
+        return [Finding("warn", "faq", f"{len(catalog.topics)} topics, but still the bundled sample (a café in "
+                        "Freiburg): customers would get its address and phone number. Fix: write your shop's "
+                        "answers into nlu/faq.yml")]
     return [Finding("ok", "faq", f"{len(catalog.topics)} topics")]
 
 

@@ -75,6 +75,11 @@ class FaqCatalog(_Strict):
     def get(self, key: str) -> FaqTopic | None:
         return self.topics.get(key)
 
+    def answers(self) -> list[str]:
+        """Every answer, in every language and form (the owner's checklist reads them)."""
+        return [text for topic in self.topics.values()
+                for text in (topic.answer.de, topic.answer.de_sie, topic.answer.en) if text]
+
 
 def load_catalog(path: Path = FAQ_FILE) -> FaqCatalog:
     """Read and validate the FAQ file; raise FaqError with a readable message."""

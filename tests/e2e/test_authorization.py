@@ -22,7 +22,7 @@ ARGUMENTS = {
     "kauf": "{code} 5,00", "storno": "1 Versehen", "beleg": "5,00", "kunde": "{code}", "einloesen": "{reward}",
     "tickets": "", "ticket": "{ticket}", "nps": "", "loop": "", "broadcast": "alle", "planen": "morgen 10:00 alle",
     "kampagnen": "", "abbrechen": "1", "segment": "alle", "kunde_export": "{code}", "kunde_loeschen": "{code}",
-    "export": "kunden", "bericht": "",
+    "export": "kunden", "bericht": "", "uebersicht": "",
 }
 # Forged data for every button that names something (a new button needs its line here); {…} are
 # the other customer's ids and nonces.
@@ -44,6 +44,9 @@ FORGED = {
     r"^erase:([0-9a-f]{12}|cancel)$": ["erase:{erase_nonce}", "erase:cancel"],
     r"^erase_for:([0-9a-f]{12}|cancel)$": ["erase_for:{erase_nonce}", "erase_for:cancel"],
     r"^held:(ok|no):\d{1,12}:[0-9a-f]{12}$": ["held:ok:1:0123456789ab", "held:no:1:0123456789ab"],
+    # the owner home's buttons name nothing, but each shows the shop's figures or starts an owner's task
+    r"^home:(report|campaigns|tickets|segments|import|export|customer)$": [
+        f"home:{a}" for a in ("report", "campaigns", "tickets", "segments", "import", "export", "customer")],
 }
 # Buttons that name nothing: pressing them acts on the presser's own data, which is allowed.
 OWN_ONLY = {r"^consent:(yes|no)$", r"^loyalty:(points|rewards|card)$", r"^reward:[a-z][a-z0-9_]{0,30}$",

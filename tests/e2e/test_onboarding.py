@@ -126,7 +126,7 @@ async def test_commands_are_registered_per_language(bots, api, staff):
     staff_commands = ["kauf", "storno", "beleg", "kunde", "einloesen", "tickets", "ticket"]
     assert [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": STAFF_CHAT_ID})] == staff_commands
     assert [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": ADMIN_ID})] == (
-        names("de") + staff_commands + ["nps", "loop", "bericht", "broadcast", "planen", "kampagnen", "abbrechen",
+        names("de") + staff_commands + ["uebersicht", "nps", "loop", "bericht", "broadcast", "planen", "kampagnen", "abbrechen",
                                         "segment", "export", "kunde_export", "kunde_loeschen"])
 
 
