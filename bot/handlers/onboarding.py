@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from telegram import CallbackQuery, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import keyboards, staff
@@ -89,10 +90,13 @@ async def _confirmation(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, gr
 
 
 async def _show_menu_in_place(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, text: str) -> None:
-    """Edit the pressed message into the menu; a message Telegram no longer lets us edit (older
-    than 48 hours, deleted) gets the menu as a new message instead."""
+    """Edit the pressed message into the menu; a message Telegram does not let us edit (older
+    than 48 hours, deleted, a photo under a forged press) gets the menu as a new message instead."""
     menu = keyboards.main_menu(services(context).texts, visitor.voice)
-    if query.message is not None and query.message.is_accessible:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=menu)
-        return
+    if query.message is not None and query.message.is_accessible and query.message.text:
+        try:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=menu)
+            return
+        except BadRequest as error:
+            log.info("consent question not editable, menu sent anew", extra={"error": str(error)[:120]})
     await send_html(context.bot, visitor.chat_id, text, menu)
