@@ -31,6 +31,7 @@ from bot.texts import LANGUAGES, Voice
 from domain import campaigns as domain_campaigns
 from domain import consent, customers, features, receipts, referrals, self_booking
 from domain import feedback as domain_feedback
+from domain import linking as domain_linking
 from domain import surveys as domain_surveys
 from domain import tickets as domain_tickets
 from nlu.client import NluClient
@@ -157,6 +158,7 @@ ROUTES = conversation.Routes(
         domain_feedback.FEEDBACK_STEP: feedback.take_feedback,  # the answer to /feedback
         customers.BIRTHDAY_ASK_STEP: loyalty.take_birthday,  # the answer to /geburtstag
         customers.NAME_STEP: customer_settings.take_name,  # "Name ändern" in /einstellungen
+        domain_linking.PHONE_STEP: linking.take_skip,  # "Überspringen" under the phone-number keyboard
     },
     answers={consent.MARKETING_STEP: menu.answer_marketing_question},  # "ja" to "keine Werbung mehr?"
     intents=INTENT_HANDLERS,

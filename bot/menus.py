@@ -1,7 +1,10 @@
-"""What several handlers show a customer: the welcome, the consent question, the main menu,
-the offer to connect an imported customer card by phone number, and the privacy line under the
-first greeting and every question for personal data (DSGVO Art. 13). Rendering only; handlers
-decide when."""
+"""What several handlers show a customer: the first greeting with the consent question, the
+main menu, the offer to connect an imported customer card by phone number, and the privacy line
+under the first greeting and every question for personal data (DSGVO Art. 13). Rendering only;
+handlers decide when.
+
+First contact is one message: greeting, privacy line and consent question with its buttons;
+the answer edits that message into the menu (``bot.handlers.onboarding.consent_answer``)."""
 
 from __future__ import annotations
 
@@ -18,16 +21,37 @@ from domain import linking
 async def welcome(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
     """Known customers are welcomed back with the menu; new ones are asked for consent."""
     if visitor.consent_asked:
-        await say(context, visitor, "welcome.back")
-        await show_menu(context, visitor)
+        await welcome_back(context, visitor)
         return
-    await welcome_new(context, visitor)
-    await ask_consent(context, visitor)
+    await greet_and_ask_consent(context, visitor)
 
 
-async def welcome_new(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
-    """The first greeting of a new customer, with the privacy line."""
-    await say_with_privacy_line(context, visitor, "welcome.new")
+async def welcome_back(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
+    """One message: welcome back, the menu prompt and the menu."""
+    s = services(context)
+    text = f"{render(s, visitor, 'welcome.back')}\n\n{render(s, visitor, 'menu.prompt')}"
+    await send_html(context.bot, visitor.chat_id, text, keyboards.main_menu(s.texts, visitor.voice))
+
+
+async def greet_and_ask_consent(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
+    """A new customer's first message: greeting, privacy line and the consent question with its
+    buttons, in one message (pressing a button turns it into the menu)."""
+    s = services(context)
+    text = f"{render(s, visitor, 'welcome.new')}\n\n{privacy_line(s, visitor.voice)}\n\n" \
+           f"{render(s, visitor, 'consent.question')}"
+    await send_html(context.bot, visitor.chat_id, text, keyboards.consent_question(s.texts, visitor.voice))
+
+
+async def ask_consent_after_answer(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
+    """A newcomer who started with a question: after its answer, the consent question (the same
+    buttons as /start's) with the privacy line, as their first contact with us needs it."""
+    s = services(context)
+    text = f"{render(s, visitor, 'consent.question')}\n\n{privacy_line(s, visitor.voice)}"
+    await send_html(context.bot, visitor.chat_id, text, keyboards.consent_question(s.texts, visitor.voice))
+
+
+def render(s: Services, visitor: Visitor, key: str, **params) -> str:
+    return s.texts.render(key, visitor.voice, **{"name": visitor.first_name, **params})
 
 
 def privacy_line(s: Services, voice: Voice) -> str:
@@ -40,13 +64,8 @@ async def say_with_privacy_line(context: ContextTypes.DEFAULT_TYPE, visitor: Vis
                                 **params) -> None:
     """A text that greets for the first time or asks for personal data, the privacy line under it."""
     s = services(context)
-    text = s.texts.render(key, visitor.voice, **{"name": visitor.first_name, **params})
-    await send_html(context.bot, visitor.chat_id, f"{text}\n\n{privacy_line(s, visitor.voice)}", keyboard)
-
-
-async def ask_consent(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
-    s = services(context)
-    await say(context, visitor, "consent.question", keyboards.consent_question(s.texts, visitor.voice))
+    await send_html(context.bot, visitor.chat_id, f"{render(s, visitor, key, **params)}\n\n{privacy_line(s, visitor.voice)}",
+                    keyboard)
 
 
 async def show_menu(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
@@ -54,13 +73,19 @@ async def show_menu(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> Non
     await say(context, visitor, "menu.prompt", keyboards.main_menu(s.texts, visitor.voice))
 
 
-async def offer_linking(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
-    """After onboarding: if the shop imported customers who are not linked yet, offer the contact button."""
+async def linking_hint(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> str | None:
+    """While the shop has imported cards nobody has connected yet: a line naming /verbinden
+    (a hint, not the phone-number keyboard: most newcomers have no old card)."""
     if await services(context).db(linking.imported_waiting):
-        await offer_contact_button(context, visitor)
+        return render(services(context), visitor, "linking.hint")
+    return None
 
 
 async def offer_contact_button(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
-    button = KeyboardButton(services(context).texts.plain("linking.share_button", visitor.voice), request_contact=True)
-    keyboard = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    """The phone-number keyboard, with a skip button for those who do not want to share it."""
+    s = services(context)
+    share = KeyboardButton(s.texts.plain("linking.share_button", visitor.voice), request_contact=True)
+    skip = KeyboardButton(s.texts.plain("linking.skip_button", visitor.voice))
+    keyboard = ReplyKeyboardMarkup([[share], [skip]], resize_keyboard=True, one_time_keyboard=True)
+    await s.db(linking.offer_phone_number, visitor.customer_id, s.now())
     await say_with_privacy_line(context, visitor, "linking.offer", keyboard)

@@ -5,11 +5,13 @@ fresh chat customer already had (consent, conversation, points) moves over to th
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import phonenumbers
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from domain import ledger, purchases, surveys
+from domain import conversation, ledger, purchases, surveys
 from storage.models import (CampaignHoldout, ConsentRecord, ConversationState, Coupon, Customer, DataRequest, Feedback, HeldBooking,
                             MessageLog, OutboxMessage, PointsEntry, Purchase, Redemption, Survey, TelegramAccount, Ticket,
                             UsedReceipt)
@@ -31,6 +33,21 @@ def normalize_phone(text: str, region: str = "DE") -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# The phone-number keyboard is offered: its "skip" button is this step's answer. A day, not the
+# usual half hour: the keyboard stays on the customer's screen, and skipping is harmless.
+PHONE_STEP = "share_phone_number"
+PHONE_STEP_LIFETIME = timedelta(days=1)
+
+
+def offer_phone_number(session: Session, customer_id: int, now: datetime) -> None:
+    conversation.set_step(session, customer_id, PHONE_STEP, now, lifetime=PHONE_STEP_LIFETIME)
+
+
+def skip_phone_number(session: Session, customer_id: int, now: datetime) -> bool:
+    """The customer pressed "skip": True when the offer was open (and is now closed)."""
+    return conversation.take_step(session, customer_id, PHONE_STEP, now) is not None
 
 
 def imported_waiting(session: Session) -> bool:

@@ -5,7 +5,8 @@ Which handler takes what is not decided here but in ``bot.app``'s tables (``Rout
 step a conversation is in names the handler of its next message, an intent names the
 handler of its answer. This module only walks through them, in this order:
 
-1. a new customer is greeted (text only);
+1. a new customer's text is answered first; after the answer comes the consent question
+   (text only: what they asked matters more than our greeting);
 2. the conversation's step takes the message (the campaign text after /broadcast, the
    reason after a survey score, a complaint's details ...), if its handler accepts it;
 3. a typed score ("eine 8") answers an open survey;
@@ -37,7 +38,7 @@ from telegram.ext import ContextTypes
 from bot import keyboards
 from bot.handlers import clarify
 from bot.chat import Incoming, Visitor, incoming, profile_of, say, visitor_of
-from bot.menus import show_menu, welcome
+from bot.menus import ask_consent_after_answer, show_menu
 from bot.services import Services, services
 from domain import customers, languages, tickets, turns
 from domain.conversation import Step
@@ -110,8 +111,13 @@ async def _in_written_language(s: Services, visitor: Visitor, turn: turns.Turn, 
 
 async def _answer(update: Update, context: Context, s: Services, routes: Routes, turn: turns.Turn,
                   visitor: Visitor, message: Incoming) -> None:
+    await _take(update, context, s, routes, turn, visitor, message)
     if visitor.is_new and message.is_text:
-        await welcome(context, visitor)
+        await ask_consent_after_answer(context, visitor)
+
+
+async def _take(update: Update, context: Context, s: Services, routes: Routes, turn: turns.Turn,
+                visitor: Visitor, message: Incoming) -> None:
     step = turn.step
     take_step = routes.steps.get(step.name) if step else None
     if take_step is not None and await take_step(update, context, visitor, message, step):

@@ -1,21 +1,24 @@
 """/start: greeting, registration, the marketing consent question, the main menu; and the deep
 links that arrive with /start (receipts, referrals, scanned cards), answered by the handlers
-``bot.app`` names for them."""
+``bot.app`` names for them.
+
+A new customer's first contact is one message (greeting, privacy line, consent question) that
+their answer turns into the menu: no separate thanks, no second menu message."""
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import keyboards, staff
-from bot.chat import Visitor, identify, say
-from bot.menus import ask_consent, offer_linking, show_menu, welcome, welcome_new
+from bot.chat import Visitor, identify, send_html
+from bot.menus import greet_and_ask_consent, linking_hint, render, welcome
 from bot.services import services
 from domain.consent import Wording, record_marketing_consent
 
@@ -43,11 +46,10 @@ def start_command(deep_links: Sequence[DeepLink]):
                 log.info("start payload ignored", extra={"payload": payload[:64]})
             await welcome(context, visitor)
             return
-        if not visitor.consent_asked:
-            await welcome_new(context, visitor)
+        # The link's answer first (it is what they came for), then a newcomer's one greeting.
         await link.action(update, context, visitor, payload.removeprefix(link.prefix))
         if not visitor.consent_asked:
-            await ask_consent(context, visitor)
+            await greet_and_ask_consent(context, visitor)
 
     return start
 
@@ -61,7 +63,8 @@ async def _deep_link(update: Update, context: ContextTypes.DEFAULT_TYPE, deep_li
 
 
 async def consent_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Yes/No on the consent question: record it with the wording the customer saw."""
+    """Yes/No on the consent question: record it with the wording the customer saw, and turn the
+    question's message into the menu (the choice confirmed on top)."""
     query = update.callback_query
     s = services(context)
     visitor = await identify(update, context)
@@ -74,9 +77,26 @@ async def consent_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer(s.texts.plain("errors.done_button", visitor.voice))
         return
     await query.answer()
-    choice = s.texts.render("consent.answered_yes" if granted else "consent.answered_no", visitor.voice)
-    if query.message and query.message.text:
-        await query.edit_message_text(f"{html.escape(query.message.text)}\n\n<b>{choice}</b>", parse_mode=ParseMode.HTML)
-    await say(context, visitor, "consent.granted" if granted else "consent.declined")
-    await show_menu(context, visitor)
-    await offer_linking(context, visitor)
+    await _show_menu_in_place(query, context, visitor, await _confirmation(context, visitor, granted))
+
+
+async def _confirmation(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, granted: bool) -> str:
+    s = services(context)
+    lines = [render(s, visitor, "consent.granted" if granted else "consent.declined")]
+    if hint := await linking_hint(context, visitor):
+        lines.append(hint)
+    lines.append(render(s, visitor, "menu.prompt"))
+    return "\n\n".join(lines)
+
+
+async def _show_menu_in_place(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, text: str) -> None:
+    """Edit the pressed message into the menu; a message Telegram does not let us edit (older
+    than 48 hours, deleted, a photo under a forged press) gets the menu as a new message instead."""
+    menu = keyboards.main_menu(services(context).texts, visitor.voice)
+    if query.message is not None and query.message.is_accessible and query.message.text:
+        try:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=menu)
+            return
+        except BadRequest as error:
+            log.info("consent question not editable, menu sent anew", extra={"error": str(error)[:120]})
+    await send_html(context.bot, visitor.chat_id, text, menu)

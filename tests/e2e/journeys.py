@@ -4,15 +4,13 @@ from storage.models import Customer, TelegramAccount
 
 
 async def onboarded(api, first_name="Anna", consent="Ja, gerne", **user_fields):
-    """A new customer who sent /start, answered the consent question and saw the menu."""
+    """A new customer who sent /start and answered the consent question: one message (greeting,
+    privacy line, question) that the answer turned into the menu."""
     user = api.new_user(first_name=first_name, **user_fields)
     await user.send_command("/start")
-    await user.next_message()  # welcome
     await user.press(consent, message=await user.next_message())
     await user.next_callback_answer()
-    await user.next_edit()  # the question now shows the answer
-    await user.next_message()  # thanks
-    await user.next_message()  # the menu
+    await user.next_edit()  # the question is now the menu
     return user
 
 

@@ -38,10 +38,24 @@ async def test_faq_answers_follow_the_language_the_customer_writes_in(bot, api):
     question = HELD_OUT["faq"]["opening_hours"][1]
     assert languages.written_in(question) == "de", question
     await john.send_text(question)
-    await john.next_message()  # welcome
-    await john.next_message()  # consent question
-    reply = await john.next_message()
+    reply = await john.next_message()  # the answer first, then the consent question
     assert reply.text == parse_html(CATALOG.topics["opening_hours"].answer_for("de")).text
+    assert (await john.next_message()).buttons == [["Ja, gerne", "Nein, danke"]]
+
+
+async def test_a_newcomers_first_question_is_answered_before_the_consent_question(bot, api, db):
+    paula = api.new_user(first_name="Paula")
+    await paula.send_text("Habt ihr am Sonntag offen?")
+    answer = await paula.next_message()
+    assert answer.text == parse_html(CATALOG.topics["opening_hours"].answer_for("de")).text
+    question = await paula.next_message()  # one short message after the answer, with the /start buttons
+    assert question.text.startswith("Dürfen wir dir ab und zu Angebote") and "/datenschutz" in question.text
+    assert question.buttons == [["Ja, gerne", "Nein, danke"]]
+    await paula.expect_no_message(within=0.5)
+    await paula.press("Ja, gerne", message=question)
+    await paula.next_callback_answer()
+    assert (await paula.next_edit()).text.startswith("✅ Prima, danke!")
+    assert customer_of(db, paula).marketing_consent
 
 
 async def test_faq_menu_buttons_answer_without_nlu(bot, api):

@@ -148,10 +148,11 @@ async def test_a_new_customer_scanning_a_receipt_is_welcomed_and_asked_for_conse
     token = receipts.issue(RECEIPT_SECRET, Decimal("3,20".replace(",", ".")), SystemClock().now(), 60)
     carla = api.new_user(first_name="Carla")
     await carla.send_command("/start", "r_" + token)
-    assert (await carla.next_message()).text.startswith("Hallo Carla!")
-    assert (await carla.next_message()).text.startswith("🧾 Beleg gescannt")
-    messages = [await carla.next_message(), await carla.next_message()]  # consent question and "+3 Punkte"
-    assert sorted(m.text.split()[0] for m in messages) == ["Dürfen", "🎉"]
+    assert (await carla.next_message()).text.startswith("🧾 Beleg gescannt")  # the link's answer first
+    messages = [await carla.next_message(), await carla.next_message()]  # greeting with consent question, "+3 Punkte"
+    assert sorted(m.text.split()[0] for m in messages) == ["Hallo", "🎉"]
+    (greeting,) = [m for m in messages if m.text.startswith("Hallo Carla!")]
+    assert greeting.buttons == [["Ja, gerne", "Nein, danke"]]
     assert balance_of(db, carla) == 3
 
 

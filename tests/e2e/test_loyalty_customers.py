@@ -77,11 +77,10 @@ async def test_referral_link_gives_both_sides_a_bonus_after_the_first_purchase(b
 
     ben = api.new_user(first_name="Ben")
     await ben.send_command("/start", f"ref_{anna_customer.code}")
-    assert (await ben.next_message()).text.startswith("Hallo Ben!")
-    referral_welcome = await ben.next_message()
+    referral_welcome = await ben.next_message()  # the link's answer first, then the one greeting
     assert referral_welcome.text == "Schön, dass Anna dir von uns erzählt hat! Nach deinem ersten Einkauf bekommt ihr beide 50 Punkte."
     question = await ben.next_message()
-    assert question.buttons == [["Ja, gerne", "Nein, danke"]]
+    assert question.text.startswith("Hallo Ben!") and question.buttons == [["Ja, gerne", "Nein, danke"]]
     ben_customer = customer_of(db, ben)
     assert ben_customer.referred_by_id == anna_customer.id
     assert balance_of(db, ben_customer.id) == 0 and balance_of(db, anna_customer.id) == 0  # no purchase yet
@@ -126,9 +125,9 @@ async def test_own_old_and_broken_referral_links_change_nothing(bot, api, db):
         assert (await carl.next_message()).text == "Dieser Empfehlungslink ist leider ungültig.", broken
     dora = api.new_user(first_name="Dora")
     await dora.send_command("/start", "ref_ZZZZZZ")
-    assert (await dora.next_message()).text.startswith("Hallo Dora!")
     assert (await dora.next_message()).text == "Dieser Empfehlungslink ist leider ungültig."
-    assert (await dora.next_message()).buttons == [["Ja, gerne", "Nein, danke"]]
+    greeting = await dora.next_message()
+    assert greeting.text.startswith("Hallo Dora!") and greeting.buttons == [["Ja, gerne", "Nein, danke"]]
 
     for user in (anna, carl, dora):
         customer = customer_of(db, user)
@@ -140,16 +139,33 @@ async def test_own_old_and_broken_referral_links_change_nothing(bot, api, db):
 
 # --- linking an imported customer card -------------------------------------------------------
 
+async def test_the_phone_number_keyboard_can_be_skipped(bot, api, db):
+    import_customer(db, "K-1003", "+4915100000003", 40, first_name="Paul")
+    pia = await onboarded(api, first_name="Pia")
+    await pia.expect_no_message(within=0.5)  # nothing pushed after the consent answer
+    await pia.send_command("/verbinden")
+    await pia.next_message()
+    await pia.press_reply_button("Überspringen")
+    skipped = await pia.next_message()
+    assert skipped.text == "Alles klar, dann ohne. Mit /verbinden geht es jederzeit später."
+    assert skipped.reply_markup == {"remove_keyboard": True} and pia.reply_keyboard is None
+    assert account_customer_id(db, pia) == customer_of(db, pia).id  # nothing linked
+    await pia.expect_no_message(within=0.5)  # one short line, nothing else
+
+
 async def test_sharing_the_own_number_links_the_imported_card(bot, api, db):
     imported_id = import_customer(db, "K-1001", "+4915112345678", 120, first_name="Lena")
     lena = await onboarded(api, first_name="Lena", phone_number="+4915112345678")
     fresh_id = customer_of(db, lena).id
     assert fresh_id != imported_id
+    # No phone-number keyboard pushed at her: the menu names /verbinden while imported cards wait.
+    assert "Mit /verbinden übernehmen wir deine Punkte." in lena.messages[-1].text and lena.reply_keyboard is None
+    await lena.send_command("/verbinden")
     offer = await lena.next_message()
     assert offer.text.startswith("Du hattest schon eine Kundenkarte bei uns?")
-    (row,) = offer.reply_markup["keyboard"]
-    (button,) = row
-    assert button["text"] == "📱 Meine Nummer teilen" and button.get("request_contact") is True
+    (share,), (skip,) = offer.reply_markup["keyboard"]
+    assert share["text"] == "📱 Meine Nummer teilen" and share.get("request_contact") is True
+    assert skip == {"text": "Überspringen"}
 
     await lena.press_reply_button("Meine Nummer teilen")
     linked = await lena.next_message()
@@ -178,6 +194,7 @@ async def test_foreign_unknown_and_plus_less_numbers(bot, api, db):
     second_id = import_customer(db, "K-1002", "+4915187654321", 80, first_name="Olaf")
 
     max_ = await onboarded(api, first_name="Max")
+    await max_.send_command("/verbinden")
     await max_.next_message()  # the linking offer
     max_fresh = customer_of(db, max_).id
     await max_.share_contact(phone_number="+4915187654321", own=False)
@@ -185,6 +202,7 @@ async def test_foreign_unknown_and_plus_less_numbers(bot, api, db):
     assert account_customer_id(db, max_) == max_fresh and linked_account_of(db, second_id) is None
 
     nora = await onboarded(api, first_name="Nora", phone_number="+4917600001234")
+    await nora.send_command("/verbinden")
     await nora.next_message()  # the linking offer
     nora_fresh = customer_of(db, nora).id
     await nora.press_reply_button("Meine Nummer teilen")
@@ -192,6 +210,7 @@ async def test_foreign_unknown_and_plus_less_numbers(bot, api, db):
     assert account_customer_id(db, nora) == nora_fresh and linked_account_of(db, second_id) is None
 
     olaf = await onboarded(api, first_name="Olaf", phone_number="+4915187654321")
+    await olaf.send_command("/verbinden")
     await olaf.next_message()  # the linking offer
     await olaf.share_contact(phone_number="4915187654321")  # some clients leave out the "+"
     linked = await olaf.next_message()
@@ -279,7 +298,7 @@ async def test_customers_cannot_use_staff_commands_and_see_only_their_own_points
     anna_customer = customer_of(db, anna)
     ben = api.new_user(first_name="Ben")
     await ben.send_command("/start", f"ref_{anna_customer.code}")
-    await texts_of(ben, 3)  # welcome, referral welcome, consent question
+    await texts_of(ben, 2)  # referral welcome, greeting with the consent question
     ben_customer = customer_of(db, ben)
     sabine = api.new_user(first_name="Sabine")
     await book(staff, sabine, ben_customer.code, "10")

@@ -9,39 +9,52 @@ from tests.e2e.journeys import customer_of, onboarded
 
 
 async def start_and_answer_consent(user, answer: str):
+    """/start and the answer: one message, then its edit (``shown`` is its text before)."""
     await user.send_command("/start")
-    welcome = await user.next_message()
     question = await user.next_message()
     shown = question.text  # the message object shows later edits too
     await user.press(answer, message=question)
-    return welcome, question, shown
+    return question, shown
+
+
+MAIN_MENU = [["❓ Häufige Fragen"], ["⭐ Meine Punkte", "🎁 Prämien ansehen"], ["🙋 Mit dem Team sprechen"],
+             ["🔔 Angebote & Neuigkeiten"], ["🌐 Sprache / Language"]]
 
 
 async def test_start_greets_asks_consent_yes_and_shows_menu(bot, api, db):
     anna = api.new_user(first_name="Anna", language_code="de")
-    welcome, question, shown = await start_and_answer_consent(anna, "Ja, gerne")
-    assert welcome.text.startswith("Hallo Anna!") and "Kaffeehaus Morgenrot" in welcome.text
+    question, shown = await start_and_answer_consent(anna, "Ja, gerne")
+    assert shown.startswith("Hallo Anna!") and "Kaffeehaus Morgenrot" in shown and "/datenschutz" in shown
+    assert shown.endswith("abbestellen kannst du sie jederzeit mit /stop.")
     assert question.buttons == [["Ja, gerne", "Nein, danke"]]
     edit = await anna.next_edit()
-    assert edit.message_id == question.message_id and edit.text.endswith("✅ Ja, gerne") and not edit.buttons
-    assert (await anna.next_message()).text.startswith("Prima, danke!")
-    menu = await anna.next_message()
-    assert "Wobei kann ich helfen?" in menu.text
-    assert menu.buttons == [["❓ Häufige Fragen"], ["⭐ Meine Punkte", "🎁 Prämien ansehen"],
-                            ["🙋 Mit dem Team sprechen"], ["🔔 Angebote & Neuigkeiten"], ["🌐 Sprache / Language"]]
+    assert edit.message_id == question.message_id and edit.text.startswith("✅ Prima, danke!")
+    assert "/einstellungen" in edit.text and edit.text.endswith("Schreib mir einfach deine Frage oder tippe auf einen Knopf.")
+    assert edit.message.buttons == MAIN_MENU
     customer = customer_of(db, anna)
     assert customer.marketing_consent and customer.first_name == "Anna"
     with db.session() as session:
         (record,) = consent_history(session, customer.id)
         assert record.granted and record.source == "onboarding"
-        assert session.get(ConsentWording, record.wording_version).text == shown
+        wording = session.get(ConsentWording, record.wording_version).text
+        assert shown.endswith(wording) and not wording.startswith("Hallo")  # the question, not the greeting
+
+
+async def test_first_contact_is_one_message_and_its_edit(bot, api, db):
+    """The friction count: /start and the consent press cost the newcomer one message (and its edit)."""
+    lisa = api.new_user(first_name="Lisa")
+    question, _ = await start_and_answer_consent(lisa, "Ja, gerne")
+    await lisa.next_callback_answer()
+    edit = await lisa.next_edit()
+    assert edit.message_id == question.message_id and edit.message.buttons == MAIN_MENU
+    await lisa.expect_no_message(within=1.0)  # no thanks, no second menu, no phone-number keyboard
+    assert len(lisa.messages) == 1 and lisa.reply_keyboard is None
 
 
 async def test_consent_no_means_no_marketing(bot, api, db):
     ben = api.new_user(first_name="Ben")
     await start_and_answer_consent(ben, "Nein, danke")
-    await ben.next_edit()
-    assert (await ben.next_message()).text.startswith("Alles klar, wir schicken dir keine Werbung")
+    assert (await ben.next_edit()).text.startswith("Alles klar, wir schicken dir keine Werbung")
     customer = customer_of(db, ben)
     assert customer.consent_asked and not customer.marketing_consent
 
@@ -49,9 +62,9 @@ async def test_consent_no_means_no_marketing(bot, api, db):
 async def test_second_start_duplicates_nothing(bot, api, db):
     anna = await onboarded(api)
     await anna.send_command("/start")
-    back = await anna.next_message()
-    assert back.text == "Schön, dass du wieder da bist, Anna! 😊"
-    assert "Wobei kann ich helfen?" in (await anna.next_message()).text
+    back = await anna.next_message()  # one message: welcome back with the menu
+    assert back.text.startswith("Schön, dass du wieder da bist, Anna! 😊\n\nWobei kann ich helfen?")
+    assert back.buttons == MAIN_MENU
     customer_id = customer_of(db, anna).id
     with db.session() as session:
         assert len(session.exec(select(Customer)).all()) == 1
@@ -60,7 +73,7 @@ async def test_second_start_duplicates_nothing(bot, api, db):
 
 async def test_double_tap_on_consent_records_once(bot, api, db):
     anna = api.new_user(first_name="Anna")
-    _, question, _ = await start_and_answer_consent(anna, "Ja, gerne")
+    question, _ = await start_and_answer_consent(anna, "Ja, gerne")
     await anna.next_edit()
     await anna.press("Ja, gerne", message=question, stale_ok=True)
     assert (await anna.next_callback_answer())  # first press
@@ -109,8 +122,8 @@ async def test_language_switch_to_english_and_back(bot, api, db):
 async def test_english_app_users_are_greeted_in_english(bot, api):
     john = api.new_user(first_name="John", language_code="en")
     await john.send_command("/start")
-    assert (await john.next_message()).text.startswith("Hi John!")
-    assert (await john.next_message()).buttons == [["Yes, please", "No, thanks"]]
+    greeting = await john.next_message()
+    assert greeting.text.startswith("Hi John!") and greeting.buttons == [["Yes, please", "No, thanks"]]
 
 
 async def test_commands_are_registered_per_language(bots, api, staff):

@@ -131,15 +131,15 @@ async def test_logs_are_json_and_never_contain_the_token(bot, api):
 async def test_bundled_nlu_server_starts_and_stops_with_the_bot(bots, api, nlu_model):
     bot = await bots(nlu_url=None)
     anna, ben = api.new_user(first_name="Anna"), api.new_user(first_name="Ben")
-    await anna.send_text(FAQ_QUESTION)  # Rasa is still loading: Anna is greeted at once ...
-    assert (await anna.next_message()).text.startswith("Hallo Anna")
-    await anna.next_message()
+    await anna.send_text(FAQ_QUESTION)  # Rasa is still loading: Anna's first question waits for it ...
     await ben.send_command("/hilfe")  # ... and commands work meanwhile
     assert "So funktioniert's" in (await ben.next_message()).text
     assert '"nlu server started"' not in bot.log()
     started = json.loads(await bot.wait_for_log('"nlu server started"', timeout=180))
-    # Her question waited for the NLU instead of being answered "I can't understand".
+    # Her question waited for the NLU instead of being answered "I can't understand"; as a
+    # newcomer she is asked for consent after the answer.
     assert (await anna.next_message()).text == OPENING_HOURS
+    assert (await anna.next_message()).text.startswith("Dürfen wir dir ab und zu Angebote")
     ready = json.loads(await bot.wait_for_log('"nlu ready for the bot"'))
     assert ready["seconds_after_start"] > 0
     await anna.send_text(FAQ_QUESTION)
