@@ -192,7 +192,9 @@ def handlers(staff_chat_id: int | None = None, staff_chat: filters.Chat | None =
         *staff_chat_handlers,
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.CONTACT, linking.on_contact),
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.Document.ALL, imports.on_document),
-        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE, conversation.message_handler(ROUTES)),
+        # Without a staff group, an owner's reply to a ticket's message goes to its customer.
+        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE,
+                       tickets.owner_answers_or(conversation.message_handler(ROUTES))),
         *(CallbackQueryHandler(guarded(button.callback, button.who, button=True), pattern=_whole(button.pattern))
           for button in BUTTONS),
         CallbackQueryHandler(system.stale_button),  # anything else: outdated or forged

@@ -15,6 +15,10 @@ first: the alert, reminders and escalations are ``outbox.URGENT`` and overtake t
 relayed messages, and a customer's texts that arrive while their previous one still waits in
 the outbox join it (one group message, up to ``MERGED_RELAY_LIMIT`` characters). A customer has
 one open ticket: a complaint or a request for a person while one is open goes to it.
+
+Without a staff group the owners (``escalate_to``, by default the admins) are the team: each
+gets the alert and the thread in their private chat (``team_chats``; each copy has its own
+outbox key) and answers there. Only when there is nobody at all is no ticket opened.
 """
 
 from __future__ import annotations
@@ -331,11 +335,22 @@ def _customer_chat(session: Session, customer_id: int):
 
 # --- the staff alert --------------------------------------------------------------------------
 
-def current_alert(session: Session, ticket_id: int, rules: Rules, now: datetime) -> tuple[MessageSpec, int] | None:
-    """The alert as it should look now and the id of its message in the staff chat (once sent)."""
+@dataclass(frozen=True)
+class AlertCopies:
+    spec: MessageSpec
+    messages: tuple[tuple[int, int], ...]  # (chat id, message id) of each sent copy
+
+
+def current_alert(session: Session, ticket_id: int, rules: Rules, now: datetime) -> AlertCopies | None:
+    """The alert as it should look now and where it was sent: the staff group's message, or each
+    owner's copy without a group. None before any copy was sent."""
     ticket = session.get(Ticket, ticket_id)
-    message_id = outbox.sent_message_id(session, ticket.alert_key) if ticket is not None else None
-    return None if message_id is None else (alert_spec(session, ticket, rules, now), message_id)
+    if ticket is None:
+        return None
+    sent = [(chat_id, outbox.sent_message_id(session, _copy_key(ticket.alert_key, chat_id, rules)))
+            for chat_id in team_chats(rules)]
+    messages = tuple((chat_id, message_id) for chat_id, message_id in sent if message_id is not None)
+    return AlertCopies(alert_spec(session, ticket, rules, now), messages) if messages else None
 
 
 def alert_spec(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> MessageSpec:
@@ -418,35 +433,69 @@ def goodwill_buttons(ticket_id: int, rules: Rules) -> tuple[tuple[Button, ...], 
     return presets, (Button("tickets.button_back", callback=f"{CALLBACK}:back:{ticket_id}"),)
 
 
+def team_chats(rules: Rules) -> tuple[int, ...]:
+    """Where the team works on tickets: the staff group, or without one the owners' private chats
+    (``escalate_to``; a private chat's id is the user's id). Empty: nobody would see a ticket."""
+    return (rules.staff_chat_id,) if rules.staff_chat_id is not None else tuple(rules.escalate_to)
+
+
+def team_reachable(rules: Rules) -> bool:
+    return bool(team_chats(rules))
+
+
+def _copy_key(key: str, chat_id: int, rules: Rules) -> str:
+    """The outbox key of a ticket message in one of the team's chats: the staff group's keeps the
+    plain key, each owner's copy gets one of its own (sent once per owner, found again by it)."""
+    return key if chat_id == rules.staff_chat_id else f"{key}:{chat_id}"
+
+
 def _alert_staff(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> None:
-    if rules.staff_chat_id is not None:
-        outbox.enqueue(session, ticket.alert_key, rules.staff_chat_id, alert_spec(session, ticket, rules, now),
-                       outbox.STAFF, now, customer_id=ticket.customer_id, priority=outbox.URGENT)
+    spec = alert_spec(session, ticket, rules, now)
+    for chat_id in team_chats(rules):
+        outbox.enqueue(session, _copy_key(ticket.alert_key, chat_id, rules), chat_id, spec, outbox.STAFF, now,
+                       customer_id=ticket.customer_id, priority=outbox.URGENT)
 
 
 def _to_staff(session: Session, ticket: Ticket, key: str, message: MessageSpec, rules: Rules, now: datetime,
               priority: int = outbox.URGENT) -> None:
-    """A message in the ticket's thread in the staff chat (a reply to its alert). The team's
-    reminders, escalations and news of an unreachable customer are urgent: in a full staff group
-    they go before relayed customer messages (``outbox.NORMAL``) and notices."""
-    if rules.staff_chat_id is None:
-        return
-    threaded = MessageSpec(message.template, message.params, message.text, message.buttons, message.photo,
-                           reply_to_key=ticket.alert_key)
-    outbox.enqueue(session, f"ticket:{ticket.id}:{key}", rules.staff_chat_id, threaded, outbox.STAFF, now,
-                   customer_id=ticket.customer_id, priority=priority)
+    """A message in the ticket's thread in each of the team's chats (a reply to its alert there).
+    The team's reminders, escalations and news of an unreachable customer are urgent: in a full
+    staff group they go before relayed customer messages (``outbox.NORMAL``) and notices."""
+    for chat_id in team_chats(rules):
+        threaded = MessageSpec(message.template, message.params, message.text, message.buttons, message.photo,
+                               reply_to_key=_copy_key(ticket.alert_key, chat_id, rules))
+        outbox.enqueue(session, _copy_key(f"ticket:{ticket.id}:{key}", chat_id, rules), chat_id, threaded,
+                       outbox.STAFF, now, customer_id=ticket.customer_id, priority=priority)
+
+
+def _owner_notice(session: Session, ticket: Ticket, template: str) -> MessageSpec:
+    customer = session.get(Customer, ticket.customer_id)
+    return MessageSpec(template, {"number": ticket.id, "name": customer.first_name,
+                                  "priority": text_param(f"tickets.priority.{ticket.priority}"),
+                                  "text": _excerpt(ticket.text, 300) or "–",
+                                  "claimed": ticket.claimed_by_name or "–"})
 
 
 def _tell_owners(session: Session, ticket: Ticket, template: str, key: str, rules: Rules, now: datetime) -> None:
-    """Privately to the owners (escalation target): high priority at once, missed deadlines."""
-    customer = session.get(Customer, ticket.customer_id)
-    message = MessageSpec(template, {"number": ticket.id, "name": customer.first_name,
-                                     "priority": text_param(f"tickets.priority.{ticket.priority}"),
-                                     "text": _excerpt(ticket.text, 300) or "–",
-                                     "claimed": ticket.claimed_by_name or "–"})
+    """Privately to the owners (escalation target): high priority at once, missed deadlines.
+    Without a staff group the owners are the team: the alert in their chat tells them already."""
+    if rules.staff_chat_id is None:
+        return
+    message = _owner_notice(session, ticket, template)
     for owner in rules.escalate_to:
         outbox.enqueue(session, f"ticket:{ticket.id}:{key}:{ticket.times_reopened}:{owner}", owner, message,
                        outbox.STAFF, now, priority=outbox.URGENT)
+
+
+def _escalate(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> None:
+    """The first answer is overdue: the owners hear of it privately and the team in the ticket's
+    thread. Without a staff group both are the owners, so each gets one notice, under their alert."""
+    key = f"breach:{ticket.times_reopened}"
+    if rules.staff_chat_id is None:
+        _to_staff(session, ticket, key, _owner_notice(session, ticket, "tickets.owner_breach"), rules, now)
+        return
+    _tell_owners(session, ticket, "tickets.owner_breach", "breach", rules, now)
+    _to_staff(session, ticket, key, MessageSpec("tickets.breach_staff", {"number": ticket.id}), rules, now)
 
 
 def _to_customer(session: Session, ticket: Ticket, key: str, message: MessageSpec, now: datetime,
@@ -562,6 +611,26 @@ def note_reply_prompt(session: Session, ticket_id: int, prompt_message_id: int) 
         session.add(ticket)
 
 
+def ticket_of_private_reply(session: Session, owner_id: int, replied_message_id: int, rules: Rules) -> int | None:
+    """The ticket whose thread an owner's reply in their private chat answers when there is no
+    staff group (the team works there): a ticket message the bot sent them for the team (an alert
+    copy, a relayed message, a reminder), or the "Antworten" prompt they asked for there. A reply
+    to any other message (about their points, their own ticket as a customer) is no ticket answer;
+    with a staff group, the owners' private notices are only notices (the thread is in the group)."""
+    if rules.staff_chat_id is not None:
+        return None
+    key = session.exec(select(OutboxMessage.idempotency_key).where(
+        OutboxMessage.chat_id == owner_id, OutboxMessage.telegram_message_id == replied_message_id,
+        OutboxMessage.category == outbox.STAFF)).first()
+    match = _KEY.match(key or "")
+    if match:
+        return int(match.group(1))
+    # The prompt is sent where "Antworten" was pressed: in this owner's chat when they pressed it.
+    return session.exec(select(Ticket.id).where(Ticket.reply_prompt_id == replied_message_id,
+                                                Ticket.replying_id == owner_id)
+                        .order_by(Ticket.id.desc()).limit(1)).first()
+
+
 def ticket_of_reply(session: Session, staff_chat_id: int, replied_message_id: int) -> int | None:
     """The ticket whose thread a reply in the staff chat answers: its alert, one of its relayed
     messages, or its "Antworten" prompt. Other messages in the staff chat stay internal."""
@@ -581,8 +650,8 @@ def reply_to_customer(session: Session, ticket_id: int, staff_id: int, staff_nam
     customer = session.get(Customer, ticket.customer_id)
     if ticket.status == CLOSED:
         return ReplyOutcome(Reply.CLOSED, ticket.id, customer.first_name)
-    if ticket.replying_id == staff_id:
-        ticket.replying_id = ticket.replying_until = None
+    # ``replying_id`` stays: it names whose chat has the prompt (``ticket_of_private_reply``),
+    # so a second reply to the same prompt reaches the customer too.
     message = MessageSpec("tickets.staff_reply", {"number": ticket.id, "text": _keep_lines(text, 3500)})
     if not _to_customer(session, ticket, f"out:{message_ref}", message, now):
         session.add(ticket)
@@ -816,9 +885,7 @@ def process_timers(session: Session, rules: Rules, now: datetime) -> int:
         done += 1
     for ticket in _due(session, OPEN, Ticket.response_due_at, Ticket.escalated_at, now):
         ticket.escalated_at = now
-        _tell_owners(session, ticket, "tickets.owner_breach", "breach", rules, now)
-        _to_staff(session, ticket, f"breach:{ticket.times_reopened}",
-                  MessageSpec("tickets.breach_staff", {"number": ticket.id}), rules, now)
+        _escalate(session, ticket, rules, now)
         _record(session, ticket, "escalated", now)
         done += 1
     for ticket in _due(session, RESOLVED, Ticket.follow_up_due_at, Ticket.follow_up_sent_at, now):
@@ -850,7 +917,8 @@ def note_undeliverable(session: Session, outbox_key: str, rules: Rules, now: dat
     if ticket is None:
         return False
     customer = session.get(Customer, ticket.customer_id)
-    _to_staff(session, ticket, f"undeliverable:{outbox_key}"[:190],
+    # 170: room in the 200 characters of an outbox key for "ticket:<id>:" and an owner's chat id
+    _to_staff(session, ticket, f"undeliverable:{outbox_key}"[:170],
               MessageSpec("tickets.undeliverable", {"number": ticket.id, "name": customer.first_name,
                                                     "phone": customer.phone or "–"}), rules, now)
     _record(session, ticket, "undeliverable", now)
@@ -860,6 +928,8 @@ def note_undeliverable(session: Session, outbox_key: str, rules: Rules, now: dat
 def _tell_team_undeliverable(session: Session, row: OutboxMessage, rules: Rules, now: datetime) -> str | None:
     """The outbox hook for a ticket's row that ended undelivered: if its recipient is gone, the
     team hears of it (``note_undeliverable``)."""
+    if row.category != outbox.SERVICE:
+        return None  # a team member's copy (an owner blocked the bot): telling the team again would loop
     if outbox.was_unreachable(row) and note_undeliverable(session, row.idempotency_key, rules, now):
         return "team told of an undeliverable ticket message"
     return None

@@ -2,6 +2,11 @@
 with buttons, and messages go both ways as one thread under the alert until the team marks it
 solved; a few days later the customer is asked whether all is well again.
 
+Without a staff group the owners are the team: the alert and the thread come to their private
+chats, its buttons work there, and a reply to a ticket's message there goes to the customer (any
+other private message of theirs is an ordinary one). Only without owners too does the customer
+get the shop's contact instead of a ticket.
+
 Customers see only their own tickets; every staff button checks that the presser is staff
 (a forged or forwarded button gets the same "not active" answer as an old one).
 """
@@ -10,9 +15,11 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import ForceReply, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import keyboards, staff
@@ -96,7 +103,7 @@ async def call_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     visitor = await identify(update, context)
     _, _, survey_id, answer = query.data.split(":")
     offer = await s.db(tickets.answer_call_offer, visitor.customer_id, int(survey_id), answer == "yes",
-                       s.ticket_rules, s.now(), team_reachable=s.config.staff.staff_chat_id is not None)
+                       s.ticket_rules, s.now(), team_reachable=tickets.team_reachable(s.ticket_rules))
     if offer is None:
         await query.answer(s.texts.plain("errors.done_button", visitor.voice))
         return
@@ -113,7 +120,7 @@ async def call_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def _hand_over(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, text: str | None, ref: str) -> None:
     """The customer wants a person: a ticket for the team (or their open one takes the text)."""
     s = services(context)
-    if s.config.staff.staff_chat_id is None:
+    if not tickets.team_reachable(s.ticket_rules):
         await _point_to_the_shop(context, visitor)
         return
     handover = await s.db(tickets.ask_for_person, visitor.customer_id, text, ref, s.ticket_rules, s.now())
@@ -134,18 +141,20 @@ async def _complain(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, text: 
                     photo: str | None = None) -> None:
     """A complaint that tells the story: a ticket opens, or the customer's open one takes it."""
     s = services(context)
-    if s.config.staff.staff_chat_id is None:
+    if not tickets.team_reachable(s.ticket_rules):
         await _point_to_the_shop(context, visitor)
         return
     handover = await s.db(tickets.complain, visitor.customer_id, text, ref, s.ticket_rules, s.now(), photo=photo)
     await _tell_about_hand_over(context, visitor, handover)
 
 
-async def _point_to_the_shop(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> None:
-    """No staff group: nobody would see a ticket, so the customer gets the shop's contact."""
+async def _point_to_the_shop(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
+                             lead: str = "handoff.no_staff_chat") -> None:
+    """The shop's contact after ``lead``: instead of a ticket when there is nobody to see one
+    (no staff group, no owners)."""
     s = services(context)
     contact = s.faq.get("contact")
-    await say_html(context, visitor, s.texts.render("handoff.no_staff_chat", visitor.voice) + "\n\n"
+    await say_html(context, visitor, s.texts.render(lead, visitor.voice) + "\n\n"
                    + contact.answer_for(visitor.voice.language, visitor.voice.formal))
 
 
@@ -156,6 +165,8 @@ async def _tell_opened(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, tic
     await say(context, visitor, key, number=ticket.id, due=due)
     if ticket.priority == priority.Priority.URGENT and "health_risk" in ticket.priority_reasons:
         await say(context, visitor, "tickets.health_advice")
+    if s.ticket_rules.staff_chat_id is None:  # only the owners see it, and they may be busy in the shop
+        await _point_to_the_shop(context, visitor, "handoff.urgent_contact")
 
 
 async def relay_to_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
@@ -265,13 +276,16 @@ async def refresh_alert(context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> N
     """Show the ticket's current state (who has it, the deadline, goodwill) in its alert."""
     s = services(context)
     current = await s.db(tickets.current_alert, ticket_id, s.ticket_rules, s.now())
-    if current is None or s.config.staff.staff_chat_id is None:
+    if current is None:
         return
-    spec, message_id = current
-    text = s.texts.render(spec.template, s.staff_voice, **spec.params)
-    await edit_unless_unchanged(context.bot.edit_message_text(
-        text, chat_id=s.config.staff.staff_chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
-        reply_markup=keyboards.from_spec(spec.buttons, s.texts, s.staff_voice)))
+    text = s.texts.render(current.spec.template, s.staff_voice, **current.spec.params)
+    for chat_id, message_id in current.messages:  # the staff group's alert, or each owner's copy
+        try:
+            await edit_unless_unchanged(context.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+                reply_markup=keyboards.from_spec(current.spec.buttons, s.texts, s.staff_voice)))
+        except TelegramError as error:  # a deleted copy, an owner who blocked the bot: the others still change
+            log.warning("ticket alert not updated", extra={"ticket_id": ticket_id, "error": str(error)})
 
 
 async def _start_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
@@ -338,21 +352,67 @@ async def goodwill_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await refresh_alert(context, int(ticket_id))
 
 
+def _replied_bot_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """The id of the bot's message that a person's text replies to, if it is one."""
+    message = update.effective_message
+    user = update.effective_user
+    if user is None or user.is_bot or not message.text:
+        return None
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+        return None
+    return replied.message_id
+
+
 async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A text in the staff chat: a Telegram reply to a ticket's message (its alert, a relayed
     message, or the prompt after pressing Antworten) goes to the customer; anything else, even
     right after Antworten, is the team talking among themselves."""
     s = services(context)
+    replied_id = _replied_bot_message(update, context)
+    if replied_id is None:
+        return  # not a reply to the bot: the team talking among themselves
+    ticket_id = await s.db(tickets.ticket_of_reply, update.effective_message.chat_id, replied_id)
+    if ticket_id is not None:
+        await _answer_customer(update, context, ticket_id)
+
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+def owner_answers_or(customer_messages: Handler) -> Handler:
+    """Private messages: without a staff group, an owner's reply to a ticket's message in their
+    chat (its alert copy, a relayed message, their Antworten prompt) goes to the customer; every
+    other private message, theirs too, goes on to ``customer_messages``."""
+
+    async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        ticket_id = await _ticket_an_owner_answers(update, context)
+        if ticket_id is None:
+            await customer_messages(update, context)
+        else:
+            await _answer_customer(update, context, ticket_id)
+
+    return on_private_message
+
+
+async def _ticket_an_owner_answers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    s = services(context)
+    if s.ticket_rules.staff_chat_id is not None:
+        return None  # the team answers in the staff group
+    replied_id = _replied_bot_message(update, context)
+    if replied_id is None:
+        return None
+    ticket_id = await s.read(tickets.ticket_of_private_reply, update.effective_chat.id, replied_id, s.ticket_rules)
+    if ticket_id is None or not await staff.is_staff(update, context):
+        return None
+    return ticket_id
+
+
+async def _answer_customer(update: Update, context: ContextTypes.DEFAULT_TYPE, ticket_id: int) -> None:
+    """A staff member's reply on a ticket goes to its customer; they are told it did (or why not)."""
+    s = services(context)
     message = update.effective_message
     user = update.effective_user
-    if user is None or user.is_bot or not message.text:
-        return
-    replied = message.reply_to_message
-    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
-        return  # not a reply to the bot: the team talking among themselves
-    ticket_id = await s.db(tickets.ticket_of_reply, message.chat_id, replied.message_id)
-    if ticket_id is None:
-        return
     outcome = await s.db(tickets.reply_to_customer, ticket_id, user.id, staff.staff_name(update), message.text,
                          incoming(update).ref, s.now())
     keys = {tickets.Reply.SENT: "tickets.reply_sent", tickets.Reply.UNREACHABLE: "tickets.reply_unreachable",

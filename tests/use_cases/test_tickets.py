@@ -311,3 +311,98 @@ def test_complaints_handled_at_once_open_one_ticket(store):
     assert sorted(results) == [False, False, False, True]
     with store.session() as session:
         assert len(session.exec(select(Ticket).where(Ticket.customer_id == anna)).all()) == 1
+
+
+# --- without a staff group: the owners are the team ----------------------------------------------
+
+SECOND_OWNER = 778
+PRIVATE_RULES = tickets.rules_from(ShopConfig.model_validate({
+    "shop": {"name": "Kaffeehaus Morgenrot"},
+    "staff": {"admin_ids": [OWNER, SECOND_OWNER]},
+    "complaints": {"first_response_minutes": 60, "reminder_minutes_before": 15},
+}))
+
+
+def open_private_complaint(store, customer_id, text="Der Kuchen war trocken", ref="4242:1") -> Ticket:
+    with store.session() as session:
+        ticket = tickets.open_ticket(session, customer_id, tickets.COMPLAINT, text, ref, PRIVATE_RULES, NOW)
+        session.flush()
+        session.expunge(ticket)
+        return ticket
+
+
+def mark_sent(store, key: str, message_id: int) -> None:
+    with store.session() as session:
+        row = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).one()
+        outbox.mark_sent(session, row.id, message_id, NOW)
+
+
+def test_without_a_staff_group_each_owner_gets_the_alert_and_the_thread_privately(store):
+    assert tickets.team_chats(PRIVATE_RULES) == (OWNER, SECOND_OWNER)
+    anna = customer(store)
+    ticket = open_private_complaint(store, anna, "Das war Betrug, ich gehe zum Anwalt")
+    alerts = rows(store, f"ticket:{ticket.id}:alert")
+    assert [(row.idempotency_key, row.chat_id) for row in alerts] == [
+        (f"{ticket.alert_key}:{OWNER}", OWNER), (f"{ticket.alert_key}:{SECOND_OWNER}", SECOND_OWNER)]
+    assert {row.payload["template"] for row in alerts} == {"tickets.alert"}
+    assert rows(store, f"ticket:{ticket.id}:priority") == []  # the alert says it; no second message
+    with store.session() as session:
+        tickets.relay_from_customer(session, ticket.id, anna, "Und der Kaffee auch", None, "4242:2", PRIVATE_RULES, NOW)
+    relayed = rows(store, f"ticket:{ticket.id}:in:")
+    assert [(row.chat_id, row.payload["reply_to_key"]) for row in relayed] == [
+        (OWNER, f"{ticket.alert_key}:{OWNER}"), (SECOND_OWNER, f"{ticket.alert_key}:{SECOND_OWNER}")]
+
+
+def test_without_a_staff_group_the_owners_hear_of_a_missed_deadline_once(store):
+    ticket = open_private_complaint(store, customer(store))
+    with store.session() as session:
+        assert tickets.process_timers(session, PRIVATE_RULES, ticket.reminder_due_at) == 1
+        assert tickets.process_timers(session, PRIVATE_RULES, ticket.response_due_at) == 1
+    assert {row.chat_id for row in rows(store, f"ticket:{ticket.id}:reminder")} == {OWNER, SECOND_OWNER}
+    breaches = rows(store, f"ticket:{ticket.id}:breach")
+    assert sorted(row.chat_id for row in breaches) == [OWNER, SECOND_OWNER]  # one each, not two
+    assert {row.payload["template"] for row in breaches} == {"tickets.owner_breach"}
+    assert {row.payload["reply_to_key"] for row in breaches} == {f"{ticket.alert_key}:{OWNER}",
+                                                                  f"{ticket.alert_key}:{SECOND_OWNER}"}
+
+
+def test_an_owner_answers_from_their_private_chat(store):
+    anna = customer(store)
+    ticket = open_private_complaint(store, anna)
+    mark_sent(store, f"{ticket.alert_key}:{OWNER}", 31)
+    mark_sent(store, f"{ticket.alert_key}:{SECOND_OWNER}", 45)
+    with store.session() as session:
+        assert tickets.ticket_of_private_reply(session, OWNER, 31, PRIVATE_RULES) == ticket.id
+        assert tickets.ticket_of_private_reply(session, SECOND_OWNER, 45, PRIVATE_RULES) == ticket.id
+        assert tickets.ticket_of_private_reply(session, SECOND_OWNER, 31, PRIVATE_RULES) is None  # not in her chat
+        assert tickets.ticket_of_private_reply(session, OWNER, 31, RULES) is None  # with a group: only a notice
+        copies = tickets.current_alert(session, ticket.id, PRIVATE_RULES, NOW)
+        assert copies.messages == ((OWNER, 31), (SECOND_OWNER, 45))
+        # "Antworten" pressed in the first owner's chat: a reply to that prompt, and only there, is the answer.
+        tickets.start_reply(session, ticket.id, OWNER, "Olga", NOW)
+        tickets.note_reply_prompt(session, ticket.id, 32)
+    with store.session() as session:
+        assert tickets.ticket_of_private_reply(session, OWNER, 32, PRIVATE_RULES) == ticket.id
+        assert tickets.ticket_of_private_reply(session, SECOND_OWNER, 32, PRIVATE_RULES) is None
+        tickets.reply_to_customer(session, ticket.id, OWNER, "Olga", "Das tut uns leid!", "700:33", NOW)
+    with store.session() as session:  # the prompt still takes a second answer
+        assert tickets.ticket_of_private_reply(session, OWNER, 32, PRIVATE_RULES) == ticket.id
+    (answer,) = rows(store, f"ticket:{ticket.id}:out:")
+    assert answer.chat_id == 4242
+
+
+def test_an_owners_own_ticket_as_a_customer_is_not_theirs_to_answer(store):
+    owner_as_customer = customer(store, OWNER)
+    ticket = open_private_complaint(store, owner_as_customer, ref="777:1")
+    with store.session() as session:
+        tickets.reply_to_customer(session, ticket.id, SECOND_OWNER, "Sven", "Wir kümmern uns", "778:1", NOW)
+    (answer,) = rows(store, f"ticket:{ticket.id}:out:")
+    mark_sent(store, answer.idempotency_key, 90)
+    with store.session() as session:  # a reply to the team's answer in their own chat is a customer's message
+        assert tickets.ticket_of_private_reply(session, OWNER, 90, PRIVATE_RULES) is None
+
+
+def test_without_a_staff_group_and_owners_nobody_would_see_a_ticket():
+    nobody = tickets.rules_from(ShopConfig.model_validate({"shop": {"name": "Kaffeehaus Morgenrot"}}))
+    assert tickets.team_chats(nobody) == () and not tickets.team_reachable(nobody)
+    assert tickets.team_chats(RULES) == (STAFF_CHAT,) and tickets.team_reachable(RULES)
