@@ -44,7 +44,7 @@ def effective_owners(from_environment: tuple[int, ...] | None, from_config: tupl
                      from_chat: tuple[int, ...]) -> list[Owner]:
     """Who the owners are, and where each came from: the environment's list wins outright,
     else config.yml's and the chat's together (an id in both counts as config.yml's)."""
-    if from_environment is not None:
+    if from_environment:  # an empty list names nobody: as if unset (else nobody could become owner)
         return [Owner(user_id, ENVIRONMENT) for user_id in dict.fromkeys(from_environment)]
     owners = [Owner(user_id, CONFIG_FILE) for user_id in dict.fromkeys(from_config)]
     return owners + [Owner(user_id, CHAT) for user_id in dict.fromkeys(from_chat) if user_id not in from_config]
