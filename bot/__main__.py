@@ -38,7 +38,7 @@ def run_bot(settings: Settings, clock: Clock) -> int:
     from bot.app import build_application, run
     from bot.logging_setup import configure_logging
     from bot.services import Services
-    from domain import team
+    from bot.first_start import announce_owner_code, load_team
     from nlu.faq import load_catalog
     from storage.db import Store
 
@@ -66,8 +66,9 @@ def run_bot(settings: Settings, clock: Clock) -> int:
     store = Store(settings.database_url)
     store.migrate()
     services = Services(settings=settings, config=config, store=store, texts=texts, faq=faq, clock=clock)
-    with store.session() as session:  # the staff group may have moved (become a supergroup) meanwhile
-        services.use_staff_chat(team.current_staff_chat(session, config.staff.staff_chat_id))
+    # Owners made in the chat, a staff group chosen there or moved (it became a supergroup).
+    if owner_code := load_team(services):
+        announce_owner_code(owner_code)
     run(build_application(services, bundled_model), services)
     return 0
 

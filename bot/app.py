@@ -22,8 +22,8 @@ from bot.timers import Timers
 from bot import staff
 from bot.access import Who, guarded
 from bot.handlers import (campaigns, clarify, conversation, counter, customer_settings, exports, feedback, imports,
-                          key_figures, linking, loyalty, menu, onboarding, owner_home, privacy, reports, rights, surveys,
-                          system, tickets)
+                          key_figures, linking, loyalty, menu, onboarding, owner_home, privacy, reports, rights, setup,
+                          surveys, system, tickets)
 from bot.handlers.onboarding import DeepLink
 from bot.ordering import InboundLimit, PerChatUpdateProcessor
 from bot.services import Services
@@ -146,6 +146,7 @@ BUTTONS = (
     Button(customer_settings.BUTTON_PATTERN, customer_settings.settings_button),
     Button(rights.ERASE_PATTERN, rights.erase_button),
     Button(rights.OWNER_PATTERN, rights.owner_erase_button, OWNER),
+    Button(setup.STAFF_GROUP_PATTERN, setup.staff_group_button, OWNER),  # "make it the staff group"
     Button(clarify.BUTTON_PATTERN, clarify.clarification_button(INTENT_HANDLERS)),  # "complaint or feedback?"
 )
 
@@ -184,6 +185,8 @@ def handlers(staff_chat_id: int | None = None, staff_chat: filters.Chat | None =
     # In the staff chat, replies to a ticket's messages go to the customer.
     staff_chat_handlers = [MessageHandler(staff_chat & filters.UpdateType.MESSAGE & filters.TEXT
                                           & ~filters.COMMAND, tickets.on_staff_message)] if staff_chat else []
+    # Without a staff group, an owner's reply to a ticket's message goes to its customer.
+    talk = tickets.owner_answers_or(conversation.message_handler(ROUTES))
     return [
         MessageHandler(filters.StatusUpdate.MIGRATE, system.on_chat_migrated),  # a group became a supergroup
         *(CommandHandler(list(command.names), guarded(command.callback, command.who),
@@ -192,9 +195,10 @@ def handlers(staff_chat_id: int | None = None, staff_chat: filters.Chat | None =
         *staff_chat_handlers,
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.CONTACT, linking.on_contact),
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.Document.ALL, imports.on_document),
-        # Without a staff group, an owner's reply to a ticket's message goes to its customer.
-        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE,
-                       tickets.owner_answers_or(conversation.message_handler(ROUTES))),
+        # The one-time owner code; any other text: talk.
+        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.Regex(setup.CODE_SHAPE),
+                       setup.owner_code_message(talk)),
+        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE, talk),
         *(CallbackQueryHandler(guarded(button.callback, button.who, button=True), pattern=_whole(button.pattern))
           for button in BUTTONS),
         CallbackQueryHandler(system.stale_button),  # anything else: outdated or forged
@@ -317,8 +321,8 @@ def build_application(services: Services, bundled_model: Path | None) -> Applica
     )
     application.bot_data["services"] = services
     processor.on_flood = functools.partial(system.tell_to_slow_down, application)
-    if services.config.staff.staff_chat_id is not None:
-        services.staff_chat_filter = filters.Chat(services.config.staff.staff_chat_id)
+    # Always a filter (empty without a group), so a group an owner chooses later works at once.
+    services.staff_chat_filter = filters.Chat(services.config.staff.staff_chat_id)
     application.add_handlers(handlers(services.config.staff.staff_chat_id, services.staff_chat_filter))
     application.add_error_handler(system.on_error)
     return application

@@ -24,7 +24,7 @@ def main(words: list[str], out_path: str | None, stdout: BinaryIO | None = None,
     from bot.handlers.exports import cell_words
     from bot.settings import Settings, load_shop_config
     from bot.texts import Texts, TextsError, Voice
-    from domain import exports
+    from domain import exports, owners
     from domain.clock import SystemClock
     from domain.config import ConfigError
     from domain.rules import nps
@@ -67,8 +67,11 @@ def main(words: list[str], out_path: str | None, stdout: BinaryIO | None = None,
     try:
         store.migrate()  # as the bot does at start: an older database gets the columns the export reads
         with store.reading() as session:
+            # the owners made in the chat are the shop's people too, not its customers
+            owner_ids = frozenset(owner.telegram_user_id for owner in
+                                  owners.owners(session, settings.parsed_admin_ids(), config.staff.admin_ids))
             rows = exports.export(session, target, request, zone, cell_words(texts, Voice(config.shop.language)),
-                                  frozenset(config.staff.admin_ids))
+                                  owner_ids)
         target.flush()
     except SQLAlchemyError as error:
         print(f"error: database {store.engine.url.render_as_string(hide_password=True)}: "

@@ -50,13 +50,61 @@ def check_config(settings: Settings) -> tuple[list[Finding], ShopConfig | None]:
     else:
         findings.append(Finding("ok", "privacy notice", f"{config.privacy.controller.split(',')[0]}, "
                                 f"{config.privacy.contact}, {config.privacy.policy_url}"))
-    if config.staff.staff_chat_id is None:
-        findings.append(Finding("warn", "staff chat", "not set: requests for a person show the shop's contact "
-                                "details instead. Fix: set staff.staff_chat_id in config.yml or STAMMGAST_STAFF_CHAT_ID"))
-    if not config.staff.admin_ids:
-        findings.append(Finding("warn", "admins", "no admin ids: nobody can use owner commands. "
-                                "Fix: set staff.admin_ids in config.yml or STAMMGAST_ADMIN_IDS"))
     return findings, config
+
+
+def check_team(settings: Settings, config: ShopConfig) -> list[Finding]:
+    """The owners and the staff group, each with where it came from (environment, config.yml or
+    set in the chat); without an owner, the one-time owner code and how to use it."""
+    from domain import owners, team
+    from storage.db import Store
+
+    from_environment = settings.staff_chat_id is not None
+    store = Store(settings.database_url)
+    try:
+        with store.reading() as session:
+            found = owners.owners(session, settings.parsed_admin_ids(), config.staff.admin_ids)
+            code = owners.current_code(session)
+            staff_chat = team.current_staff_chat(session, config.staff.staff_chat_id, from_environment)
+            chosen = team.chosen_in_chat(session)
+    except SQLAlchemyError:  # no database or no schema yet: only what the environment and config.yml say
+        found = owners.effective_owners(settings.parsed_admin_ids(), config.staff.admin_ids, ())
+        code, staff_chat, chosen = None, config.staff.staff_chat_id, None
+    finally:
+        store.dispose()
+    return [_owners_finding(found, code), _staff_chat_finding(staff_chat, config.staff.staff_chat_id,
+                                                              from_environment, chosen)]
+
+
+_SOURCES = {"environment": "STAMMGAST_ADMIN_IDS", "config.yml": "config.yml", "chat": "set in the chat"}
+
+
+def _owners_finding(found, code: str | None) -> Finding:
+    from domain import owners
+
+    if found:
+        return Finding("ok", "owners", ", ".join(f"{owner.telegram_user_id} ({_SOURCES[owner.source]})"
+                                                 for owner in found))
+    how = (f"send the owner code {owners.shown(code)} to the bot in a private chat to become the owner"
+           if code else "start the bot: it prints a one-time owner code on its console; send it to the bot in a "
+                        "private chat to become the owner")
+    return Finding("warn", "owners", f"no owner yet: nobody can use owner commands. Fix: {how} "
+                                     "(or set STAMMGAST_ADMIN_IDS or staff.admin_ids in config.yml)")
+
+
+def _staff_chat_finding(staff_chat: int | None, configured: int | None, from_environment: bool,
+                        chosen: int | None) -> Finding:
+    if staff_chat is None:
+        return Finding("warn", "staff group", "not set: requests for a person show the shop's contact details "
+                       "instead. Fix: add the bot to the team's group; the owners get a button that makes it the "
+                       "staff group (or set STAMMGAST_STAFF_CHAT_ID or staff.staff_chat_id in config.yml)")
+    if staff_chat == chosen and not from_environment:
+        source = "set in the chat"
+    else:
+        source = "STAMMGAST_STAFF_CHAT_ID" if from_environment else "config.yml"
+        if staff_chat != configured:
+            source += f" {configured}, followed when it became a supergroup"
+    return Finding("ok", "staff group", f"{staff_chat} ({source})")
 
 
 def check_faq() -> list[Finding]:
@@ -142,7 +190,9 @@ def check_secrets(settings: Settings) -> list[Finding]:
 
 
 async def diagnose(settings: Settings, out=print) -> int:
-    findings, _ = check_config(settings)
+    findings, config = check_config(settings)
+    if config is not None:
+        findings += check_team(settings, config)
     findings += check_secrets(settings)
     findings += check_faq()
     findings += check_database(settings)

@@ -120,10 +120,21 @@ class Services:
         if chat_id is None or chat_id == self.config.staff.staff_chat_id:
             return
         self.config = self.config.with_overrides(None, chat_id)
-        for derived in ("ticket_rules", "marketing_rules", "campaign_rules"):
-            self.__dict__.pop(derived, None)  # cached from the old config
+        self._forget_derived_rules()
         if self.staff_chat_filter is not None:
             self.staff_chat_filter.chat_ids = {chat_id}
+
+    def use_owners(self, owner_ids: tuple[int, ...]) -> None:
+        """Use ``owner_ids`` as the owners (``domain.owners``: the configured ones and those made
+        in the chat, at start, or the first owner the moment they sent the owner code)."""
+        if tuple(owner_ids) == self.config.staff.admin_ids:
+            return
+        self.config = self.config.with_overrides(tuple(owner_ids), None)
+        self._forget_derived_rules()  # the escalation targets and the team's ids follow the owners
+
+    def _forget_derived_rules(self) -> None:
+        for derived in ("ticket_rules", "marketing_rules", "campaign_rules"):
+            self.__dict__.pop(derived, None)  # cached from the old config
 
     @cached_property
     def ticket_rules(self) -> tickets.Rules:

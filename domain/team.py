@@ -5,6 +5,10 @@ The new id is stored (table ``staff_chat``) and used from then on, also after a 
 as the configured id is the group it came from; messages still waiting for the old id go to the
 new one, and the owners are told.
 
+Nobody has to look the id up: when the bot is added to a group, the owners are offered to make
+it the staff group (``offer_staff_chat``); the chosen group is stored in the same row
+(``choose_staff_chat``) and wins over config.yml, though not over STAMMGAST_STAFF_CHAT_ID.
+
 Staff who book points, goodwill or a reward for their own customer account (the one linked to
 their Telegram user id) could help themselves unseen, so that is refused (``SelfService``) and
 the owners hear of the attempt (``report_self_service``).
@@ -27,19 +31,49 @@ from storage.models import Customer, OutboxMessage, StaffChat, StaffMember, Tele
 from storage.sql import insert_new
 
 PURCHASE, GOODWILL, REDEMPTION = "purchase", "goodwill", "redemption"
+STAFF_CHAT_BUTTON = "setup:group:"  # + the group's id: "make this the staff group"
 
 
 # --- the staff group's id ---------------------------------------------------------------------
 
-def effective_staff_chat(configured: int | None, stored: StaffChat | None) -> int | None:
-    """The staff group to use: the stored one when the configured group became it."""
+def effective_staff_chat(configured: int | None, stored: StaffChat | None,
+                         configured_in_environment: bool = False) -> int | None:
+    """The staff group to use: the one an owner chose in the chat (unless the environment names
+    one: STAMMGAST_STAFF_CHAT_ID wins), else the stored one when the configured group became it."""
+    if stored is not None and stored.chosen and not configured_in_environment:
+        return stored.chat_id
     if stored is not None and configured is not None and configured in (stored.migrated_from, stored.chat_id):
         return stored.chat_id
     return configured
 
 
-def current_staff_chat(session: Session, configured: int | None) -> int | None:
-    return effective_staff_chat(configured, session.get(StaffChat, 1))
+def current_staff_chat(session: Session, configured: int | None, configured_in_environment: bool = False) -> int | None:
+    return effective_staff_chat(configured, session.get(StaffChat, 1), configured_in_environment)
+
+
+def chosen_in_chat(session: Session) -> int | None:
+    """The staff group an owner chose with the button (``doctor`` names where the group came from)."""
+    stored = session.get(StaffChat, 1)
+    return stored.chat_id if stored is not None and stored.chosen else None
+
+
+def offer_staff_chat(session: Session, chat_id: int, title: str, owner_ids: tuple[int, ...], now: datetime) -> None:
+    """The bot was added to a group: each owner is asked whether it is the staff group (a button)."""
+    offer = MessageSpec("setup.group_added", {"title": title},
+                        buttons=((outbox.Button("setup.make_staff_group", f"{STAFF_CHAT_BUTTON}{chat_id}"),),))
+    for owner in owner_ids:
+        outbox.enqueue(session, f"setup:group_added:{chat_id}:{owner}:{now.isoformat()}", owner, offer,
+                       outbox.STAFF, now)
+
+
+def choose_staff_chat(session: Session, chat_id: int, now: datetime) -> None:
+    """An owner made ``chat_id`` the staff group: stored (it wins over config.yml from now on,
+    also after a restart), and the group is greeted."""
+    row = session.get(StaffChat, 1) or StaffChat(id=1, chat_id=chat_id, changed_at=now)
+    row.chat_id, row.migrated_from, row.changed_at, row.chosen = chat_id, None, now, True
+    session.add(row)
+    outbox.enqueue(session, f"setup:staff_group_hello:{chat_id}:{now.isoformat()}", chat_id,
+                   MessageSpec("setup.staff_group_hello"), outbox.STAFF, now)
 
 
 def follow_chat_migration(session: Session, old_chat_id: int, new_chat_id: int, staff_chat_id: int | None,

@@ -459,6 +459,31 @@ class StaffChat(SQLModel, table=True):
     chat_id: int = Field(sa_type=BigInteger)
     migrated_from: int | None = Field(default=None, sa_type=BigInteger)
     changed_at: datetime = Field(sa_type=UTCDateTime)
+    # An owner made this group the staff group with the button offered when the bot was added
+    # to it: then it is the staff group whatever config.yml says (STAMMGAST_STAFF_CHAT_ID wins).
+    chosen: bool = Field(default=False)
+
+
+class ShopOwner(SQLModel, table=True):
+    """Owners who became owners in the chat (with the one-time owner code, ``domain.owners``),
+    on top of config.yml's ``staff.admin_ids``; ignored while STAMMGAST_ADMIN_IDS is set."""
+
+    __tablename__ = "shop_owner"
+
+    telegram_user_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    added_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OwnerCode(SQLModel, table=True):
+    """The one-time owner code while the shop has no owner (one row, id 1; deleted when used).
+    Kept in plain text: the bot prints it again at every start and ``doctor`` shows it, and
+    whoever can read this database owns the shop anyway."""
+
+    __tablename__ = "owner_code"
+
+    id: int = Field(default=1, primary_key=True)
+    code: str = Field(max_length=16)
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class StaffMember(SQLModel, table=True):

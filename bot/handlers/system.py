@@ -9,6 +9,7 @@ from telegram import ChatMember, Update
 from telegram.ext import Application, ContextTypes
 
 from bot.chat import send_html
+from bot.handlers import setup
 from bot.services import services
 from bot.texts import Voice
 from domain import customers
@@ -17,10 +18,12 @@ log = logging.getLogger(__name__)
 
 
 async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A customer blocked (or unblocked) the bot: stop (or resume) proactive messages."""
+    """A customer blocked (or unblocked) the bot: stop (or resume) proactive messages. In a group:
+    the owners may make it the staff group (``bot.handlers.setup``)."""
     s = services(context)
     change = update.my_chat_member
     if change.chat.type != "private":
+        await setup.on_group_membership(update, context)
         return
     if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
         await s.db(customers.mark_unreachable, change.chat.id, s.now())

@@ -47,6 +47,7 @@ FORGED = {
     # the owner home's buttons name nothing, but each shows the shop's figures or starts an owner's task
     r"^home:(report|campaigns|tickets|segments|import|export|customer)$": [
         f"home:{a}" for a in ("report", "campaigns", "tickets", "segments", "import", "export", "customer")],
+    r"^setup:group:-?\d{1,20}$": ["setup:group:-1001234567890"],  # an owner's "make it the staff group"
 }
 # Buttons that name nothing: pressing them acts on the presser's own data, which is allowed.
 OWN_ONLY = {r"^consent:(yes|no)$", r"^loyalty:(points|rewards|card)$", r"^reward:[a-z][a-z0-9_]{0,30}$",

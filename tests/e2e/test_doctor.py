@@ -3,7 +3,7 @@
 import asyncio
 import sys
 
-from tests.e2e.harness import REPO, bot_environment
+from tests.e2e.harness import ADMIN_ID, REPO, STAFF_CHAT_ID, bot_environment
 
 
 async def doctor(env: dict[str, str]) -> tuple[int, str]:
@@ -19,6 +19,8 @@ async def test_doctor_passes_when_everything_is_in_place(api, database_url, rasa
     code, output = await doctor(bot_environment(api, database_url, rasa_url))
     assert code == 0, output
     assert "✔ token: valid, bot @morgenrot_bot" in output
+    assert f"✔ owners: {ADMIN_ID} (STAMMGAST_ADMIN_IDS)" in output
+    assert f"✔ staff group: {STAFF_CHAT_ID} (STAMMGAST_STAFF_CHAT_ID)" in output
     assert f"✔ nlu: {rasa_url} answers" in output
     assert "All checks passed." in output
 
