@@ -95,8 +95,8 @@ def _owners_finding(found, code: str | None) -> Finding:
 def _staff_chat_finding(staff_chat: int | None, configured: int | None, from_environment: bool,
                         chosen: int | None) -> Finding:
     if staff_chat is None:
-        return Finding("warn", "staff group", "not set: requests for a person show the shop's contact details "
-                       "instead. Fix: add the bot to the team's group; the owners get a button that makes it the "
+        return Finding("warn", "staff group", "not set: tickets (complaints, requests for a person) go to the "
+                       "owners' private chats. Fix: add the bot to the team's group; the owners get a button that makes it the "
                        "staff group (or set STAMMGAST_STAFF_CHAT_ID or staff.staff_chat_id in config.yml)")
     if staff_chat == chosen and not from_environment:
         source = "set in the chat"
