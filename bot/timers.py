@@ -157,6 +157,8 @@ class Timers:
         Returns how many rows were queued; the outbox keys keep it to one per owner and week."""
         s = self.services
         now = s.now()
+        if s.config.reports.digest_hour is None:  # the shop switched the digest off
+            return 0
         monday = digest.due_monday(now, s.config.reports.digest_hour, ZoneInfo(s.config.shop.timezone))
         if monday is None or monday == self._digest_monday or (
                 self._digest_retry_at is not None and now < self._digest_retry_at):

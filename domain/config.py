@@ -225,8 +225,9 @@ class SegmentsSection(_Section):
 class ReportsSection(_Section):
     # /bericht: a person counts as a customer at a time when they bought in these many days before it.
     active_days: int = Field(365, ge=7, le=3650, **_example(365))
-    # The Monday digest (last week's dashboard for the owners) is queued from this hour, shop time.
-    digest_hour: int = Field(8, ge=0, le=23, **_example(8))
+    # The Monday digest (last week's dashboard for the owners) is queued from this hour, shop time;
+    # null: no digest.
+    digest_hour: int | None = Field(8, ge=0, le=23, **_example(8))
 
 
 class RetentionConfig(_Section):

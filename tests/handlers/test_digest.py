@@ -114,3 +114,13 @@ async def test_a_shop_without_any_customer_gets_no_empty_digest(shop):
     shop.services.clock.moment = MONDAY_9
     assert await Timers(shop.services).run_digest() == 0
     assert digest_rows(shop) == []
+
+
+async def test_a_shop_that_switched_the_digest_off_gets_none(shop):
+    """``reports.digest_hour: null``: no digest on Monday or at a start later in the week."""
+    await a_customer_bought(shop)
+    config = shop.services.config
+    shop.services.config = config.model_copy(update={"reports": config.reports.model_copy(update={"digest_hour": None})})
+    shop.services.clock.moment = datetime(2026, 12, 14, 10, 0, tzinfo=timezone.utc)  # a Monday after 8
+    assert await Timers(shop.services).run_digest() == 0
+    assert digest_rows(shop) == []
