@@ -497,6 +497,22 @@ class StaffMember(SQLModel, table=True):
     seen_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class CounterPrompt(SQLModel, table=True):
+    """A "Betrag?" question the bot asked a staff member after they scanned a customer's card:
+    their answer (a reply to it, or the next amount they type in that chat) books a purchase for
+    this customer. Kept in the database so a second replica or a restart still knows it."""
+
+    __tablename__ = "counter_prompt"
+    __table_args__ = (Index("ix_counter_prompt_asker", "chat_id", "staff_user_id"),)
+
+    chat_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    message_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    staff_user_id: int = Field(sa_type=BigInteger)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class HeldBooking(SQLModel, table=True):
     """A booking (purchase, goodwill, redemption) a staff member asked for on their own customer
     account, waiting for another member of the team or an owner to confirm it (config
