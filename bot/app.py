@@ -134,6 +134,7 @@ BUTTONS = (
     Button(tickets.GOODWILL_PATTERN, tickets.goodwill_button, STAFF),
     Button(tickets.UNDO_PATTERN, tickets.undo_button, STAFF),
     Button(self_booking.PATTERN, counter.held_button, STAFF),  # a colleague's own booking, held
+    Button(counter.UNDO_PATTERN, counter.undo_button, STAFF),  # "Rückgängig" under a booking
     Button(tickets.FOLLOW_UP_PATTERN, tickets.follow_up_button),
     Button(tickets.CALL_PATTERN, tickets.call_button),
     Button(surveys.SCORE_PATTERN, surveys.score_button),
@@ -185,8 +186,9 @@ def handlers(staff_chat_id: int | None = None, staff_chat: filters.Chat | None =
     # In the staff chat, replies to a ticket's messages go to the customer.
     staff_chat_handlers = [MessageHandler(staff_chat & filters.UpdateType.MESSAGE & filters.TEXT
                                           & ~filters.COMMAND, tickets.on_staff_message)] if staff_chat else []
-    # Without a staff group, an owner's reply to a ticket's message goes to its customer.
-    talk = tickets.owner_answers_or(conversation.message_handler(ROUTES))
+    # Without a staff group, an owner's reply to a ticket's message goes to its customer; a staff
+    # member's answer to a scanned card's "Welcher Betrag?" books the purchase.
+    talk = counter.amount_answers_or(tickets.owner_answers_or(conversation.message_handler(ROUTES)))
     return [
         MessageHandler(filters.StatusUpdate.MIGRATE, system.on_chat_migrated),  # a group became a supergroup
         *(CommandHandler(list(command.names), guarded(command.callback, command.who),

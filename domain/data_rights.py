@@ -32,8 +32,8 @@ from sqlmodel import Session, SQLModel
 from domain import conversation, customers, ledger, outbox, rewards
 from domain.rules import codes
 from domain.rules.errors import Refusal
-from storage.models import (ConversationState, Coupon, Customer, DataRequest, Feedback, HeldBooking, MessageLog,
-                            OutboxMessage, PointsEntry, Redemption, Survey, TelegramAccount, Ticket, TicketEvent)
+from storage.models import (ConversationState, CounterPrompt, Coupon, Customer, DataRequest, Feedback, HeldBooking,
+                            MessageLog, OutboxMessage, PointsEntry, Redemption, Survey, TelegramAccount, Ticket, TicketEvent)
 
 CUSTOMER_TABLE = "customer"
 # The most rows of one table in an export (newest first). Far above what a customer of a small
@@ -328,6 +328,7 @@ def erase_customer(session: Session, customer_id: int, now: datetime, executed_b
                     .values(note=None))
     # A staff member's own bookings held for a colleague (their name, what they asked for).
     session.execute(delete(HeldBooking).where(HeldBooking.customer_id == customer_id))
+    session.execute(delete(CounterPrompt).where(CounterPrompt.customer_id == customer_id))  # a scan's "Betrag?"
 
     # Their reward codes and coupons can no longer be used (they stay for the figures).
     session.execute(update(Redemption).where(

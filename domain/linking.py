@@ -12,13 +12,13 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from domain import conversation, ledger, purchases, surveys
-from storage.models import (CampaignHoldout, ConsentRecord, ConversationState, Coupon, Customer, DataRequest, Feedback, HeldBooking,
-                            MessageLog, OutboxMessage, PointsEntry, Purchase, Redemption, Survey, TelegramAccount, Ticket,
-                            UsedReceipt)
+from storage.models import (CampaignHoldout, ConsentRecord, ConversationState, CounterPrompt, Coupon, Customer,
+                            DataRequest, Feedback, HeldBooking, MessageLog, OutboxMessage, PointsEntry, Purchase,
+                            Redemption, Survey, TelegramAccount, Ticket, UsedReceipt)
 
 # Every table whose rows belong to a customer; a merge moves them all.
 _OWNED = (ConsentRecord, Coupon, Feedback, MessageLog, OutboxMessage, PointsEntry, Purchase, Redemption, Survey, Ticket,
-          UsedReceipt, DataRequest, HeldBooking, CampaignHoldout)
+          UsedReceipt, DataRequest, HeldBooking, CampaignHoldout, CounterPrompt)
 
 
 def normalize_phone(text: str, region: str = "DE") -> str | None:

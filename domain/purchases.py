@@ -199,7 +199,8 @@ class Reversal:
 
 
 def reverse_purchase(session: Session, purchase_id: int, reason: str, now: datetime,
-                     rules: LoyaltySection) -> Reversal:
+                     rules: LoyaltySection, tell_customer: bool = True,
+                     customer_template: str = "loyalty.reversed") -> Reversal:
     """/storno: take back the points of a purchase (a correction entry; nothing is deleted).
 
     The balance may go below zero when the points were already spent: that is the truth
@@ -222,9 +223,9 @@ def reverse_purchase(session: Session, purchase_id: int, reason: str, now: datet
     refresh_stats(session, [purchase.customer_id])
     customer = session.get(Customer, purchase.customer_id)
     result = Reversal(purchase, customer, points, ledger.balance(session, customer.id))
-    account = customers.chat_of(session, customer.id)
+    account = customers.chat_of(session, customer.id) if tell_customer else None
     if account is not None:
-        outbox.enqueue(session, f"storno:{purchase.id}", account.chat_id, MessageSpec("loyalty.reversed", {
+        outbox.enqueue(session, f"storno:{purchase.id}", account.chat_id, MessageSpec(customer_template, {
             "amount": outbox.money_param(purchase.amount_cents), "date": outbox.date_param(purchase.created_at.date()),
             "points": points, "balance": result.balance, "reason": reason[:200],
         }), outbox.SERVICE, now, customer_id=customer.id)

@@ -68,6 +68,14 @@ def schedule_after_purchase(session: Session, customer_id: int, purchase_id: int
     return survey
 
 
+def forget_undone_purchase(session: Session, purchase_id: int) -> None:
+    """A purchase booked by mistake and undone at once: its survey, still waiting, goes too
+    (the corrected booking may schedule its own)."""
+    survey = session.exec(select(Survey).where(Survey.purchase_id == purchase_id, Survey.status == SCHEDULED)).first()
+    if survey is not None and outbox.withdraw(session, f"survey:{survey.id}"):
+        session.delete(survey)
+
+
 def question(survey_id: int, own_text: str | None = None, first_name: str = "") -> MessageSpec:
     """The question with a 0-10 keyboard; the buttons name the survey and the score. The
     owner's own wording (with {vorname}) replaces the text of the locale files."""

@@ -1,6 +1,9 @@
 """Staff at the counter: book a purchase, reverse one, print a receipt QR code, look up a
 customer, redeem a reward code. In the staff group or privately; only staff (bot.staff).
 
+A scanned card shows the customer and asks "Welcher Betrag?"; the staff member's answer books it
+(scan + one number). Every booking confirmation has "Rückgängig" for a few minutes.
+
 Staff texts are in the shop's language. A purchase booked from a Telegram message uses that
 message as idempotency key, so a redelivered update never books twice.
 """
@@ -8,14 +11,16 @@ message as idempotency key, so a redelivered update never books twice.
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
-from telegram import Update
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import formatting, qr, staff
-from bot.chat import Visitor, deep_link, send_html
+from bot.chat import Visitor, deep_link, edit_unless_unchanged, send_html
 from bot.owner import close_preview
 from bot.services import Services, services
 from domain import counter, coupons, customers, purchases, receipts, rewards, self_booking, team
@@ -27,6 +32,12 @@ from domain.rules.parsing import InputError, parse_amount
 log = logging.getLogger(__name__)
 
 MAX_CATEGORY = 40
+UNDO_PATTERN = r"^buy:undo:\d{1,12}$"
+# An answer to "Welcher Betrag?" that is typed without replying must look like one: an amount,
+# perhaps a category after it ("12,50 Bohnen"); anything else a staff member writes is talk.
+AMOUNT_ANSWER = re.compile(r"^\s*(?P<amount>(?:(?:eur|€)\s*)?-?[0-9][0-9.,]{0,12}\s*(?:€|eur|euro)?)"
+                           r"(?:\s+(?P<category>\S.{0,79}))?\s*$", re.IGNORECASE | re.DOTALL)
+CANCEL_WORDS = {"abbrechen", "abbruch", "cancel", "nein", "no", "x"}
 
 
 async def _find_customer(update, context, who: str):
@@ -89,9 +100,11 @@ async def _reply_booking(update, context, booking: purchases.Booking) -> None:
     if booking.duplicate:
         await staff.answer(update, context, "counter.booked_again", purchase=booking.purchase.id)
         return
-    await staff.answer(update, context, "counter.booked", amount=money_param(booking.purchase.amount_cents),
-                 name=booking.customer.first_name, code=booking.customer.code, points=booking.points,
-                 balance=booking.balance, tier=booking.tier.tier.name_param(), purchase=booking.purchase.id)
+    s = services(context)
+    text = s.texts.render("counter.booked", s.staff_voice, amount=money_param(booking.purchase.amount_cents),
+                          name=booking.customer.first_name, code=booking.customer.code, points=booking.points,
+                          balance=booking.balance, tier=booking.tier.tier.name_param(), purchase=booking.purchase.id)
+    await send_html(context.bot, update.effective_chat.id, text, _undo_keyboard(s, booking.purchase.id))
     if booking.upgraded:
         await staff.answer(update, context, "counter.tier_upgrade", name=booking.customer.first_name,
                      tier=booking.tier.tier.name_param())
@@ -152,6 +165,11 @@ async def customer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def _show_customer(update, context, customer) -> None:
+    await send_html(context.bot, update.effective_chat.id, "\n".join(await _customer_lines(context, customer)))
+
+
+async def _customer_lines(context, customer) -> list[str]:
+    """Who they are, their tier and balance, open reward codes and the last purchases."""
     s = services(context)
     voice, texts = s.staff_voice, s.texts
     summary = await s.db(counter.look_up_customer, customer.id, s.config.loyalty, s.now())
@@ -173,15 +191,118 @@ async def _show_customer(update, context, customer) -> None:
                                   category=f" · {purchase.category}" if purchase.category else ""))
     if not recent:
         lines.append(texts.render("counter.customer_no_purchases", voice))
-    await send_html(context.bot, update.effective_chat.id, "\n".join(lines))
+    return lines
 
 
 async def card_scanned(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, code_text: str) -> None:
-    """Staff scanned a customer's card QR code: show the customer, ready to book."""
+    """Staff scanned a customer's card QR code: one message with the customer and "Welcher
+    Betrag?"; the answer books it (``amount_answers_or``)."""
+    s = services(context)
     customer = await _find_customer(update, context, code_text)
-    if customer is not None:
-        await _show_customer(update, context, customer)
-        await staff.answer(update, context, "counter.card_scanned", code=customer.code)
+    if customer is None:
+        return
+    lines = await _customer_lines(context, customer)
+    lines += ["", s.texts.render("counter.amount_prompt", s.staff_voice)]
+    placeholder = s.texts.plain("counter.amount_placeholder", s.staff_voice)[:64]
+    prompt = await send_html(context.bot, update.effective_chat.id, "\n".join(lines),
+                             ForceReply(selective=True, input_field_placeholder=placeholder))
+    await s.db(counter.ask_for_amount, prompt.chat_id, prompt.message_id, customer.id, update.effective_user.id,
+               s.now())
+
+
+# --- the answer to "Welcher Betrag?" -----------------------------------------------------------
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+def amount_answers_or(other_messages: Handler) -> Handler:
+    """Private messages: a staff member's answer to a scanned card's "Welcher Betrag?" (a reply to
+    it, or an amount typed while it is open) books the purchase; every other message goes on to
+    ``other_messages``."""
+
+    async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        prompt_id = await _amount_question_answered(update, context)
+        if prompt_id is None:
+            await other_messages(update, context)
+        else:
+            await _book_answered_amount(update, context, prompt_id)
+
+    return on_private_message
+
+
+async def _amount_question_answered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """The open "Betrag?" message this text answers, if it answers one (and comes from staff)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or not message.text or user is None:
+        return None
+    replied = message.reply_to_message
+    replied_id = replied.message_id if replied is not None and replied.from_user is not None \
+        and replied.from_user.id == context.bot.id else None
+    if replied_id is None and not (AMOUNT_ANSWER.match(message.text) or message.text.strip().casefold() in CANCEL_WORDS):
+        return None  # the cheap check first: most private texts are customers talking
+    s = services(context)
+    prompt_id = await s.read(counter.open_amount_question, message.chat_id, user.id, replied_id, s.now())
+    if prompt_id is None or not await staff.is_staff(update, context):
+        return None
+    return prompt_id
+
+
+async def _book_answered_amount(update: Update, context: ContextTypes.DEFAULT_TYPE, prompt_id: int) -> None:
+    s = services(context)
+    message = update.effective_message
+    text = message.text.strip()
+    if text.casefold() in CANCEL_WORDS:
+        await s.db(counter.close_amount_question, message.chat_id, prompt_id)
+        await staff.answer(update, context, "counter.amount_cancelled")
+        return
+    answer = AMOUNT_ANSWER.match(text)
+    category = (answer.group("category") or "").strip() or None if answer else None
+    if category and len(category) > MAX_CATEGORY:
+        await staff.answer(update, context, "counter.bad_category")
+        return
+    try:
+        amount = _parse_amount(s, answer.group("amount") if answer else text[:40])
+    except InputError as error:
+        await _amount_error(update, context, error)  # the question stays open for the right amount
+        return
+    try:
+        booking = await s.db(counter.book_answered_amount, message.chat_id, prompt_id, amount, s.config, s.now(),
+                             key=f"telegram:{message.chat_id}:{message.message_id}", source=purchases.COUNTER,
+                             category=category, booked_by=update.effective_user.id)
+    except counter.AmountQuestionGone:
+        await staff.answer(update, context, "counter.amount_gone")
+        return
+    except team.SelfService as refusal:
+        await staff.refuse_self_service(update, context, refusal, text[:20])
+        return
+    await _reply_booking(update, context, booking)
+
+
+# --- "Rückgängig" under a booking --------------------------------------------------------------
+
+def _undo_keyboard(s: Services, purchase_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(s.texts.plain("counter.undo_button", s.staff_voice),
+                                                       callback_data=f"buy:undo:{purchase_id}")]])
+
+
+async def undo_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """buy:undo:<purchase>: take back a counter booking made a few minutes ago (staff only)."""
+    s = services(context)
+    query = update.callback_query
+    purchase_id = int(query.data.rsplit(":", 1)[1])
+    try:
+        reversal = await s.db(counter.undo_counter_booking, purchase_id, s.now(), s.config.loyalty)
+    except counter.UndoRefusal as refusal:
+        await query.answer(s.texts.plain(f"counter.undo_errors.{refusal.reason}", s.staff_voice, purchase=purchase_id),
+                           show_alert=refusal.reason == "too_late")
+        if refusal.reason != "unknown":
+            await edit_unless_unchanged(query.edit_message_reply_markup(None))
+        return
+    await query.answer()
+    text = s.texts.render("counter.undone", s.staff_voice, purchase=reversal.purchase.id,
+                          amount=money_param(reversal.purchase.amount_cents), name=reversal.customer.first_name,
+                          balance=reversal.balance)
+    await edit_unless_unchanged(query.edit_message_text(text, parse_mode=ParseMode.HTML))
 
 
 async def redeem_code_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

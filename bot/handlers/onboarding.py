@@ -46,9 +46,10 @@ def start_command(deep_links: Sequence[DeepLink]):
                 log.info("start payload ignored", extra={"payload": payload[:64]})
             await welcome(context, visitor)
             return
-        # The link's answer first (it is what they came for), then a newcomer's one greeting.
+        # The link's answer first (it is what they came for), then a newcomer's one greeting; staff
+        # scanning a card at the till are at work, not signing up.
         await link.action(update, context, visitor, payload.removeprefix(link.prefix))
-        if not visitor.consent_asked:
+        if not visitor.consent_asked and not link.staff_only:
             await greet_and_ask_consent(context, visitor)
 
     return start

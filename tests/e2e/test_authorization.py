@@ -50,6 +50,7 @@ FORGED = {
     r"^home:(report|campaigns|tickets|segments|import|export|customer)$": [
         f"home:{a}" for a in ("report", "campaigns", "tickets", "segments", "import", "export", "customer")],
     r"^setup:group:-?\d{1,20}$": ["setup:group:-1001234567890"],  # an owner's "make it the staff group"
+    r"^buy:undo:\d{1,12}$": ["buy:undo:1"],  # "Rückgängig" under a counter booking
 }
 # Buttons that name nothing: pressing them acts on the presser's own data, which is allowed.
 OWN_ONLY = {r"^consent:(yes|no)$", r"^loyalty:(points|rewards|card)$", r"^reward:[a-z][a-z0-9_]{0,30}$",

@@ -119,14 +119,17 @@ def state(db, anna) -> dict:
     """What nonsense must not change: the guarded tables, the staff group's alerts, Anna."""
     customer = customer_of(db, anna)
     with db.session() as session:
-        alerts = session.exec(select(func.count()).select_from(OutboxMessage)
-                              .where(OutboxMessage.chat_id == STAFF_CHAT_ID)).one()
+        # A ticket's alert and what its customer sends on it later (texts, voice, files) are relayed;
+        # nothing else of theirs may reach the staff group.
+        alerts = session.exec(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.chat_id == STAFF_CHAT_ID, ~OutboxMessage.idempotency_key.like("ticket:%"))).one()
         # (a customer's export of their own data, /meinedaten, is recorded too: that is no nonsense)
         erasures = session.exec(select(func.count()).select_from(DataRequest).where(
             (DataRequest.kind != "export") | (DataRequest.executed_by != None))).one()  # noqa: E711
         kept = {table.__name__: session.exec(select(func.count()).select_from(table)).one() for table in GUARDED}
         to_people = [*session.exec(select(Ticket.customer_id)), *session.exec(select(Feedback.customer_id))]
-        kept.update(staff_alerts=alerts - len(to_people), to_people=sorted(to_people),
+        feedback = session.exec(select(func.count()).select_from(Feedback)).one()
+        kept.update(staff_alerts_beside_tickets=alerts - feedback, to_people=sorted(to_people),
                     erasures_and_owners_requests=erasures, anna_balance=ledger.balance(session, customer.id),
                     anna=(customer.first_name, customer.language, customer.marketing_consent,
                           customer.birthday_month, customer.birthday_day, customer.code))

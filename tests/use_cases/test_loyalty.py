@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import func, select
 
-from domain import customers, ledger, purchases, receipts, referrals, rewards
+from domain import counter, customers, ledger, purchases, receipts, referrals, rewards
 from domain.rules import codes
 from domain.config import LoyaltySection, RewardConfig, TierConfig
 from domain.customers import TelegramProfile
@@ -310,6 +310,42 @@ def test_storno_books_a_correction_once_and_tier_points_drop(store):
     assert message.payload["params"]["points"] == 80 and message.payload["params"]["balance"] == 30
     assert message.payload["params"]["date"] == {"date": "2026-11-22"}
     assert count(store, PointsEntry) == 3
+
+
+def outbox_keys(store) -> dict[str, str]:
+    with store.session() as session:
+        return {row.idempotency_key: row.payload.get("template", "") for row in session.exec(select(OutboxMessage))}
+
+
+def test_undo_at_the_counter_takes_a_fresh_booking_back_quietly_once_and_not_later(store):
+    anna = telegram_customer(store, 4242)
+    fresh = book(store, anna, "12.50", "k1")
+    with store.session() as session:
+        reversal = counter.undo_counter_booking(session, fresh.purchase.id, NOW + timedelta(minutes=1), RULES)
+    assert (reversal.points, reversal.balance) == (12, 0) and balance(store, anna) == 0
+    # Anna had not been told of the points yet: she is told nothing at all.
+    keys = outbox_keys(store)
+    assert f"purchase:{fresh.purchase.id}:credited" not in keys and f"storno:{fresh.purchase.id}" not in keys
+    with store.session() as session, pytest.raises(counter.UndoRefusal) as caught:
+        counter.undo_counter_booking(session, fresh.purchase.id, NOW + timedelta(minutes=2), RULES)
+    assert caught.value.reason == "already_reversed"
+
+    told = book(store, anna, "20.00", "k2")
+    with store.session() as session:  # the points message went out already
+        session.exec(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == f"purchase:{told.purchase.id}:credited")).one().status = "sent"
+        session.commit()
+    with store.session() as session:
+        counter.undo_counter_booking(session, told.purchase.id, NOW + timedelta(minutes=3), RULES)
+    assert outbox_keys(store)[f"storno:{told.purchase.id}"] == "loyalty.undone"
+
+    late = book(store, anna, "30.00", "k3")
+    with store.session() as session, pytest.raises(counter.UndoRefusal) as caught:
+        counter.undo_counter_booking(session, late.purchase.id, NOW + counter.UNDO_WINDOW + timedelta(seconds=1), RULES)
+    assert caught.value.reason == "too_late" and balance(store, anna) == 30
+    with store.session() as session, pytest.raises(counter.UndoRefusal) as caught:
+        counter.undo_counter_booking(session, 999_999, NOW, RULES)
+    assert caught.value.reason == "unknown"
 
 
 def test_storno_after_spending_the_points_leaves_a_negative_balance(store):
