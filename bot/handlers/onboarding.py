@@ -28,11 +28,13 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class DeepLink:
     """``/start <prefix><argument>``: ``action(update, context, visitor, argument)``; a link for
-    staff is a plain /start for anyone else."""
+    staff is a plain /start for anyone else. A link ``at_counter`` is scanned by staff at work:
+    its answer is all they get (no newcomer's greeting and consent question under it)."""
 
     prefix: str
     action: Callable[[Update, ContextTypes.DEFAULT_TYPE, Visitor, str], Awaitable[None]]
     staff_only: bool = False
+    at_counter: bool = False
 
 
 def start_command(deep_links: Sequence[DeepLink]):
@@ -48,7 +50,7 @@ def start_command(deep_links: Sequence[DeepLink]):
             return
         # The link's answer first (it is what they came for), then a newcomer's one greeting.
         await link.action(update, context, visitor, payload.removeprefix(link.prefix))
-        if not visitor.consent_asked:
+        if not visitor.consent_asked and not (link.at_counter and await staff.is_staff(update, context)):
             await greet_and_ask_consent(context, visitor)
 
     return start
