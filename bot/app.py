@@ -21,7 +21,7 @@ from bot.rate_limiter import TelegramRateLimiter
 from bot.timers import Timers
 from bot import staff
 from bot.access import Who, guarded
-from bot.handlers import (campaigns, clarify, conversation, counter, customer_settings, exports, feedback, imports,
+from bot.handlers import (campaigns, clarify, codes, conversation, counter, customer_settings, exports, feedback, imports,
                           key_figures, linking, loyalty, menu, onboarding, owner_home, privacy, reports, rights, setup,
                           surveys, system, tickets)
 from bot.handlers.onboarding import DeepLink
@@ -29,6 +29,7 @@ from bot.ordering import InboundLimit, PerChatUpdateProcessor
 from bot.services import Services
 from bot.texts import LANGUAGES, Voice
 from domain import campaigns as domain_campaigns
+from domain import coupons as domain_coupons
 from domain import consent, customers, features, receipts, referrals, self_booking
 from domain import feedback as domain_feedback
 from domain import linking as domain_linking
@@ -64,7 +65,9 @@ COMMANDS = (
     Command(("start",), owner_home.start_or_owner_home(onboarding.start_command((
         DeepLink(receipts.PAYLOAD_PREFIX, loyalty.scan_receipt),
         DeepLink(referrals.PAYLOAD_PREFIX, loyalty.arrive_by_referral),
-        DeepLink(loyalty.CARD_PAYLOAD_PREFIX, counter.card_scanned, staff_only=True),  # staff scanned a card
+        # Scanned at the counter: staff see the customer, or the code with its "Einlösen" button.
+        DeepLink(loyalty.CARD_PAYLOAD_PREFIX, counter.card_scanned, staff_only=True, at_counter=True),
+        DeepLink(domain_coupons.PAYLOAD_PREFIX, codes.code_scanned, at_counter=True),  # customers: their own code
     ))), listed_as="commands.start"),
     Command(("punkte", "points"), loyalty.points_command, listed_as="commands.points"),
     Command(("karte", "card"), loyalty.card_command, listed_as="commands.card"),
@@ -135,6 +138,7 @@ BUTTONS = (
     Button(tickets.UNDO_PATTERN, tickets.undo_button, STAFF),
     Button(self_booking.PATTERN, counter.held_button, STAFF),  # a colleague's own booking, held
     Button(counter.UNDO_PATTERN, counter.undo_button, STAFF),  # "Rückgängig" under a booking
+    Button(codes.PATTERN, codes.redeem_button, STAFF),  # "Einlösen" under a scanned reward or coupon code
     Button(tickets.FOLLOW_UP_PATTERN, tickets.follow_up_button),
     Button(tickets.CALL_PATTERN, tickets.call_button),
     Button(surveys.SCORE_PATTERN, surveys.score_button),

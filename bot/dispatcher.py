@@ -61,6 +61,7 @@ from bot import keyboards, rate_limiter
 from bot.chat import send_html
 from bot.rate_limiter import raise_refusals_at_once, retry_after_seconds
 from bot.services import Services
+from bot.texts import with_links
 from domain import customers, marketing, outbox
 from domain.outbox import MessageSpec
 from storage.models import OutboxMessage
@@ -283,6 +284,7 @@ class OutboxDispatcher:
         params = spec.params
         if self.hooks.personalizes(row):  # e.g. a campaign's text with this customer's figures of today
             params = await s.db(self.hooks.personalize, row, params, voice.language, s.now())
+        params = with_links(params, self.bot.username)  # a coupon code that opens its QR code
         text = spec.text if spec.template is None else s.texts.render(spec.template, voice, **params)
         return text, keyboards.from_spec(spec.buttons, s.texts, voice)
 

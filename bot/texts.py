@@ -110,6 +110,19 @@ class _LenientParams(dict):
         return _value("{" + key + "}")
 
 
+def with_links(value: Any, bot_username: str) -> Any:
+    """Message parameters with their deep links (``domain.outbox.link_param``, also inside
+    nested texts) made HTML links to this bot."""
+    if isinstance(value, dict) and "deep_link" in value:
+        url = f"https://t.me/{bot_username}?start={value['deep_link']}"
+        return Html(f'<a href="{html.escape(url)}">{html.escape(str(value["label"]), quote=False)}</a>')
+    if isinstance(value, dict):
+        return {name: with_links(item, bot_username) for name, item in value.items()}
+    if isinstance(value, list):
+        return [with_links(item, bot_username) for item in value]
+    return value
+
+
 class Texts:
     def __init__(self, shop_name: str, override_dir: Path | None = None, timezone: str = "Europe/Berlin"):
         self.shop_name = shop_name
@@ -167,6 +180,8 @@ class Texts:
         if isinstance(value, dict) and "moment" in value:  # see domain.outbox.moment_param
             moment = datetime.fromisoformat(value["moment"]).astimezone(self.timezone)
             return html.escape(formatting.weekday_time(moment, voice.language))
+        if isinstance(value, dict) and "deep_link" in value:  # domain.outbox.link_param, not resolved: plain
+            return html.escape(str(value["label"]), quote=False)
         if isinstance(value, dict) and "deadline" in value:  # see domain.outbox.deadline_param
             due = datetime.fromisoformat(value["deadline"]).astimezone(self.timezone)
             return html.escape(formatting.deadline(due, datetime.fromisoformat(value["as_of"]), voice.language))

@@ -348,7 +348,7 @@ def personal_params(session: Session, customer_id: int | None, params: dict, rul
     body = fill(campaign.text or "", values)
     result = {"body": body}
     if coupon is not None:
-        result |= {"offer": coupon.offer, "code": codes.grouped(coupon.code),
+        result |= {"offer": coupon.offer, "code": coupons.link(coupon.code),
                    "valid_until": outbox.date_param(coupon.expires_at.date())}
     return result
 

@@ -6,6 +6,10 @@ Coupon codes use the reward codes' alphabet and length, so staff type both the s
 /einloesen looks the code up among rewards first, then among coupons. A coupon's code is
 unique among coupons; with 32**8 possible codes a clash with a reward code is practically
 impossible, and would still redeem only the reward.
+
+Both kinds of code also travel as a deep link (``PAYLOAD_PREFIX`` + code, the QR code the
+customer shows at the counter): staff who scan it see the code (``look_up``) with a button
+that redeems it through ``redeem_any``, under the same rules as /einloesen.
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
-from domain import rewards, team
+from domain import outbox, rewards, team
 from domain.rules import codes
 from domain.rewards import UseError
-from storage.models import Coupon, Customer
+from storage.models import Coupon, Customer, Redemption
 
 INSERT_CHUNK = 500
+# t.me/<bot>?start=code_K7QX2M9P: a reward or coupon code as a link (its QR code at the counter).
+PAYLOAD_PREFIX = "code_"
+OPEN, USED, EXPIRED = "open", "used", "expired"
 
 
 def _fresh_codes(session: Session, count: int) -> list[str]:
@@ -33,6 +40,12 @@ def _fresh_codes(session: Session, count: int) -> list[str]:
         taken = set(session.exec(select(Coupon.code).where(Coupon.code.in_(wanted))).all()) if wanted else set()
         found |= wanted - taken
     return sorted(found)
+
+
+def link(code: str) -> dict[str, str]:
+    """A message parameter: the code as the customer reads it ("K7QX-2M9P"), a link that opens
+    the bot with its QR code for the counter."""
+    return outbox.link_param(PAYLOAD_PREFIX + code, codes.grouped(code))
 
 
 def expiry(issued_at: datetime, valid_days: int) -> datetime:
@@ -122,6 +135,46 @@ def redeem_any(session: Session, typed_code: str, staff_user_id: int, now: datet
                             used.redemption.customer_id)
     team.refuse_self_service(session, team.REDEMPTION, coupon.customer_id, staff_user_id, code=typed_code)
     return coupon
+
+
+@dataclass(frozen=True)
+class CodeView:
+    """A reward or coupon code as the counter sees it before redeeming it: what, whose, until when."""
+
+    code: str
+    offer: str  # a coupon's offer or a reward's name (as the shop wrote it)
+    reward_key: str | None  # the reward's catalog key (for its English name); None for a coupon
+    customer_id: int
+    customer_name: str
+    customer_code: str | None
+    expires_at: datetime
+    used_at: datetime | None
+
+    def state(self, now: datetime) -> str:
+        if self.used_at is not None:
+            return USED
+        return EXPIRED if self.expires_at <= now else OPEN
+
+
+def look_up(session: Session, typed_code: str) -> CodeView | None:
+    """A reward code, or else a coupon code (the order of ``redeem_any``); None when there is no such code."""
+    code = codes.normalize(typed_code, codes.REWARD_CODE_LENGTH)
+    if code is None:
+        return None
+    redemption = session.exec(select(Redemption).where(Redemption.code == code)).first()
+    if redemption is not None:
+        return _view(session, code, redemption.reward_name, redemption.reward_key, redemption.customer_id,
+                     redemption.expires_at, redemption.used_at)
+    coupon = find(session, code)
+    if coupon is not None:
+        return _view(session, code, coupon.offer, None, coupon.customer_id, coupon.expires_at, coupon.redeemed_at)
+    return None
+
+
+def _view(session: Session, code: str, offer: str, reward_key: str | None, customer_id: int, expires_at: datetime,
+          used_at: datetime | None) -> CodeView:
+    customer = session.get(Customer, customer_id)
+    return CodeView(code, offer, reward_key, customer_id, customer.first_name, customer.code, expires_at, used_at)
 
 
 def _error(reason: str, coupon: Coupon) -> UseError:

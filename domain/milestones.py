@@ -397,7 +397,7 @@ def _wording(rules: Rules, due: Due, gift: Gift) -> tuple[str, dict]:
         gifts.append(outbox.text_param("milestones.gift_points", points=gift.points))
     if gift.coupon is not None:
         gifts.append(outbox.text_param("milestones.gift_coupon", offer=gift.coupon.offer,
-                                       code=codes.grouped(gift.coupon.code),
+                                       code=coupons.link(gift.coupon.code),
                                        valid_until=outbox.date_param(_local_date(gift.coupon.expires_at, rules))))
     template = f"milestones.{due.occasion}"
     if not gifts:

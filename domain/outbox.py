@@ -71,6 +71,13 @@ def deadline_param(due: datetime, as_of: datetime) -> dict[str, str]:
     return {"deadline": due.isoformat(), "as_of": as_of.isoformat()}
 
 
+def link_param(payload: str, label: str) -> dict[str, str]:
+    """``label`` as a link that opens the bot with ``/start payload`` (a coupon code that shows
+    its QR code). The bot's name is known where the message is sent (``bot.texts.with_links``);
+    without it the label stays plain text."""
+    return {"deep_link": payload, "label": label}
+
+
 def text_param(key: str, **params: Any) -> dict[str, Any]:
     """Another text, rendered in the recipient's language (a topic's name, a status line)."""
     return {"text_key": key, "params": params}

@@ -16,6 +16,7 @@ from telegram.ext import ContextTypes
 
 from bot import formatting, keyboards, qr
 from bot.chat import Incoming, Visitor, command_showing, deep_link, identify, intent_showing, say, say_html
+from bot.handlers.codes import code_qr
 from bot.menus import say_with_privacy_line
 from bot.services import Services, services
 from domain import counter, customers, ledger, receipts, referrals, rewards
@@ -196,7 +197,9 @@ async def send_reward_code(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
         name=reward_name(item, visitor.voice.language) if item else redemption.reward_name,
         valid_until=s.local(redemption.expires_at).date(), balance=redeemed.balance,
     )
-    await context.bot.send_photo(visitor.chat_id, qr.png(redemption.code), caption=caption, parse_mode=ParseMode.HTML)
+    # The QR code is a link: staff who scan it get the code with an "Einlösen" button (bot.handlers.codes).
+    await context.bot.send_photo(visitor.chat_id, code_qr(context, redemption.code), caption=caption,
+                                 parse_mode=ParseMode.HTML)
 
 
 # --- referrals -------------------------------------------------------------------------------

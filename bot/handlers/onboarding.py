@@ -28,11 +28,13 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class DeepLink:
     """``/start <prefix><argument>``: ``action(update, context, visitor, argument)``; a link for
-    staff is a plain /start for anyone else."""
+    staff is a plain /start for anyone else. A link ``at_counter`` is scanned by staff at work:
+    its answer is all they get (no newcomer's greeting and consent question under it)."""
 
     prefix: str
     action: Callable[[Update, ContextTypes.DEFAULT_TYPE, Visitor, str], Awaitable[None]]
     staff_only: bool = False
+    at_counter: bool = False
 
 
 def start_command(deep_links: Sequence[DeepLink]):
@@ -46,10 +48,10 @@ def start_command(deep_links: Sequence[DeepLink]):
                 log.info("start payload ignored", extra={"payload": payload[:64]})
             await welcome(context, visitor)
             return
-        # The link's answer first (it is what they came for), then a newcomer's one greeting; staff
-        # scanning a card at the till are at work, not signing up.
+        # The link's answer first (it is what they came for), then a newcomer's one greeting
+        # (not for staff scanning at the till: they are at work, not signing up).
         await link.action(update, context, visitor, payload.removeprefix(link.prefix))
-        if not visitor.consent_asked and not link.staff_only:
+        if not visitor.consent_asked and not (link.at_counter and await staff.is_staff(update, context)):
             await greet_and_ask_consent(context, visitor)
 
     return start

@@ -46,6 +46,8 @@ FORGED = {
     r"^erase:([0-9a-f]{12}|cancel)$": ["erase:{erase_nonce}", "erase:cancel"],
     r"^erase_for:([0-9a-f]{12}|cancel)$": ["erase_for:{erase_nonce}", "erase_for:cancel"],
     r"^held:(ok|no):\d{1,12}:[0-9a-f]{12}$": ["held:ok:1:0123456789ab", "held:no:1:0123456789ab"],
+    # "Einlösen" under a scanned reward or coupon code: the code is in the data, only staff may press it
+    r"^use:[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{8}$": ["use:K7QX2M9P"],
     # the owner home's buttons name nothing, but each shows the shop's figures or starts an owner's task
     r"^home:(report|campaigns|tickets|segments|import|export|customer)$": [
         f"home:{a}" for a in ("report", "campaigns", "tickets", "segments", "import", "export", "customer")],

@@ -71,7 +71,7 @@ CUSTOMER_COMMANDS = ["start", "punkte", "points", "karte", "card", "praemien", "
                      "gibtsnicht", "Punkte", "start@morgenrot_bot", "punkte@other_bot"]
 TEAM_COMMANDS = ["kauf", "storno", "beleg", "kunde", "einloesen", "tickets", "ticket", "nps", "loop", "broadcast",
                  "planen", "kampagnen", "abbrechen", "segment", "kunde_export", "kunde_loeschen"]
-DEEP_LINK_PREFIXES = ["r_", "ref_", "c_", "", "r_r_", "ref_ref_", "c_0", "r_AAAA", "ref_K-", "x_"]
+DEEP_LINK_PREFIXES = ["r_", "ref_", "c_", "code_", "", "r_r_", "ref_ref_", "c_0", "code_K7QX", "r_AAAA", "ref_K-", "x_"]
 FORGED = ["redeem:999999", "redeem:cancel", "redeem:0123456789ab", "survey:1:11", "nps:1:10", "nps:999999999999:0",
           "nps:skip:1", "nps:call:1:yes", "nps:١:5", "tkt:claim:1", "tkt:reply:2", "tkt:solved:999999999999",
           "tkt:goodwill:1", "tkt:gw:1:500", "tkt:gw:999999999999:999999", "tkt:ok:1:no", "held:ok:1:0123456789ab",

@@ -194,7 +194,8 @@ async def test_team_buttons_pressed_by_a_customer_change_nothing(shop, button):
     await shop.chat.send(CUSTOMER, "der kaffee war heute eiskalt und keiner hat sich gekümmert")
     data = {"^tkt:undo": "tkt:undo:1:1", "tkt:": "tkt:claim:1", "^tkt:gw": "tkt:gw:1:50", "camp": "camp:ok:1:abcdef", "loop": "loop:ok:abcdef",
             "erase_for": "erase_for:abcdef012345", "held": "held:ok:1:0123456789ab", "setup:group": "setup:group:-100555",
-            "buy:undo": "buy:undo:1"}
+            "buy:undo": "buy:undo:1",
+            "use:": "use:K7QX2M9P"}  # "Einlösen" under a scanned code
     pressed = next((value for prefix, value in data.items() if prefix.lstrip("^") in button.pattern), None)
     assert pressed is not None, button.pattern
     await shop.chat.press(CUSTOMER, pressed)

@@ -121,3 +121,15 @@ def test_tier_names_follow_the_recipients_language(texts):
     assert "<b>Silber</b>" in texts.render("loyalty.tier_upgrade", DU, tier=silver, multiplier=1.25)
     gold = TierConfig(name="Gold", threshold=600).name_param()  # no English name: the name itself
     assert "<b>Gold</b>" in texts.render("loyalty.tier_upgrade", EN, tier=gold, multiplier=1.5)
+
+
+def test_a_coupon_code_is_a_link_to_its_qr_code_where_the_bot_is_known(texts):
+    from bot.texts import with_links
+    from domain import coupons, outbox
+    gift = outbox.text_param("milestones.gift_coupon", offer="Kuchen", code=coupons.link("K7QX2M9P"),
+                             valid_until=outbox.date_param(date(2026, 5, 3)))
+    sent = texts.render("milestones.with_gift", DU, **with_links({"greeting": "Hallo", "gift": gift}, "morgenrot_bot"))
+    assert '<b><a href="https://t.me/morgenrot_bot?start=code_K7QX2M9P">K7QX-2M9P</a></b>' in sent
+    # Without the bot's name (e.g. an owner's preview) the code stays plain text.
+    assert "<b>K7QX-2M9P</b>" in texts.render("milestones.gift_coupon", DU, offer="Kuchen", code=coupons.link("K7QX2M9P"),
+                                               valid_until=date(2026, 5, 3))

@@ -194,7 +194,9 @@ def test_a_coupon_campaign_gives_every_recipient_a_unique_code_redeemed_once(sto
         params = campaigns.personal_params(session, anna, row.payload["params"], RULES, "de", NOW)
     code = issued[0].code
     assert params["body"] == f"Hallo Anna, dein Code: {code[:4]}-{code[4:]}"
-    assert params["code"] == f"{code[:4]}-{code[4:]}" and params["offer"] == "Ein Kaffee gratis"
+    # the code as she reads it, a link that opens the bot with its QR code for the counter
+    assert params["code"] == {"deep_link": f"code_{code}", "label": f"{code[:4]}-{code[4:]}"}
+    assert params["offer"] == "Ein Kaffee gratis"
     with store.session() as session:
         used = coupons.redeem_any(session, code.lower(), 77, NOW + timedelta(days=1))
     assert (used.offer, used.customer_name) == ("Ein Kaffee gratis", "Anna")

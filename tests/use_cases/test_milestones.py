@@ -149,7 +149,8 @@ def test_a_coupon_gift_is_issued_once_and_named_in_the_greeting(store):
     assert coupon.expires_at == NOW + timedelta(days=14)
     (gift,) = greetings(store)[0].payload["params"]["body"]["params"]["gift"]["text_keys"]
     assert gift == {"text_key": "milestones.gift_coupon", "params": {
-        "offer": "Ein Stück Kuchen", "code": coupon.code[:4] + "-" + coupon.code[4:], "valid_until": {"date": "2026-05-18"}}}
+        "offer": "Ein Stück Kuchen", "code": {"deep_link": f"code_{coupon.code}", "label": coupon.code[:4] + "-" + coupon.code[4:]},
+        "valid_until": {"date": "2026-05-18"}}}
     assert gifts(store, anna) == []
 
 
