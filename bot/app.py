@@ -21,9 +21,9 @@ from bot.rate_limiter import TelegramRateLimiter
 from bot.timers import Timers
 from bot import staff
 from bot.access import Who, guarded
-from bot.handlers import (campaigns, clarify, codes, conversation, counter, customer_settings, exports, feedback, imports,
-                          key_figures, linking, loyalty, menu, onboarding, owner_home, privacy, reports, rights, setup,
-                          surveys, system, tickets)
+from bot.handlers import (campaigns, clarify, closures, codes, conversation, counter, customer_settings, exports,
+                          feedback, imports, key_figures, linking, loyalty, menu, onboarding, owner_home, privacy, reports,
+                          rights, setup, surveys, system, tickets)
 from bot.handlers.onboarding import DeepLink
 from bot.ordering import InboundLimit, PerChatUpdateProcessor
 from bot.services import Services
@@ -99,6 +99,8 @@ COMMANDS = (
     Command(("abbrechen",), campaigns.cancel_command, OWNER, "campaigns.command_cancel"),
     Command(("segment",), campaigns.segment_command, OWNER, "campaigns.command_segment"),
     Command(("export",), exports.export_command, OWNER, "export.command"),  # CSV files for the accountant
+    # One-off closures on top of config.yml's opening hours: tickets and the FAQ answer skip them.
+    Command(("geschlossen", "closed"), closures.closed_command, OWNER, "closures.command"),
     # Customers' rights to their data (access and erasure), and the owners' hand for requests.
     Command(("meinedaten", "mydata"), rights.my_data_command),
     Command(("loeschen", "delete"), rights.delete_command),

@@ -107,6 +107,17 @@ def _staff_chat_finding(staff_chat: int | None, configured: int | None, from_env
     return Finding("ok", "staff group", f"{staff_chat} ({source})")
 
 
+def check_opening_hours(config) -> list[Finding]:
+    """Whether the shop wrote its opening hours: without them customers read the FAQ's text,
+    which may say other hours than the ones tickets count."""
+    if config.opening_hours_configured:
+        return [Finding("ok", "opening hours", "shop.opening_hours in config.yml (tickets and the FAQ answer)")]
+    source = "complaints.business_hours" if "business_hours" in config.complaints.model_fields_set else "the defaults"
+    return [Finding("warn", "opening hours", f"shop.opening_hours is not set: tickets count {source}, while customers "
+                    "who ask for the opening hours read the text of nlu/faq.yml. Fix: write the hours as "
+                    "shop.opening_hours in config.yml (e.g. mo-fr: \"08:00-18:00\"); the FAQ answer then follows them")]
+
+
 def check_faq() -> list[Finding]:
     from nlu.faq import FaqError, load_catalog
 
@@ -193,6 +204,7 @@ async def diagnose(settings: Settings, out=print) -> int:
     findings, config = check_config(settings)
     if config is not None:
         findings += check_team(settings, config)
+        findings += check_opening_hours(config)
     findings += check_secrets(settings)
     findings += check_faq()
     findings += check_database(settings)

@@ -26,6 +26,17 @@ class ConfigError(ValueError):
     """config.yml is missing or invalid; the message is meant for the shop owner."""
 
 
+def _checked_hours(value: dict) -> dict:
+    """Opening hours as config.yml writes them, refused with the day and the problem."""
+    try:
+        hours = BusinessHours.parse(value)
+    except BusinessHoursError as error:
+        raise ValueError(str(error)) from None
+    if not any(hours.week):
+        raise ValueError("the shop needs some open time in the week (tickets count it)")
+    return value
+
+
 def _example(value: Any) -> dict:
     return {"json_schema_extra": {"example": value}}
 
@@ -39,6 +50,12 @@ class ShopSection(_Section):
     language: Language = Field("de", **_example("de"))
     address_form: Literal["du", "sie"] = Field("du", **_example("du"))
     timezone: str = Field("Europe/Berlin", **_example("Europe/Berlin"))
+    # The one place of the shop's opening hours: ticket deadlines count them, and the FAQ's
+    # opening-hours answer is written from them. Unset: complaints.business_hours (and holidays)
+    # as before, and the FAQ answers with its own text.
+    opening_hours: dict[str, str | list[str] | None] | None = Field(
+        None, **_example({"mo-fr": "08:00-18:00", "sa": "09:00-14:00", "so": "geschlossen"}))
+    holidays: tuple[date, ...] | None = Field(None, **_example(["2026-12-25", "2026-12-26"]))
 
     @field_validator("timezone")
     @classmethod
@@ -48,6 +65,11 @@ class ShopSection(_Section):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"'{value}' is not a known time zone") from None
         return value
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _valid_opening_hours(cls, value: dict | None) -> dict | None:
+        return None if value is None else _checked_hours(value)
 
 
 class StaffSection(_Section):
@@ -172,13 +194,7 @@ class ComplaintsSection(_Section):
     @field_validator("business_hours")
     @classmethod
     def _valid_hours(cls, value: dict) -> dict:
-        try:
-            hours = BusinessHours.parse(value)
-        except BusinessHoursError as error:
-            raise ValueError(str(error)) from None
-        if not any(hours.week):
-            raise ValueError("the team needs some open time in the week")
-        return value
+        return _checked_hours(value)
 
     @field_validator("goodwill_points")
     @classmethod
@@ -186,9 +202,6 @@ class ComplaintsSection(_Section):
         if any(points <= 0 or points > 10000 for points in value):
             raise ValueError("goodwill points are between 1 and 10000")
         return value
-
-    def hours(self, timezone_name: str) -> BusinessHours:
-        return BusinessHours.parse(self.business_hours, timezone_name, self.holidays)
 
 
 class CampaignsSection(_Section):
@@ -373,6 +386,20 @@ class ShopConfig(_Section):
     @property
     def formal(self) -> bool:
         return self.shop.address_form == "sie"
+
+    @property
+    def opening_hours_configured(self) -> bool:
+        """Whether the shop wrote its opening hours (shop.opening_hours); only then does the FAQ
+        answer with them instead of its own text."""
+        return self.shop.opening_hours is not None
+
+    def opening_hours(self) -> BusinessHours:
+        """The shop's opening hours, for ticket deadlines and the FAQ. Each shop key wins over the
+        old complaints key it replaces: shop.opening_hours over complaints.business_hours,
+        shop.holidays over complaints.holidays (kept, so older config files still work)."""
+        spec = self.shop.opening_hours if self.shop.opening_hours is not None else self.complaints.business_hours
+        holidays = self.shop.holidays if self.shop.holidays is not None else self.complaints.holidays
+        return BusinessHours.parse(spec, self.shop.timezone, holidays)
 
     def with_overrides(self, admin_ids: tuple[int, ...] | None, staff_chat_id: int | None) -> "ShopConfig":
         staff = self.staff.model_copy(update={

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, literal, select
 
-from domain import ledger, surveys
+from domain import ledger, opening_hours, surveys
 from domain.config import LoyaltySection, ShopConfig
 from domain.rules import business_hours, nps
 from domain.rules.business_hours import BusinessHours
@@ -69,7 +69,7 @@ class Rules:
 
 def rules_from(config: ShopConfig) -> Rules:
     return Rules(active_days=config.reports.active_days, timezone=config.shop.timezone, loyalty=config.loyalty,
-                 hours=config.complaints.hours(config.shop.timezone),
+                 hours=config.opening_hours(),
                  first_response_minutes=config.complaints.first_response_minutes)
 
 
@@ -331,12 +331,13 @@ def _ticket_figures(session, start: datetime, end: datetime, rules: Rules
     rows = session.execute(select(Ticket.created_at, Ticket.first_response_at, Ticket.resolved_at)
                            .where(Ticket.created_at >= start, Ticket.created_at < end)).all()
     answered, missed, solved = [], 0, []
+    hours = opening_hours.with_closures(session, rules.hours) if rules.hours and rows else rules.hours
     for created, answered_at, resolved_at in rows:
-        deadline = (business_hours.add_business_minutes(created, rules.first_response_minutes, rules.hours)
-                    if rules.hours else created + timedelta(minutes=rules.first_response_minutes))
+        deadline = (business_hours.add_business_minutes(created, rules.first_response_minutes, hours)
+                    if hours else created + timedelta(minutes=rules.first_response_minutes))
         if answered_at is not None:
-            answered.append(business_hours.business_minutes_between(created, answered_at, rules.hours)
-                            if rules.hours else (answered_at - created) // timedelta(minutes=1))
+            answered.append(business_hours.business_minutes_between(created, answered_at, hours)
+                            if hours else (answered_at - created) // timedelta(minutes=1))
         if (answered_at or end) > deadline:
             missed += 1
         if resolved_at is not None:

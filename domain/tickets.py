@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from domain import conversation, customers, ledger, outbox, surveys, team
+from domain import conversation, customers, ledger, opening_hours, outbox, surveys, team
 from domain.rules import business_hours, loyalty, priority, topics
 from domain.rules.words import word_count
 from domain.clock import days_later_at
@@ -84,7 +84,7 @@ class Rules:
 def rules_from(config: ShopConfig) -> Rules:
     c = config.complaints
     return Rules(
-        hours=c.hours(config.shop.timezone), first_response_minutes=c.first_response_minutes,
+        hours=config.opening_hours(), first_response_minutes=c.first_response_minutes,
         reminder_minutes_before=c.reminder_minutes_before, follow_up_days=c.follow_up_days,
         follow_up_hour=c.follow_up_hour, staff_chat_id=config.staff.staff_chat_id,
         escalate_to=c.escalate_to or config.staff.admin_ids, goodwill_points=c.goodwill_points,
@@ -156,7 +156,7 @@ def open_ticket(session: Session, customer_id: int, kind: str, text: str | None,
                     alert_key="")
     session.add(ticket)
     session.flush()
-    _start_sla(ticket, rules, now)
+    _start_sla(session, ticket, rules, now)
     _record(session, ticket, "opened", now, text=cleaned or None)
     _alert_staff(session, ticket, rules, now)
     if photo:
@@ -176,11 +176,17 @@ def _assess(session: Session, customer_id: int, text: str, score: int | None, ru
                                     lexicon=rules.priority_lexicon)
 
 
-def _start_sla(ticket: Ticket, rules: Rules, now: datetime) -> None:
-    deadline = business_hours.add_business_minutes(now, rules.first_response_minutes, rules.hours)
+def _hours(session: Session, rules: Rules) -> business_hours.BusinessHours:
+    """The opening hours with the owner's closures (/geschlossen): closed days count no minutes."""
+    return opening_hours.with_closures(session, rules.hours)
+
+
+def _start_sla(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> None:
+    hours = _hours(session, rules)
+    deadline = business_hours.add_business_minutes(now, rules.first_response_minutes, hours)
     ticket.response_due_at, ticket.first_response_at = deadline, None
     ticket.reminded_at = ticket.escalated_at = None
-    ticket.reminder_due_at = (business_hours.reminder_at(deadline, rules.reminder_minutes_before, rules.hours, now)
+    ticket.reminder_due_at = (business_hours.reminder_at(deadline, rules.reminder_minutes_before, hours, now)
                               if rules.reminder_minutes_before else None)
     ticket.alert_key = f"ticket:{ticket.id}:alert:{ticket.times_reopened}"
 
@@ -780,9 +786,10 @@ def _restart_deadline(session: Session, ticket: Ticket, rules: Rules) -> None:
                                                         TicketEvent.kind.in_(("opened", "reopened")))
                            .order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(1)).first()
     started = started or ticket.created_at
-    deadline = business_hours.add_business_minutes(started, rules.first_response_minutes, rules.hours)
+    hours = _hours(session, rules)
+    deadline = business_hours.add_business_minutes(started, rules.first_response_minutes, hours)
     ticket.first_response_at, ticket.response_due_at = None, deadline
-    ticket.reminder_due_at = (business_hours.reminder_at(deadline, rules.reminder_minutes_before, rules.hours, started)
+    ticket.reminder_due_at = (business_hours.reminder_at(deadline, rules.reminder_minutes_before, hours, started)
                               if rules.reminder_minutes_before else None)
 
 
@@ -861,7 +868,7 @@ def _reopen(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> No
     ticket.status, ticket.times_reopened = OPEN, ticket.times_reopened + 1
     ticket.resolved_at = ticket.follow_up_due_at = ticket.follow_up_sent_at = None
     ticket.claimed_by_id = ticket.claimed_by_name = None  # a fresh alert: whoever is free takes it
-    _start_sla(ticket, rules, now)
+    _start_sla(session, ticket, rules, now)
     _record(session, ticket, "reopened", now)
     _alert_staff(session, ticket, rules, now)
     if ticket.priority != priority.Priority.NORMAL:
@@ -877,7 +884,7 @@ def process_timers(session: Session, rules: Rules, now: datetime) -> int:
     done = 0
     for ticket in _due(session, OPEN, Ticket.reminder_due_at, Ticket.reminded_at, now):
         ticket.reminded_at = now
-        minutes = business_hours.business_minutes_between(now, ticket.response_due_at, rules.hours)
+        minutes = business_hours.business_minutes_between(now, ticket.response_due_at, _hours(session, rules))
         _to_staff(session, ticket, f"reminder:{ticket.times_reopened}",
                   MessageSpec("tickets.reminder", {"number": ticket.id, "minutes": max(minutes, 0),
                                                    "due": deadline_param(ticket.response_due_at, now)}), rules, now)
@@ -954,8 +961,9 @@ def open_tickets(session: Session, rules: Rules, now: datetime, limit: int = 30)
     rank = {p.value: p.rank for p in priority.Priority}
     far = datetime.max.replace(tzinfo=now.tzinfo)
     rows = sorted(rows, key=lambda row: (-rank.get(row[0].priority, 0), row[0].response_due_at or far, row[0].id))
+    hours = _hours(session, rules)
     return [TicketLine(ticket, name, None if ticket.response_due_at is None
-                       else business_hours.business_minutes_between(now, ticket.response_due_at, rules.hours))
+                       else business_hours.business_minutes_between(now, ticket.response_due_at, hours))
             for ticket, name in rows[:limit]]
 
 

@@ -531,3 +531,18 @@ class HeldBooking(SQLModel, table=True):
     decided_by: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Closure(SQLModel, table=True):
+    """A day or a run of days the owner closed the shop on top of the opening hours ("heute
+    geschlossen", Betriebsferien), posted with /geschlossen. Ticket deadlines skip these days
+    and the FAQ's opening-hours answer names them."""
+
+    __tablename__ = "closure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    first_day: date = Field(sa_type=Date)  # the shop's calendar days, both included
+    last_day: date = Field(sa_type=Date, index=True)
+    reason: str | None = Field(default=None, max_length=200)  # shown to customers as written
+    created_by: int = Field(sa_type=BigInteger)  # the owner's Telegram id
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -9,11 +9,12 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import keyboards
+from bot import keyboards, opening_hours
 from bot.chat import Incoming, Visitor, edit_unless_unchanged, identify, say, say_html
 from bot.menus import show_menu
 from bot.services import services
 from domain import consent, customers
+from domain import opening_hours as domain_opening_hours
 from domain.consent import Wording, record_marketing_consent
 from domain.conversation import Step
 from nlu.client import ParseResult
@@ -92,7 +93,21 @@ async def on_faq_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, visi
 async def answer_faq(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, topic_key: str) -> None:
     s = services(context)
     topic = s.faq.get(topic_key)
-    await say_html(context, visitor, topic.answer_for(visitor.voice.language, visitor.voice.formal))
+    text = topic.answer_for(visitor.voice.language, visitor.voice.formal)
+    if topic_key == opening_hours.TOPIC:
+        text = await _opening_hours_answer(context, visitor, text)
+    await say_html(context, visitor, text)
+
+
+async def _opening_hours_answer(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, faq_text: str) -> str:
+    """Written from config.yml's hours when the shop set them (else faq.yml's text), with the
+    owner's closures: asked at answer time, so a "heute geschlossen" counts at once. ``db`` (not
+    ``read``): the message's deferred bookkeeping shares this transaction."""
+    s = services(context)
+    now = s.now()
+    facts = await s.db(domain_opening_hours.answer_facts, s.config.opening_hours(), now)
+    own_text = None if s.config.opening_hours_configured else faq_text
+    return opening_hours.render(s.texts, visitor.voice, facts, now, own_text)
 
 
 async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

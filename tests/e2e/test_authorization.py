@@ -24,7 +24,7 @@ ARGUMENTS = {
     "kauf": "{code} 5,00", "storno": "1 Versehen", "beleg": "5,00", "kunde": "{code}", "einloesen": "{reward}",
     "tickets": "", "ticket": "{ticket}", "nps": "", "loop": "", "broadcast": "alle", "planen": "morgen 10:00 alle",
     "kampagnen": "", "abbrechen": "1", "segment": "alle", "kunde_export": "{code}", "kunde_loeschen": "{code}",
-    "export": "kunden", "bericht": "", "uebersicht": "",
+    "export": "kunden", "bericht": "", "uebersicht": "", "geschlossen": "heute Betriebsferien",
 }
 # Forged data for every button that names something (a new button needs its line here); {…} are
 # the other customer's ids and nonces.

@@ -5,15 +5,11 @@ language (and remembered, unless they chose a language with /sprache)."""
 from __future__ import annotations
 
 from domain import languages
-from nlu.faq import load_catalog
-from tests.e2e.journeys import customer_of, onboarded
-from tests.fakebotapi import parse_html
-
-CATALOG = load_catalog()
+from tests.e2e.journeys import customer_of, faq_answer, onboarded
 
 
 def answer_text(topic: str, language: str) -> str:
-    return parse_html(CATALOG.topics[topic].answer_for(language)).text
+    return faq_answer(topic, language)
 
 
 async def test_an_english_question_from_a_german_app_gets_the_english_answer_and_english_from_then_on(bot, api, db):

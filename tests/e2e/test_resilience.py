@@ -11,14 +11,13 @@ from sqlmodel import select
 
 from domain import outbox
 from domain.outbox import MessageSpec
-from nlu.faq import load_catalog
 from nlu.server import RasaServer
 from storage.models import Customer, OutboxMessage, TelegramAccount
-from tests.e2e.journeys import onboarded
-from tests.fakebotapi import DEFAULT_TOKEN, parse_html
+from tests.e2e.journeys import faq_answer, onboarded
+from tests.fakebotapi import DEFAULT_TOKEN
 
 FAQ_QUESTION = "Bis wann kann ich heute noch bei euch einen Kaffee trinken?"
-OPENING_HOURS = parse_html(load_catalog().topics["opening_hours"].answer_for("de")).text
+OPENING_HOURS = faq_answer("opening_hours")
 
 
 async def test_bot_keeps_working_while_the_nlu_server_is_down(bots, api, nlu_model, nlu_settings):

@@ -22,8 +22,8 @@ CONFIRM_BUTTONS = [["Wirklich gelöst? ✅ Ja", "Abbrechen"]]
 
 
 def always_open_config(tmp_path) -> str:
-    return config_file(tmp_path, {"complaints": {"business_hours": {"mo-so": "00:00-24:00"}, "holidays": [],
-                                                 "first_response_minutes": 60, "reminder_minutes_before": 15}})
+    return config_file(tmp_path, {"shop": {"opening_hours": {"mo-so": "00:00-24:00"}, "holidays": []},
+                                  "complaints": {"first_response_minutes": 60, "reminder_minutes_before": 15}})
 
 
 async def start(bots, tmp_path):
