@@ -82,11 +82,11 @@ COMMANDS = (
     Command(("stop",), menu.stop_command, listed_as="commands.stop"),
     Command(("datenschutz", "privacy"), privacy.privacy_command, listed_as="privacy.command"),
     Command(("verbinden", "link"), linking.link_command),
-    Command(("kauf",), counter.purchase_command, STAFF, "commands.kauf"),
-    Command(("storno",), counter.reversal_command, STAFF, "commands.storno"),
-    Command(("beleg",), counter.receipt_command, STAFF, "commands.beleg"),
-    Command(("kunde",), counter.customer_command, STAFF, "commands.kunde"),
-    Command(("einloesen",), counter.redeem_code_command, STAFF, "commands.einloesen"),
+    Command(("kauf", "buy"), counter.purchase_command, STAFF, "commands.kauf"),
+    Command(("storno", "reverse"), counter.reversal_command, STAFF, "commands.storno"),
+    Command(("beleg", "receipt"), counter.receipt_command, STAFF, "commands.beleg"),
+    Command(("kunde", "customer"), counter.customer_command, STAFF, "commands.kunde"),
+    Command(("einloesen", "redeem"), counter.redeem_code_command, STAFF, "commands.einloesen"),
     Command(("tickets",), tickets.tickets_command, STAFF, "commands.tickets"),
     Command(("ticket",), tickets.ticket_command, STAFF, "commands.ticket"),
     Command(("uebersicht", "home"), owner_home.owner_home, OWNER, "owner_home.command"),
@@ -94,9 +94,9 @@ COMMANDS = (
     Command(("loop",), reports.loop_command, OWNER, "reports.command_loop"),
     Command(("bericht", "report"), key_figures.report_command, OWNER, "key_figures.command"),
     Command(("broadcast",), campaigns.broadcast_command, OWNER, "campaigns.command_broadcast"),
-    Command(("planen",), campaigns.plan_command, OWNER, "campaigns.command_plan"),
-    Command(("kampagnen",), campaigns.list_command, OWNER, "campaigns.command_list"),
-    Command(("abbrechen",), campaigns.cancel_command, OWNER, "campaigns.command_cancel"),
+    Command(("planen", "schedule"), campaigns.plan_command, OWNER, "campaigns.command_plan"),
+    Command(("kampagnen", "campaigns"), campaigns.list_command, OWNER, "campaigns.command_list"),
+    Command(("abbrechen", "stopcampaign"), campaigns.cancel_command, OWNER, "campaigns.command_cancel"),
     Command(("segment",), campaigns.segment_command, OWNER, "campaigns.command_segment"),
     Command(("export",), exports.export_command, OWNER, "export.command"),  # CSV files for the accountant
     # One-off closures on top of config.yml's opening hours: tickets and the FAQ answer skip them.
@@ -104,8 +104,8 @@ COMMANDS = (
     # Customers' rights to their data (access and erasure), and the owners' hand for requests.
     Command(("meinedaten", "mydata"), rights.my_data_command),
     Command(("loeschen", "delete"), rights.delete_command),
-    Command(("kunde_export",), rights.customer_export_command, OWNER, "rights.command_export"),
-    Command(("kunde_loeschen",), rights.customer_erase_command, OWNER, "rights.command_erase"),
+    Command(("kunde_export", "customer_export"), rights.customer_export_command, OWNER, "rights.command_export"),
+    Command(("kunde_loeschen", "customer_erase"), rights.customer_erase_command, OWNER, "rights.command_erase"),
 )
 
 # What the NLU understood, by intent (small talk and help are answered in bot.handlers.conversation).
@@ -227,13 +227,14 @@ def command_list(services: Services, language: str) -> list[BotCommand]:
 
 
 def staff_command_list(services: Services) -> list[BotCommand]:
-    return _menu(services, STAFF, services.staff_voice, "de")
+    """The team's commands, named in the shop's language (/kauf or /buy)."""
+    return _menu(services, STAFF, services.staff_voice, services.staff_voice.language)
 
 
 def owner_command_list(services: Services) -> list[BotCommand]:
     """In an owner's private chat: the customer commands, the counter's and the reports."""
     return (command_list(services, services.config.shop.language) + staff_command_list(services)
-            + _menu(services, OWNER, services.staff_voice, "de"))
+            + _menu(services, OWNER, services.staff_voice, services.staff_voice.language))
 
 
 class Runtime:
