@@ -189,9 +189,10 @@ def handlers(staff_chat_id: int | None = None, staff_chat: filters.Chat | None =
     staff_chat = staff_chat or (filters.Chat(staff_chat_id) if staff_chat_id is not None else None)
     # Staff and owner commands work privately and in the staff group (bot.access checks who).
     team_chats = PRIVATE | staff_chat if staff_chat is not None else PRIVATE
-    # In the staff chat, replies to a ticket's messages go to the customer.
-    staff_chat_handlers = [MessageHandler(staff_chat & filters.UpdateType.MESSAGE & filters.TEXT
-                                          & ~filters.COMMAND, tickets.on_staff_message)] if staff_chat else []
+    # In the staff chat, replies to a ticket's messages (texts, photos, files) go to the customer.
+    staff_chat_handlers = [MessageHandler(staff_chat & filters.UpdateType.MESSAGE & ~filters.COMMAND
+                                          & (filters.TEXT | filters.PHOTO | filters.Document.ALL),
+                                          tickets.on_staff_message)] if staff_chat else []
     # Without a staff group, an owner's reply to a ticket's message goes to its customer; a staff
     # member's answer to a scanned card's "Welcher Betrag?" books the purchase.
     talk = counter.amount_answers_or(tickets.owner_answers_or(conversation.message_handler(ROUTES)))

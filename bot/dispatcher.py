@@ -350,6 +350,9 @@ class OutboxDispatcher:
             reply_to = await self.services.db(outbox.sent_message_id, spec.reply_to_key)
             if reply_to is not None:
                 extra["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
+        if spec.document:
+            return await self.bot.send_document(row.chat_id, spec.document, caption=text or None,
+                                                parse_mode=ParseMode.HTML, reply_markup=keyboard, **extra)
         photo = spec.photo or spec.picture_png()
         if photo:
             return await self.bot.send_photo(row.chat_id, photo, caption=text or None,

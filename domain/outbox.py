@@ -108,6 +108,7 @@ class MessageSpec:
     # Monday digest's dashboard); the text becomes its caption. The retention purge empties it
     # with the rest of the payload.
     picture: str | None = None
+    document: str | None = None  # a Telegram file id of a file (a staff member's PDF); the text is its caption
 
     @classmethod
     def with_picture(cls, png: bytes, text: str) -> "MessageSpec":
@@ -119,7 +120,7 @@ class MessageSpec:
     def to_payload(self) -> dict[str, Any]:
         payload = asdict(self)
         payload["buttons"] = [[asdict(b) for b in row] for row in self.buttons]
-        for optional in ("photo", "reply_to_key", "picture"):  # most messages have none of them
+        for optional in ("photo", "reply_to_key", "picture", "document"):  # most messages have none of them
             if payload[optional] is None:
                 del payload[optional]
         return payload
@@ -128,7 +129,7 @@ class MessageSpec:
     def from_payload(cls, payload: dict[str, Any]) -> "MessageSpec":
         buttons = tuple(tuple(Button(**b) for b in row) for row in payload.get("buttons") or ())
         return cls(payload.get("template"), dict(payload.get("params") or {}), payload.get("text"), buttons,
-                   payload.get("photo"), payload.get("reply_to_key"), payload.get("picture"))
+                   payload.get("photo"), payload.get("reply_to_key"), payload.get("picture"), payload.get("document"))
 
 
 def enqueue(

@@ -647,9 +647,15 @@ def ticket_of_reply(session: Session, staff_chat_id: int, replied_message_id: in
     return found
 
 
+# A photo's or file's caption holds at most 1024 characters; the shop's name goes before it.
+MEDIA_CAPTION_LIMIT = 900
+
+
 def reply_to_customer(session: Session, ticket_id: int, staff_id: int, staff_name: str, text: str,
-                      message_ref: str, now: datetime) -> ReplyOutcome:
-    """Relay a staff member's answer to the customer in the shop's name."""
+                      message_ref: str, now: datetime, photo: str | None = None,
+                      document: str | None = None) -> ReplyOutcome:
+    """Relay a staff member's answer to the customer in the shop's name: a text, or a photo or
+    file (Telegram file ids) with its caption."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         return ReplyOutcome(Reply.UNKNOWN)
@@ -658,13 +664,17 @@ def reply_to_customer(session: Session, ticket_id: int, staff_id: int, staff_nam
         return ReplyOutcome(Reply.CLOSED, ticket.id, customer.first_name)
     # ``replying_id`` stays: it names whose chat has the prompt (``ticket_of_private_reply``),
     # so a second reply to the same prompt reaches the customer too.
-    message = MessageSpec("tickets.staff_reply", {"number": ticket.id, "text": _keep_lines(text, 3500)})
+    media = photo is not None or document is not None
+    kept = _keep_lines(text, MEDIA_CAPTION_LIMIT if media else 3500)
+    message = MessageSpec("tickets.staff_reply" if kept else "tickets.staff_reply_without_text",
+                          {"number": ticket.id, "text": kept}, photo=photo, document=document)
     if not _to_customer(session, ticket, f"out:{message_ref}", message, now):
         session.add(ticket)
         return ReplyOutcome(Reply.UNREACHABLE, ticket.id, customer.first_name, customer.phone)
     _claim_if_free(session, ticket, staff_id, staff_name, now)
     _answered(ticket, now)
-    _record(session, ticket, "staff_reply", now, actor=staff_name, text=text)
+    _record(session, ticket, "staff_reply", now, actor=staff_name,
+            text=text or ("[photo]" if photo else "[file]" if document else ""))
     # The customer's answer belongs to this thread, whatever it says.
     keep_chatting(session, ticket.customer_id, ticket.id, now)
     session.add(ticket)

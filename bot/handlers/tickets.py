@@ -356,7 +356,7 @@ def _replied_bot_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """The id of the bot's message that a person's text replies to, if it is one."""
     message = update.effective_message
     user = update.effective_user
-    if user is None or user.is_bot or not message.text:
+    if user is None or user.is_bot or not (message.text or message.photo or message.document):
         return None
     replied = message.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
@@ -365,7 +365,7 @@ def _replied_bot_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A text in the staff chat: a Telegram reply to a ticket's message (its alert, a relayed
+    """A text, photo or file in the staff chat: a Telegram reply to a ticket's message (its alert, a relayed
     message, or the prompt after pressing Antworten) goes to the customer; anything else, even
     right after Antworten, is the team talking among themselves."""
     s = services(context)
@@ -413,8 +413,11 @@ async def _answer_customer(update: Update, context: ContextTypes.DEFAULT_TYPE, t
     s = services(context)
     message = update.effective_message
     user = update.effective_user
-    outcome = await s.db(tickets.reply_to_customer, ticket_id, user.id, staff.staff_name(update), message.text,
-                         incoming(update).ref, s.now())
+    photo = message.photo[-1].file_id if message.photo else None  # the largest size
+    document = message.document.file_id if message.document else None
+    outcome = await s.db(tickets.reply_to_customer, ticket_id, user.id, staff.staff_name(update),
+                         message.text or message.caption or "", incoming(update).ref, s.now(),
+                         photo=photo, document=document)
     keys = {tickets.Reply.SENT: "tickets.reply_sent", tickets.Reply.UNREACHABLE: "tickets.reply_unreachable",
             tickets.Reply.CLOSED: "tickets.reply_closed"}
     if outcome.result is tickets.Reply.SENT:

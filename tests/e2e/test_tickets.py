@@ -303,3 +303,27 @@ async def test_a_photo_with_the_complaint_goes_to_the_staff_chat_under_the_alert
     await anna.send_photo(b"second")  # a later photo on the open ticket is relayed too
     assert (await anna.next_message()).text == "📨 Weitergeleitet (Ticket #1)."
     assert (await staff.next_message()).photo == b"second"
+
+
+async def test_staff_answer_a_ticket_with_a_photo_or_a_file_and_the_customer_gets_it(bots, api, staff, db, tmp_path):
+    await start(bots, tmp_path)
+    anna = await onboarded(api)
+    await complain(anna, "Die Bohnen, die ich gekauft habe, waren leider falsch gemahlen")
+    alert = await staff.next_message()
+    barista = api.new_user(first_name="Bea")
+    staff.add_member(barista)
+
+    await staff.reply_with_photo(barista, alert, b"\x89PNG replacement", caption="So sieht der Ersatz aus.\nLiegt bereit!")
+    photo = await anna.next_message()
+    assert photo.photo == b"\x89PNG replacement"
+    assert photo.caption == "💬 Kaffeehaus Morgenrot: So sieht der Ersatz aus.\nLiegt bereit!"  # line breaks kept
+    assert (await staff.next_message()).text.startswith("✅")  # the team hears it went out
+
+    await staff.reply_with_document(barista, alert, "gutschrift.pdf", b"%PDF-1.4 credit note")
+    document = await anna.next_message()
+    assert document.document == b"%PDF-1.4 credit note" and document.caption == "💬 Kaffeehaus Morgenrot"
+    await staff.next_message()
+    assert events_of(db, 1).count("staff_reply") == 2 and tickets_in(db)[0].first_response_at is not None
+
+    await staff.send_document(barista, "dienstplan.pdf", b"%PDF team only")  # not a reply: the team's own business
+    await anna.expect_no_message()

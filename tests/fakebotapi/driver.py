@@ -822,6 +822,18 @@ class FakeGroup(_ChatDriver):
         content = MessageContent("text", text=user_text(text))
         return self._post(self._member(user), content, target)
 
+    async def reply_with_photo(self, user: FakeUser, message: Any, data: bytes,
+                               caption: str | None = None) -> dict[str, Any]:
+        """``user`` replies to ``message`` in the group with a photo (and a caption)."""
+        return self._post(self._member(user), self._photo_content(data, caption), self._resolve(message))
+
+    async def reply_with_document(self, user: FakeUser, message: Any, filename: str, data: bytes,
+                                  mime_type: str | None = "application/pdf",
+                                  caption: str | None = None) -> dict[str, Any]:
+        """``user`` replies to ``message`` in the group with a file (and a caption)."""
+        content = self._document_content(filename, data, mime_type, caption)
+        return self._post(self._member(user), content, self._resolve(message))
+
     async def send_document(
         self,
         user: FakeUser,
