@@ -345,7 +345,7 @@ class OutboxDispatcher:
     async def _send(self, row: OutboxMessage):
         spec = MessageSpec.from_payload(row.payload)
         text, keyboard = await self._render(row, spec)
-        extra = {}
+        extra = {"disable_notification": True} if spec.silent else {}
         if spec.reply_to_key:  # keep a thread together (a ticket's messages under its alert)
             reply_to = await self.services.db(outbox.sent_message_id, spec.reply_to_key)
             if reply_to is not None:

@@ -33,7 +33,8 @@ def record(session: Session, customer_id: int, text: str, staff_chat_id: int | N
         customer = session.get(Customer, customer_id)
         excerpt = cleaned[:EXCERPT_CHARS] + ("…" if len(cleaned) > EXCERPT_CHARS else "")
         notice = MessageSpec("staff.feedback", {"name": customer.first_name, "code": customer.code or "",
-                                                "message": excerpt, "topics": ", ".join(entry.topics)})
+                                                "message": excerpt, "topics": ", ".join(entry.topics)},
+                             silent=True)  # praise and ideas can wait; a new ticket's alert rings
         outbox.enqueue(session, f"feedback:{request_ref}", staff_chat_id, notice, outbox.STAFF, now,
                        customer_id=customer_id)
     return entry

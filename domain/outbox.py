@@ -109,6 +109,9 @@ class MessageSpec:
     # with the rest of the payload.
     picture: str | None = None
     document: str | None = None  # a Telegram file id of a file (a staff member's PDF); the text is its caption
+    # Delivered without a sound: a notice the staff group reads when it looks (feedback), so the
+    # alerts that need someone now (new tickets) are the ones that ring.
+    silent: bool = False
 
     @classmethod
     def with_picture(cls, png: bytes, text: str) -> "MessageSpec":
@@ -123,13 +126,16 @@ class MessageSpec:
         for optional in ("photo", "reply_to_key", "picture", "document"):  # most messages have none of them
             if payload[optional] is None:
                 del payload[optional]
+        if not payload["silent"]:
+            del payload["silent"]
         return payload
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> "MessageSpec":
         buttons = tuple(tuple(Button(**b) for b in row) for row in payload.get("buttons") or ())
         return cls(payload.get("template"), dict(payload.get("params") or {}), payload.get("text"), buttons,
-                   payload.get("photo"), payload.get("reply_to_key"), payload.get("picture"), payload.get("document"))
+                   payload.get("photo"), payload.get("reply_to_key"), payload.get("picture"), payload.get("document"),
+                   bool(payload.get("silent")))
 
 
 def enqueue(

@@ -104,7 +104,9 @@ async def _reply_booking(update, context, booking: purchases.Booking) -> None:
     text = s.texts.render("counter.booked", s.staff_voice, amount=money_param(booking.purchase.amount_cents),
                           name=booking.customer.first_name, code=booking.customer.code, points=booking.points,
                           balance=booking.balance, tier=booking.tier.tier.name_param(), purchase=booking.purchase.id)
-    await send_html(context.bot, update.effective_chat.id, text, _undo_keyboard(s, booking.purchase.id))
+    # Silent: the one who booked is looking at it; the staff group's phones ring for tickets only.
+    await send_html(context.bot, update.effective_chat.id, text, _undo_keyboard(s, booking.purchase.id),
+                    disable_notification=True)
     if booking.upgraded:
         await staff.answer(update, context, "counter.tier_upgrade", name=booking.customer.first_name,
                      tier=booking.tier.tier.name_param())

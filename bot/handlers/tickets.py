@@ -426,7 +426,7 @@ async def _answer_customer(update: Update, context: ContextTypes.DEFAULT_TYPE, t
         await send_html(context.bot, message.chat_id,
                         s.texts.render(keys[outcome.result], s.staff_voice, name=outcome.customer_name,
                                        number=outcome.ticket_id, phone=outcome.phone or "–"),
-                        reply_to_message_id=message.message_id)
+                        reply_to_message_id=message.message_id, disable_notification=True)  # for the one who wrote it
 
 
 # --- /tickets and /ticket <n> -----------------------------------------------------------------

@@ -35,6 +35,7 @@ async def test_a_scanned_card_asks_for_the_amount_and_the_answer_books_it(bot, a
     await barista.reply_to(question, "12,50 Kaffee")
     booked = await barista.next_message()
     assert booked.text.startswith("✅ Gebucht: 12,50\xa0€ für Anna") and booked.buttons == [["↩️ Rückgängig"]]
+    assert booked.disable_notification  # the barista is looking at it: no ring
     await barista.expect_no_message()
     [purchase] = purchases(db)
     assert (purchase.amount_cents, purchase.category, purchase.booked_by) == (1250, "Kaffee", barista.id)

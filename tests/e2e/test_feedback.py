@@ -21,6 +21,7 @@ async def test_feedback_after_the_command_reaches_the_team(bot, api, staff, db):
     code = customer_of(db, anna).code
     assert notice.text.startswith(f"💬 Feedback von Anna ({code}): Die Bedienung war heute <b>super</b> freundlich")
     assert notice.text.endswith("Themen: qualitaet, service")
+    assert notice.disable_notification  # feedback can wait: only new tickets ring in the staff group
     (entry,) = stored_feedback(db)
     assert entry.topics == ["qualitaet", "service"]
     # The step is used up: the next text is a question again, not more feedback.

@@ -317,7 +317,8 @@ async def test_staff_answer_a_ticket_with_a_photo_or_a_file_and_the_customer_get
     photo = await anna.next_message()
     assert photo.photo == b"\x89PNG replacement"
     assert photo.caption == "💬 Kaffeehaus Morgenrot: So sieht der Ersatz aus.\nLiegt bereit!"  # line breaks kept
-    assert (await staff.next_message()).text.startswith("✅")  # the team hears it went out
+    sent = await staff.next_message()
+    assert sent.text.startswith("✅") and sent.disable_notification  # the team hears it went out, without a ring
 
     await staff.reply_with_document(barista, alert, "gutschrift.pdf", b"%PDF-1.4 credit note")
     document = await anna.next_message()
