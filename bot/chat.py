@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -119,6 +120,27 @@ async def edit_unless_unchanged(edit: Awaitable) -> None:
 
 
 Shown = Callable[[ContextTypes.DEFAULT_TYPE, Visitor], Awaitable[None]]
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+T = TypeVar("T")
+
+
+def answering_or(find: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[T | None]],
+                    answer: Callable[[Update, ContextTypes.DEFAULT_TYPE, T], Awaitable[None]],
+                    otherwise: Handler) -> Handler:
+    """A private message that answers something the bot asked a member of the team (``find``
+    names it: a ticket, an amount question) goes to ``answer``; every other one to ``otherwise``."""
+
+    async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        found = await find(update, context)
+        if found is None:
+            await otherwise(update, context)
+        else:
+            await answer(update, context, found)
+
+    return on_private_message
 
 
 def command_showing(show: Shown, doc: str):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -20,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import formatting, qr, staff
-from bot.chat import Visitor, deep_link, edit_unless_unchanged, send_html
+from bot.chat import Handler, Visitor, answering_or, deep_link, edit_unless_unchanged, send_html
 from bot.owner import close_preview
 from bot.services import Services, services
 from domain import counter, coupons, customers, purchases, receipts, rewards, self_booking, team
@@ -214,22 +213,11 @@ async def card_scanned(update: Update, context: ContextTypes.DEFAULT_TYPE, visit
 
 # --- the answer to "Welcher Betrag?" -----------------------------------------------------------
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
-
-
 def amount_answers_or(other_messages: Handler) -> Handler:
     """Private messages: a staff member's answer to a scanned card's "Welcher Betrag?" (a reply to
     it, or an amount typed while it is open) books the purchase; every other message goes on to
     ``other_messages``."""
-
-    async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        prompt_id = await _amount_question_answered(update, context)
-        if prompt_id is None:
-            await other_messages(update, context)
-        else:
-            await _book_answered_amount(update, context, prompt_id)
-
-    return on_private_message
+    return answering_or(_amount_question_answered, _book_answered_amount, other_messages)
 
 
 async def _amount_question_answered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:

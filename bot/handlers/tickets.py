@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable
 
 from telegram import ForceReply, Update
 from telegram.constants import ParseMode
@@ -23,7 +22,8 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import keyboards, staff
-from bot.chat import Incoming, Visitor, incoming, edit_unless_unchanged, identify, say, say_html, send_html
+from bot.chat import (Handler, Incoming, Visitor, answering_or, edit_unless_unchanged, identify, incoming, say, say_html,
+                      send_html)
 from bot.services import Services, services
 from bot.texts import Html
 from domain import customers, team, tickets
@@ -377,22 +377,11 @@ async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await _answer_customer(update, context, ticket_id)
 
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
-
-
 def owner_answers_or(customer_messages: Handler) -> Handler:
     """Private messages: without a staff group, an owner's reply to a ticket's message in their
     chat (its alert copy, a relayed message, their Antworten prompt) goes to the customer; every
     other private message, theirs too, goes on to ``customer_messages``."""
-
-    async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        ticket_id = await _ticket_an_owner_answers(update, context)
-        if ticket_id is None:
-            await customer_messages(update, context)
-        else:
-            await _answer_customer(update, context, ticket_id)
-
-    return on_private_message
+    return answering_or(_ticket_an_owner_answers, _answer_customer, customer_messages)
 
 
 async def _ticket_an_owner_answers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
