@@ -4,7 +4,7 @@ from sqlmodel import select
 
 from domain.consent import consent_history
 from storage.models import ConsentWording, Customer
-from tests.e2e.harness import ADMIN_ID, STAFF_CHAT_ID
+from tests.e2e.harness import ADMIN_ID, STAFF_CHAT_ID, config_file
 from tests.e2e.journeys import customer_of, onboarded
 
 
@@ -140,7 +140,18 @@ async def test_commands_are_registered_per_language(bots, api, staff):
     assert [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": STAFF_CHAT_ID})] == staff_commands
     assert [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": ADMIN_ID})] == (
         names("de") + staff_commands + ["uebersicht", "nps", "loop", "bericht", "broadcast", "planen", "kampagnen", "abbrechen",
-                                        "segment", "export", "kunde_export", "kunde_loeschen"])
+                                        "segment", "export", "geschlossen", "kunde_export", "kunde_loeschen"])
+
+
+async def test_an_english_shop_names_the_teams_commands_in_english(bots, api, staff, tmp_path):
+    api.new_user(first_name="Ines", user_id=ADMIN_ID)
+    await bots(STAMMGAST_CONFIG=config_file(tmp_path, {"shop": {"language": "en"}}))
+    staff_commands = ["buy", "reverse", "receipt", "customer", "redeem", "tickets", "ticket"]
+    assert [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": STAFF_CHAT_ID})] == staff_commands
+    owner_commands = ["home", "nps", "loop", "report", "broadcast", "schedule", "campaigns", "stopcampaign", "segment",
+                      "export", "closed", "customer_export", "customer_erase"]
+    owner = [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": ADMIN_ID})]
+    assert owner[-len(staff_commands + owner_commands):] == staff_commands + owner_commands
 
 
 async def test_unknown_commands_and_pictures_get_a_friendly_answer(bot, api):
