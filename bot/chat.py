@@ -124,6 +124,18 @@ Shown = Callable[[ContextTypes.DEFAULT_TYPE, Visitor], Awaitable[None]]
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
+def replied_bot_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """The id of the bot's message that a person's text, photo or file replies to, if it is one."""
+    message = update.effective_message
+    user = update.effective_user
+    if user is None or user.is_bot or not (message.text or message.photo or message.document):
+        return None
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+        return None
+    return replied.message_id
+
+
 T = TypeVar("T")
 
 

@@ -19,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import formatting, qr, staff
-from bot.chat import Handler, Visitor, answering_or, deep_link, edit_unless_unchanged, send_html
+from bot.chat import Handler, Visitor, answering_or, deep_link, edit_unless_unchanged, replied_bot_message, send_html
 from bot.owner import close_preview
 from bot.services import Services, services
 from domain import counter, coupons, customers, purchases, receipts, rewards, self_booking, team
@@ -225,9 +225,7 @@ async def _amount_question_answered(update: Update, context: ContextTypes.DEFAUL
     message, user = update.effective_message, update.effective_user
     if message is None or not message.text or user is None:
         return None
-    replied = message.reply_to_message
-    replied_id = replied.message_id if replied is not None and replied.from_user is not None \
-        and replied.from_user.id == context.bot.id else None
+    replied_id = replied_bot_message(update, context)
     if replied_id is None and not (AMOUNT_ANSWER.match(message.text) or message.text.strip().casefold() in CANCEL_WORDS):
         return None  # the cheap check first: most private texts are customers talking
     s = services(context)

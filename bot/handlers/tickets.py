@@ -22,8 +22,8 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import keyboards, staff
-from bot.chat import (Handler, Incoming, Visitor, answering_or, edit_unless_unchanged, identify, incoming, say, say_html,
-                      send_html)
+from bot.chat import (Handler, Incoming, Visitor, answering_or, edit_unless_unchanged, identify, incoming,
+                      replied_bot_message, say, say_html, send_html)
 from bot.services import Services, services
 from bot.texts import Html
 from domain import customers, team, tickets
@@ -352,24 +352,12 @@ async def goodwill_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await refresh_alert(context, int(ticket_id))
 
 
-def _replied_bot_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
-    """The id of the bot's message that a person's text replies to, if it is one."""
-    message = update.effective_message
-    user = update.effective_user
-    if user is None or user.is_bot or not (message.text or message.photo or message.document):
-        return None
-    replied = message.reply_to_message
-    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
-        return None
-    return replied.message_id
-
-
 async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A text, photo or file in the staff chat: a Telegram reply to a ticket's message (its alert, a relayed
     message, or the prompt after pressing Antworten) goes to the customer; anything else, even
     right after Antworten, is the team talking among themselves."""
     s = services(context)
-    replied_id = _replied_bot_message(update, context)
+    replied_id = replied_bot_message(update, context)
     if replied_id is None:
         return  # not a reply to the bot: the team talking among themselves
     ticket_id = await s.db(tickets.ticket_of_reply, update.effective_message.chat_id, replied_id)
@@ -388,7 +376,7 @@ async def _ticket_an_owner_answers(update: Update, context: ContextTypes.DEFAULT
     s = services(context)
     if s.ticket_rules.staff_chat_id is not None:
         return None  # the team answers in the staff group
-    replied_id = _replied_bot_message(update, context)
+    replied_id = replied_bot_message(update, context)
     if replied_id is None:
         return None
     ticket_id = await s.read(tickets.ticket_of_private_reply, update.effective_chat.id, replied_id, s.ticket_rules)
