@@ -77,6 +77,12 @@ def ask_for_amount(session: Session, chat_id: int, message_id: int, customer_id:
                               staff_user_id=staff_user_id, created_at=now, expires_at=now + AMOUNT_PROMPT_LIFETIME))
 
 
+def forget_expired_questions(session: Session, now: datetime) -> int:
+    """Delete the "Betrag?" questions that ran out (who scanned whose card, and when): the
+    nightly purge calls it, so a chat that never scans again keeps none. How many went."""
+    return session.execute(delete(CounterPrompt).where(CounterPrompt.expires_at <= now)).rowcount
+
+
 def open_amount_question(session: Session, chat_id: int, staff_user_id: int, replied_message_id: int | None,
                          now: datetime) -> int | None:
     """The open "Betrag?" message a text answers: the one it replies to, or else the staff

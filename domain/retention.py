@@ -6,7 +6,9 @@ period (``privacy.retention``) has passed are emptied.
   ended (solved or closed; a reopened ticket is not over);
 - /feedback texts and survey reasons, after ``feedback_days`` and ``survey_reason_days``;
 - the content of proactive messages that are done (sent, failed or skipped), and a staff
-  member's decided self-booking request (who asked, what), after ``outbox_payload_days``.
+  member's decided self-booking request (who asked, what), after ``outbox_payload_days``;
+- the counter's "Betrag?" questions that ran out (whose card a staff member scanned): deleted
+  at once, they serve nothing after their few minutes.
 
 Only the texts go: the rows with their topics, categories, scores, statuses, times and amounts
 stay, so every count, the NPS, the topics and the revenue in the reports stay the same. An
@@ -33,7 +35,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Text, cast, exists, func, or_, update
 from sqlmodel import Session, select
 
-from domain import daily_jobs, data_rights, outbox
+from domain import counter, daily_jobs, data_rights, outbox
 from domain.config import RetentionConfig, ShopConfig
 from domain.milestones import latest_day
 from domain.outbox import MessageSpec
@@ -73,6 +75,7 @@ class Purged:
     survey_reasons: int = 0
     outbox_payloads: int = 0
     held_bookings: int = 0
+    counter_questions: int = 0
 
     @property
     def total(self) -> int:
@@ -131,6 +134,7 @@ def purge_batch(session: Session, rules: Rules, now: datetime, limit: int = BATC
         held_bookings=_empty(session, HeldBooking, {"requested_name": "", "details": {}}, limit,
                              HeldBooking.status != "held", HeldBooking.decided_at < before(periods.outbox_payload_days),
                              HeldBooking.requested_name != ""),
+        counter_questions=counter.forget_expired_questions(session, now),
     )
 
 

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 from sqlmodel import select
 
-from domain import retention, surveys
+from domain import counter, retention, surveys
 from domain.config import RetentionConfig
 from domain.rules import nps
-from storage.models import (Customer, Feedback, MessageLog, OutboxMessage, Purchase, Survey, Ticket,
+from storage.models import (CounterPrompt, Customer, Feedback, MessageLog, OutboxMessage, Purchase, Survey, Ticket,
                             TicketEvent)
 from tests.use_cases.at_once import at_once
 from tests.use_cases.people import onboarded_customer
@@ -123,6 +123,19 @@ def test_a_second_run_changes_nothing(store):
     once = texts(store), figures(store)
     assert purge_all(store) == retention.Purged()
     assert (texts(store), figures(store)) == once
+
+
+def test_counter_questions_that_ran_out_are_deleted_and_open_ones_stay(store):
+    anna = onboarded_customer(store, 1, ago(10))
+    with store.session() as session:
+        counter.ask_for_amount(session, chat_id=-100, message_id=7, customer_id=anna, staff_user_id=501,
+                               now=NOW - counter.AMOUNT_PROMPT_LIFETIME - timedelta(seconds=1))  # ran out
+        counter.ask_for_amount(session, chat_id=-200, message_id=8, customer_id=anna, staff_user_id=502,
+                               now=NOW - timedelta(seconds=30))  # still open
+    assert purge_all(store) == retention.Purged(counter_questions=1)
+    with store.session() as session:
+        assert [(row.chat_id, row.message_id) for row in session.exec(select(CounterPrompt))] == [(-200, 8)]
+        assert counter.open_amount_question(session, -200, 502, None, NOW) == 8
 
 
 def test_large_shops_are_purged_in_batches(store):
