@@ -73,6 +73,16 @@ async def show_menu(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> Non
     await say(context, visitor, "menu.prompt", keyboards.main_menu(s.texts, visitor.voice))
 
 
+async def show_help(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, lead_key: str | None = None) -> None:
+    """What the bot can do, with the menu's buttons under it: one message. ``lead_key`` puts a
+    line before it (an unknown command says so first)."""
+    s = services(context)
+    text = render(s, visitor, "help.text")
+    if lead_key is not None:
+        text = f"{render(s, visitor, lead_key)}\n\n{text}"
+    await send_html(context.bot, visitor.chat_id, text, keyboards.main_menu(s.texts, visitor.voice))
+
+
 async def linking_hint(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor) -> str | None:
     """While the shop has imported cards nobody has connected yet: a line naming /verbinden
     (a hint, not the phone-number keyboard: most newcomers have no old card)."""

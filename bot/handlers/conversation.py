@@ -38,7 +38,7 @@ from telegram.ext import ContextTypes
 from bot import keyboards
 from bot.handlers import clarify
 from bot.chat import Incoming, Visitor, incoming, profile_of, say, visitor_of
-from bot.menus import ask_consent_after_answer, show_menu
+from bot.menus import ask_consent_after_answer, show_help
 from bot.services import Services, services
 from domain import customers, languages, tickets, turns
 from domain.conversation import Step
@@ -197,7 +197,6 @@ async def _route(update: Update, context: Context, s: Services, routes: Routes, 
     elif intent in SMALLTALK:
         await say(context, visitor, SMALLTALK[intent])
     elif intent == "help":
-        await say(context, visitor, "help.text")
-        await show_menu(context, visitor)
+        await show_help(context, visitor)
     else:
         await say(context, visitor, "understanding.fallback", keyboards.fallback_menu(s.texts, visitor.voice))

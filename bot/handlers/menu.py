@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards, opening_hours
 from bot.chat import Incoming, Visitor, edit_unless_unchanged, identify, say, say_html
-from bot.menus import show_menu
+from bot.menus import show_help, show_menu
 from bot.services import services
 from domain import consent, customers
 from domain import opening_hours as domain_opening_hours
@@ -21,10 +21,8 @@ from nlu.client import ParseResult
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/hilfe, /help: what the bot can do, then the menu."""
-    visitor = await identify(update, context)
-    await say(context, visitor, "help.text")
-    await show_menu(context, visitor)
+    """/hilfe, /help: what the bot can do, with the menu's buttons (one message)."""
+    await show_help(context, await identify(update, context))
 
 
 async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -42,10 +40,8 @@ async def stop_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command we do not have: say so and show the help."""
-    visitor = await identify(update, context)
-    await say(context, visitor, "errors.unknown_command")
-    await help_command(update, context)
+    """A command we do not have: say so and show the help, in one message."""
+    await show_help(context, await identify(update, context), lead_key="errors.unknown_command")
 
 
 async def _edit(update: Update, text: str, keyboard=None) -> None:

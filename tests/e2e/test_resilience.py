@@ -42,7 +42,6 @@ async def test_bot_keeps_working_while_the_nlu_server_is_down(bots, api, nlu_mod
         assert (await anna.next_message()).text == OPENING_HOURS
         await anna.send_command("/hilfe")  # and commands
         assert "So funktioniert's" in (await anna.next_message()).text
-        await anna.next_message()
 
         nlu = RasaServer(nlu_model, nlu_settings, port=nlu.port)
         await nlu.start()
