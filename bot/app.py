@@ -149,6 +149,7 @@ BUTTONS = (
     Button(r"^faq:[a-z][a-z0-9_]{0,39}$", menu.faq_button),
     Button(r"^lang:(de|en)$", menu.language_button),
     Button(r"^handoff$", tickets.handoff_button),
+    Button(r"^handoff:cancel$", tickets.cancel_request_button),
     Button(r"^marketing:(ask|on|off|keep)$", menu.marketing_button),
     Button(customer_settings.BUTTON_PATTERN, customer_settings.settings_button),
     Button(rights.ERASE_PATTERN, rights.erase_button),
@@ -163,6 +164,7 @@ ROUTES = conversation.Routes(
         domain_campaigns.TEXT_STEP: campaigns.take_message,  # the owner's campaign text or photo
         domain_surveys.REASON_STEP: surveys.take_reason,  # why they gave that score
         domain_tickets.DETAILS_STEP: tickets.take_details,  # what went wrong, after /beschwerde
+        domain_tickets.TOPIC_STEP: tickets.take_topic,  # what it is about, after "Mit dem Team sprechen"
         domain_feedback.FEEDBACK_STEP: feedback.take_feedback,  # the answer to /feedback
         customers.BIRTHDAY_ASK_STEP: loyalty.take_birthday,  # the answer to /geburtstag
         customers.NAME_STEP: customer_settings.take_name,  # "Name ändern" in /einstellungen

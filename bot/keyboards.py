@@ -14,7 +14,7 @@ from nlu.faq import FaqCatalog
 
 CONSENT_YES, CONSENT_NO = "consent:yes", "consent:no"
 MENU_MAIN, MENU_FAQ, MENU_MARKETING, MENU_LANGUAGE = "menu:main", "menu:faq", "menu:marketing", "menu:language"
-HANDOFF = "handoff"
+HANDOFF, HANDOFF_CANCEL = "handoff", "handoff:cancel"
 MARKETING_ASK, MARKETING_ON, MARKETING_OFF, MARKETING_KEEP = "marketing:ask", "marketing:on", "marketing:off", "marketing:keep"
 FAQ_PREFIX = "faq:"
 POINTS, REWARDS, CARD = "loyalty:points", "loyalty:rewards", "loyalty:card"
@@ -77,6 +77,11 @@ def languages(texts: Texts, voice: Voice) -> InlineKeyboardMarkup:
         _button(texts, voice, "language.german_button", LANGUAGE_PREFIX + "de"),
         _button(texts, voice, "language.english_button", LANGUAGE_PREFIX + "en"),
     ]])
+
+
+def cancel_request(texts: Texts, voice: Voice) -> InlineKeyboardMarkup:
+    """Under "Worum geht es?": no ticket after all."""
+    return InlineKeyboardMarkup([[_button(texts, voice, "tickets.request_cancel_button", HANDOFF_CANCEL)]])
 
 
 def fallback_menu(texts: Texts, voice: Voice) -> InlineKeyboardMarkup:

@@ -199,6 +199,7 @@ def keep_chatting(session: Session, customer_id: int, ticket_id: int, now: datet
 # --- what customers do -----------------------------------------------------------------------
 
 DETAILS_STEP = "awaiting_complaint_details"
+TOPIC_STEP = "awaiting_request_topic"  # "Worum geht es?" after the "Mit dem Team sprechen" button
 DETAILS_LIFETIME = timedelta(hours=2)
 # "Ich will mich beschweren" asks for the details; a message that already tells the story is them.
 MIN_WORDS = 5
@@ -235,6 +236,23 @@ def ask_complaint_details(session: Session, customer_id: int, now: datetime) -> 
     conversation.set_step(session, customer_id, DETAILS_STEP, now, lifetime=DETAILS_LIFETIME)
 
 
+def start_request(session: Session, customer_id: int, now: datetime) -> Ticket | None:
+    """"Mit dem Team sprechen" (the button): an open ticket takes the next messages (returned);
+    otherwise the customer is asked what it is about, and the ticket opens with their answer,
+    so its clock starts with something the team can answer (None)."""
+    ticket = open_ticket_of(session, customer_id)
+    if ticket is not None:
+        keep_chatting(session, customer_id, ticket.id, now)
+        return ticket
+    conversation.set_step(session, customer_id, TOPIC_STEP, now, lifetime=DETAILS_LIFETIME)
+    return None
+
+
+def cancel_request(session: Session, customer_id: int, now: datetime) -> bool:
+    """"Abbrechen" under "Worum geht es?": no ticket; False when nothing was asked (any more)."""
+    return conversation.take_step(session, customer_id, TOPIC_STEP, now) is not None
+
+
 def open_for_customer(session: Session, customer_id: int, kind: str, text: str | None, request_ref: str,
                       rules: Rules, now: datetime, *, photo: str | None = None, score: int | None = None,
                       survey_id: int | None = None) -> Ticket:
@@ -266,10 +284,11 @@ class HandOver:
 
 def ask_for_person(session: Session, customer_id: int, text: str | None, request_ref: str, rules: Rules,
                    now: datetime, *, kind: str = QUESTION, score: int | None = None,
-                   survey_id: int | None = None) -> HandOver:
+                   survey_id: int | None = None, photo: str | None = None) -> HandOver:
     """The customer wants a person (or a detractor asked to be called back): their open ticket
     takes the message, or a new one opens."""
-    return _to_open_ticket_or_new(session, customer_id, kind, text, None, request_ref, rules, now, score=score,
+    conversation.take_step(session, customer_id, TOPIC_STEP, now)
+    return _to_open_ticket_or_new(session, customer_id, kind, text, photo, request_ref, rules, now, score=score,
                                   survey_id=survey_id)
 
 

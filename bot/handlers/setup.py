@@ -18,7 +18,7 @@ from domain import customers, owners, team
 
 log = logging.getLogger(__name__)
 
-STAFF_GROUP_PATTERN = rf"^{team.STAFF_CHAT_BUTTON}-?\d{{1,20}}$"
+STAFF_GROUP_PATTERN = rf"^{team.STAFF_CHAT_BUTTON}-?[0-9]{{1,18}}$"  # ASCII digits, within a BIGINT
 CODE_SHAPE = owners.CODE_SHAPE
 _GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
 _IN_GROUP = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR)

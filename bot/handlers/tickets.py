@@ -87,12 +87,46 @@ async def on_handoff_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, 
 
 
 async def handoff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """"Talk to our team": one staff notice per pressed message."""
+    """"Mit dem Team sprechen": the menu becomes "Worum geht es?" with a cancel button; the
+    ticket opens with the answer (``take_topic``). An open ticket just takes the next messages."""
     query = update.callback_query
+    s = services(context)
     visitor = await identify(update, context)
     await query.answer()
-    ref = f"{visitor.chat_id}:{query.message.message_id if query.message else query.id}"
-    await _hand_over(context, visitor, None, ref)
+    if not tickets.team_reachable(s.ticket_rules):
+        await _point_to_the_shop(context, visitor)
+        return
+    ticket = await s.db(tickets.start_request, visitor.customer_id, s.now())
+    if ticket is not None:
+        await say(context, visitor, "tickets.already_open", number=ticket.id)
+        return
+    question = s.texts.render("tickets.request_ask", visitor.voice)
+    await edit_unless_unchanged(query.edit_message_text(question, parse_mode=ParseMode.HTML,
+                                                        reply_markup=keyboards.cancel_request(s.texts, visitor.voice)))
+
+
+async def take_topic(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, message: Incoming,
+                     step: Step) -> bool:
+    """The answer to "Worum geht es?" (a text, or a photo with or without a caption) opens the ticket."""
+    if not message.is_text and message.photo is None:
+        return False  # a sticker, a voice message: not what it is about
+    s = services(context)
+    handover = await s.db(tickets.ask_for_person, visitor.customer_id, message.text, message.ref, s.ticket_rules,
+                          s.now(), photo=message.photo)
+    await _tell_about_hand_over(context, visitor, handover)
+    return True
+
+
+async def cancel_request_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"Abbrechen" under "Worum geht es?": no ticket; the message becomes the menu again."""
+    query = update.callback_query
+    s = services(context)
+    visitor = await identify(update, context)
+    await query.answer()
+    await s.db(tickets.cancel_request, visitor.customer_id, s.now())
+    await edit_unless_unchanged(query.edit_message_text(
+        s.texts.render("menu.prompt", visitor.voice, name=visitor.first_name), parse_mode=ParseMode.HTML,
+        reply_markup=keyboards.main_menu(s.texts, visitor.voice)))
 
 
 async def call_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

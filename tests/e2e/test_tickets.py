@@ -328,3 +328,37 @@ async def test_staff_answer_a_ticket_with_a_photo_or_a_file_and_the_customer_get
 
     await staff.send_document(barista, "dienstplan.pdf", b"%PDF team only")  # not a reply: the team's own business
     await anna.expect_no_message()
+
+
+async def test_the_team_button_asks_what_it_is_about_first_and_the_ticket_opens_with_the_answer(bots, api, staff, db,
+                                                                                              tmp_path):
+    await start(bots, tmp_path)
+    anna = await onboarded(api)
+    menu = anna.messages[-1]
+    await anna.press("🙋 Mit dem Team sprechen", message=menu)
+    await anna.next_callback_answer()
+    question = await anna.next_edit()  # the menu becomes the question: no new message, no ticket yet
+    assert question.text.startswith("🙋 Worum geht es?") and question.buttons == [["✖️ Abbrechen"]]
+    assert tickets_in(db) == []
+
+    await anna.press("Abbrechen", message=question.message)  # changed her mind: the menu again
+    await anna.next_callback_answer()
+    assert (await anna.next_edit()).buttons[0] == ["❓ Häufige Fragen"]
+    await anna.send_text("Hallo")
+    assert (await anna.next_message()).text.startswith("Hallo Anna!")  # an ordinary message, not a ticket
+    assert tickets_in(db) == []
+
+    await anna.press("🙋 Mit dem Team sprechen", message=menu)
+    await anna.next_callback_answer()
+    await anna.next_edit()
+    await anna.send_text("Kann ich für Samstag einen Tisch für acht Leute reservieren?")
+    assert "Ticket #1" in (await anna.next_message()).text
+    alert = await staff.next_message()
+    assert alert.text.startswith("🆕 Anfrage #1") and "Tisch für acht Leute" in alert.text
+    (ticket,) = tickets_in(db)
+    assert ticket.kind == "question" and ticket.text == "Kann ich für Samstag einen Tisch für acht Leute reservieren?"
+    # with the ticket open, the button says so instead of asking again
+    await anna.send_command("/start")
+    await anna.press("🙋 Mit dem Team sprechen", message=await anna.next_message())
+    await anna.next_callback_answer()
+    assert "#1" in (await anna.next_message()).text and len(tickets_in(db)) == 1
