@@ -205,7 +205,10 @@ def handlers(staff_chat_id: int | None = None, staff_chat: filters.Chat | None =
         MessageHandler(PRIVATE & filters.COMMAND, menu.unknown_command),
         *staff_chat_handlers,
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.CONTACT, linking.on_contact),
-        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.Document.ALL, imports.on_document),
+        # A customer's file on their open ticket goes to the team (an owner's reply to a ticket's
+        # message, without a staff group, to its customer); any other file is an owner's import.
+        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.Document.ALL,
+                       tickets.owner_answers_or(tickets.customer_files_on_ticket_or(imports.on_document))),
         # The one-time owner code; any other text: talk.
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.Regex(setup.CODE_SHAPE),
                        setup.owner_code_message(talk)),

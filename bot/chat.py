@@ -15,8 +15,9 @@ from telegram.ext import ContextTypes
 from bot.formatting import split_html
 from bot.services import Services, services
 from bot.texts import Voice
-from domain import customers
+from domain import customers, outbox
 from domain.customers import TelegramProfile
+from domain.outbox import Attachment
 
 
 @dataclass(frozen=True)
@@ -42,23 +43,43 @@ def profile_of(update: Update) -> TelegramProfile:
 
 @dataclass(frozen=True)
 class Incoming:
-    """What a customer sent, as the use cases need it: the text (a photo's caption), the photo's
-    file id, and ``ref``, which names the message (an idempotency key: a redelivered update
-    does nothing twice)."""
+    """What a customer sent, as the use cases need it: the text (a caption), the photo, file,
+    voice message ... it carries (``attachment``), and ``ref``, which names the message (an
+    idempotency key: a redelivered update does nothing twice)."""
 
     text: str | None
-    photo: str | None
+    attachment: Attachment | None
     ref: str
     is_text: bool = False  # a text message (not a caption)
+
+    @property
+    def photo(self) -> str | None:
+        """The file id of the photo it is, if it is one (a complaint's picture, a campaign's)."""
+        return self.attachment.file_id if self.attachment and self.attachment.kind == outbox.PHOTO else None
 
 
 def incoming(update: Update) -> Incoming:
     message = update.effective_message
     if message is None:
         return Incoming(None, None, f"update:{update.update_id}")
-    photo = message.photo[-1].file_id if message.photo else None
-    return Incoming(message.text if message.text is not None else message.caption, photo,
+    return Incoming(message.text if message.text is not None else message.caption, attachment_of(message),
                     f"{message.chat_id}:{message.message_id}", is_text=message.text is not None)
+
+
+# A GIF arrives as an animation and, for old clients, as a document as well: the animation it is.
+_FILE_KINDS = (outbox.ANIMATION, outbox.VIDEO, outbox.VIDEO_NOTE, outbox.VOICE, outbox.AUDIO, outbox.DOCUMENT)
+
+
+def attachment_of(message: Message) -> Attachment | None:
+    """The photo (its largest size), file, voice message ... a message carries, by its file id;
+    None for a text, a sticker, a contact. The kinds are named like the Message's fields."""
+    if message.photo:
+        return Attachment(outbox.PHOTO, message.photo[-1].file_id)
+    for kind in _FILE_KINDS:
+        media = getattr(message, kind)
+        if media is not None:
+            return Attachment(kind, media.file_id)
+    return None
 
 
 def visitor_of(s: Services, profile: TelegramProfile, registration: customers.Registration) -> Visitor:
@@ -94,9 +115,18 @@ async def send_html(bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup
 
 async def say(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, key: str,
               keyboard: InlineKeyboardMarkup | None = None, **params) -> Message:
+    return await send_html(context.bot, visitor.chat_id, _rendered_for(context, visitor, key, params), keyboard)
+
+
+async def say_quietly(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, key: str, **params) -> Message:
+    """``say`` without a notification sound: a receipt the customer need not be called to."""
+    return await send_html(context.bot, visitor.chat_id, _rendered_for(context, visitor, key, params),
+                           disable_notification=True)
+
+
+def _rendered_for(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, key: str, params: dict) -> str:
     s: Services = services(context)
-    text = s.texts.render(key, visitor.voice, **{"name": visitor.first_name, **params})
-    return await send_html(context.bot, visitor.chat_id, text, keyboard)
+    return s.texts.render(key, visitor.voice, **{"name": visitor.first_name, **params})
 
 
 async def say_html(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, html_text: str,

@@ -63,7 +63,7 @@ from bot.rate_limiter import raise_refusals_at_once, retry_after_seconds
 from bot.services import Services
 from bot.texts import with_links
 from domain import customers, marketing, outbox
-from domain.outbox import MessageSpec
+from domain.outbox import Attachment, MessageSpec
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -350,14 +350,24 @@ class OutboxDispatcher:
             reply_to = await self.services.db(outbox.sent_message_id, spec.reply_to_key)
             if reply_to is not None:
                 extra["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
-        if spec.document:
-            return await self.bot.send_document(row.chat_id, spec.document, caption=text or None,
-                                                parse_mode=ParseMode.HTML, reply_markup=keyboard, **extra)
-        photo = spec.photo or spec.picture_png()
-        if photo:
-            return await self.bot.send_photo(row.chat_id, photo, caption=text or None,
+        if spec.attachment is not None:
+            return await self._send_attachment(row.chat_id, spec.attachment, text, keyboard, extra)
+        picture = spec.picture_png()
+        if picture:
+            return await self.bot.send_photo(row.chat_id, picture, caption=text or None,
                                              parse_mode=ParseMode.HTML, reply_markup=keyboard, **extra)
         return await send_html(self.bot, row.chat_id, text, keyboard, **extra)
+
+    async def _send_attachment(self, chat_id: int, attachment: Attachment, caption: str, keyboard, extra: dict):
+        """A photo, file, voice message ... by its file id, each with its own Bot API method; the
+        text is its caption (a video note has none: ``MessageSpec`` keeps texts off it)."""
+        send = {outbox.PHOTO: self.bot.send_photo, outbox.DOCUMENT: self.bot.send_document,
+                outbox.VOICE: self.bot.send_voice, outbox.VIDEO: self.bot.send_video,
+                outbox.VIDEO_NOTE: self.bot.send_video_note, outbox.AUDIO: self.bot.send_audio,
+                outbox.ANIMATION: self.bot.send_animation}[attachment.kind]
+        if attachment.takes_caption:
+            extra = {**extra, "caption": caption or None, "parse_mode": ParseMode.HTML}
+        return await send(chat_id, attachment.file_id, reply_markup=keyboard, **extra)
 
     async def _record(self, row: OutboxMessage, outcome, *args):
         """Record an outcome on the row (``outcome(session, *args)``). A row that thereby ends

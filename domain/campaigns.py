@@ -40,7 +40,7 @@ from sqlmodel import Session, select
 from domain import conversation, coupons, holdout, ledger, outbox, segments
 from domain.rules import codes, when
 from domain.config import LoyaltySection, ShopConfig
-from domain.outbox import MessageSpec
+from domain.outbox import Attachment, MessageSpec
 from storage import sql
 from storage.models import Campaign, Coupon, Customer, OutboxMessage
 from domain.rules.errors import Refusal
@@ -302,7 +302,8 @@ def message_spec(campaign: Campaign, coupon_code: str | None) -> MessageSpec:
     params = {"campaign_id": campaign.id}
     if coupon_code:
         params["coupon_code"] = coupon_code
-    return MessageSpec(TEMPLATE_WITH_COUPON if coupon_code else TEMPLATE, params, photo=campaign.photo)
+    photo = Attachment(outbox.PHOTO, campaign.photo) if campaign.photo else None
+    return MessageSpec(TEMPLATE_WITH_COUPON if coupon_code else TEMPLATE, params, attachment=photo)
 
 
 def sample_text(session: Session, campaign: Campaign, customer_id: int | None, rules: Rules, language: str,

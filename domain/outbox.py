@@ -96,22 +96,52 @@ class Button:
     text: str | None = None  # ... or a literal label such as "7"
 
 
+# What a message can carry besides its text: a file Telegram already has, shown as one of these.
+PHOTO, DOCUMENT, VOICE, VIDEO, VIDEO_NOTE, AUDIO, ANIMATION = (
+    "photo", "document", "voice", "video", "video_note", "audio", "animation")
+ATTACHMENT_KINDS = (PHOTO, DOCUMENT, VOICE, VIDEO, VIDEO_NOTE, AUDIO, ANIMATION)
+# Telegram shows a round video message without a caption: its words need a message of their own.
+WITHOUT_CAPTION = frozenset({VIDEO_NOTE})
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file by its Telegram file id, and how it is shown (a photo, a voice message ...); the
+    dispatcher sends each kind with its own Bot API method."""
+
+    kind: str
+    file_id: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in ATTACHMENT_KINDS:
+            raise ValueError(f"unknown attachment kind {self.kind!r}")
+
+    @property
+    def takes_caption(self) -> bool:
+        return self.kind not in WITHOUT_CAPTION
+
+
 @dataclass(frozen=True)
 class MessageSpec:
     template: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     text: str | None = None  # literal text, used when there is no template
     buttons: tuple[tuple[Button, ...], ...] = ()
-    photo: str | None = None  # a Telegram file id; the text becomes its caption
+    # A photo, a file, a voice message ... (a Telegram file id); the text becomes its caption.
+    attachment: Attachment | None = None
     reply_to_key: str | None = None  # the outbox key of a sent message this one answers (a thread)
     # A picture drawn for this message (PNG, base64), which has no Telegram file id yet (the
     # Monday digest's dashboard); the text becomes its caption. The retention purge empties it
     # with the rest of the payload.
     picture: str | None = None
-    document: str | None = None  # a Telegram file id of a file (a staff member's PDF); the text is its caption
     # Delivered without a sound: a notice the staff group reads when it looks (feedback), so the
     # alerts that need someone now (new tickets) are the ones that ring.
     silent: bool = False
+
+    def __post_init__(self) -> None:
+        has_text = self.template is not None or bool(self.text)
+        if self.attachment is not None and not self.attachment.takes_caption and has_text:
+            raise ValueError(f"a {self.attachment.kind} has no caption: send its text as a message of its own")
 
     @classmethod
     def with_picture(cls, png: bytes, text: str) -> "MessageSpec":
@@ -123,7 +153,7 @@ class MessageSpec:
     def to_payload(self) -> dict[str, Any]:
         payload = asdict(self)
         payload["buttons"] = [[asdict(b) for b in row] for row in self.buttons]
-        for optional in ("photo", "reply_to_key", "picture", "document"):  # most messages have none of them
+        for optional in ("attachment", "reply_to_key", "picture"):  # most messages have none of them
             if payload[optional] is None:
                 del payload[optional]
         if not payload["silent"]:
@@ -134,8 +164,19 @@ class MessageSpec:
     def from_payload(cls, payload: dict[str, Any]) -> "MessageSpec":
         buttons = tuple(tuple(Button(**b) for b in row) for row in payload.get("buttons") or ())
         return cls(payload.get("template"), dict(payload.get("params") or {}), payload.get("text"), buttons,
-                   payload.get("photo"), payload.get("reply_to_key"), payload.get("picture"), payload.get("document"),
+                   _attachment_of(payload), payload.get("reply_to_key"), payload.get("picture"),
                    bool(payload.get("silent")))
+
+
+def _attachment_of(payload: dict[str, Any]) -> Attachment | None:
+    """The payload's attachment; rows queued before attachments had kinds name a photo or a
+    file under keys of their own ("photo", "document")."""
+    if payload.get("attachment"):
+        return Attachment(**payload["attachment"])
+    for kind in (DOCUMENT, PHOTO):  # a file went before a photo then too
+        if payload.get(kind):
+            return Attachment(kind, payload[kind])
+    return None
 
 
 def enqueue(

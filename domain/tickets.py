@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
@@ -37,7 +37,8 @@ from domain.rules import business_hours, loyalty, priority, topics
 from domain.rules.words import word_count
 from domain.clock import days_later_at
 from domain.config import LoyaltySection, ShopConfig
-from domain.outbox import Button, MessageSpec, deadline_param, money_param, text_param, texts_param
+from domain.outbox import (Attachment, Button, MessageSpec, deadline_param, money_param, text_param,
+                           texts_param)
 from storage.models import Customer, OutboxMessage, Purchase, Survey, Ticket, TicketEvent
 
 OPEN, RESOLVED, CLOSED = "open", "resolved", "closed"
@@ -60,6 +61,11 @@ STAFF_NAME_LIMIT = 128  # Ticket.claimed_by_name, TicketEvent.actor
 # While a customer and the team are talking, all of the customer's messages go to the ticket.
 CHAT_STEP = "ticket_chat"
 CHAT_WINDOW = timedelta(hours=2)
+# A customer who sends several messages in a row hears "Weitergeleitet" once, for the first: a
+# message is acknowledged only when their previous one on the ticket came longer ago than this.
+QUIET_ACKNOWLEDGEMENT_PAUSE = timedelta(minutes=3)
+# The ticket events of what a customer sent on their ticket: a text, or a photo, a voice message ...
+CUSTOMER_MESSAGE_EVENTS = ("customer_message",) + tuple(f"customer_{kind}" for kind in outbox.ATTACHMENT_KINDS)
 _KEY = re.compile(r"^ticket:(\d+):")
 
 
@@ -139,7 +145,7 @@ def open_ticket_of(session: Session, customer_id: int) -> Ticket | None:
 
 def open_ticket(session: Session, customer_id: int, kind: str, text: str | None, request_ref: str,
                 rules: Rules, now: datetime, *, score: int | None = None, survey_id: int | None = None,
-                photo: str | None = None) -> Ticket:
+                attachment: Attachment | None = None) -> Ticket:
     """Open a ticket and alert the staff chat; ``request_ref`` names what opened it, so a
     redelivered update returns the same ticket instead of a second one."""
     if kind not in KINDS:
@@ -159,8 +165,8 @@ def open_ticket(session: Session, customer_id: int, kind: str, text: str | None,
     _start_sla(session, ticket, rules, now)
     _record(session, ticket, "opened", now, text=cleaned or None)
     _alert_staff(session, ticket, rules, now)
-    if photo:
-        _relay_photo(session, ticket, photo, None, f"open:{request_ref}", rules, now)
+    if attachment is not None:  # its caption is the ticket's text, in the alert
+        _relay_attachment(session, ticket, attachment, None, f"open:{request_ref}", rules, now)
     if assessment.priority is not priority.Priority.NORMAL:
         _tell_owners(session, ticket, "tickets.owner_priority", "priority", rules, now)
     return ticket
@@ -254,25 +260,36 @@ def cancel_request(session: Session, customer_id: int, now: datetime) -> bool:
 
 
 def open_for_customer(session: Session, customer_id: int, kind: str, text: str | None, request_ref: str,
-                      rules: Rules, now: datetime, *, photo: str | None = None, score: int | None = None,
-                      survey_id: int | None = None) -> Ticket:
+                      rules: Rules, now: datetime, *, attachment: Attachment | None = None,
+                      score: int | None = None, survey_id: int | None = None) -> Ticket:
     """A complaint (its details), a request for a person: the ticket opens, the team is
     alerted, and the customer's next messages belong to it."""
     conversation.take_step(session, customer_id, DETAILS_STEP, now)
     ticket = open_ticket(session, customer_id, kind, text, request_ref, rules, now, score=score,
-                         survey_id=survey_id, photo=photo)
+                         survey_id=survey_id, attachment=attachment)
     keep_chatting(session, customer_id, ticket.id, now)
     return ticket
 
 
-def relay_customer_message(session: Session, customer_id: int, ticket_id: int, text: str | None, photo: str | None,
-                           message_ref: str, rules: Rules, now: datetime) -> Ticket | None:
+@dataclass(frozen=True)
+class Relayed:
+    """A customer's message went to the team on ``ticket``."""
+
+    ticket: Ticket
+    # The first of a burst of messages (``QUIET_ACKNOWLEDGEMENT_PAUSE``): the customer is told it
+    # went to the team; the ones right after it go without a word.
+    acknowledge: bool
+
+
+def relay_customer_message(session: Session, customer_id: int, ticket_id: int, text: str | None,
+                           attachment: Attachment | None, message_ref: str, rules: Rules,
+                           now: datetime) -> Relayed | None:
     """A customer's message on their open ticket goes to the team; None if the ticket is not theirs
     or closed."""
-    ticket = relay_from_customer(session, ticket_id, customer_id, text, photo, message_ref, rules, now)
-    if ticket is not None:
-        keep_chatting(session, customer_id, ticket.id, now)
-    return ticket
+    relayed = relay_from_customer(session, ticket_id, customer_id, text, attachment, message_ref, rules, now)
+    if relayed is not None:
+        keep_chatting(session, customer_id, relayed.ticket.id, now)
+    return relayed
 
 
 @dataclass(frozen=True)
@@ -280,30 +297,31 @@ class HandOver:
     ticket: Ticket
     opened: bool  # a new ticket; else the open one, which took the text along (``relayed``)
     relayed: bool = False
+    acknowledge: bool = False  # relayed as the first of a burst (``Relayed.acknowledge``)
 
 
 def ask_for_person(session: Session, customer_id: int, text: str | None, request_ref: str, rules: Rules,
                    now: datetime, *, kind: str = QUESTION, score: int | None = None,
-                   survey_id: int | None = None, photo: str | None = None) -> HandOver:
+                   survey_id: int | None = None, attachment: Attachment | None = None) -> HandOver:
     """The customer wants a person (or a detractor asked to be called back): their open ticket
     takes the message, or a new one opens."""
     conversation.take_step(session, customer_id, TOPIC_STEP, now)
-    return _to_open_ticket_or_new(session, customer_id, kind, text, photo, request_ref, rules, now, score=score,
+    return _to_open_ticket_or_new(session, customer_id, kind, text, attachment, request_ref, rules, now, score=score,
                                   survey_id=survey_id)
 
 
 def complain(session: Session, customer_id: int, text: str | None, request_ref: str, rules: Rules, now: datetime,
-             *, photo: str | None = None) -> HandOver:
+             *, attachment: Attachment | None = None) -> HandOver:
     """A complaint that tells the story (text, or a photo with or without a caption): a new
     ticket, or, when the customer has one open, that ticket takes it. A customer who sends the
     same complaint ten times in a row, quicker than each is answered, has one ticket."""
     conversation.take_step(session, customer_id, DETAILS_STEP, now)
-    return _to_open_ticket_or_new(session, customer_id, COMPLAINT, text, photo, request_ref, rules, now)
+    return _to_open_ticket_or_new(session, customer_id, COMPLAINT, text, attachment, request_ref, rules, now)
 
 
-def _to_open_ticket_or_new(session: Session, customer_id: int, kind: str, text: str | None, photo: str | None,
-                           request_ref: str, rules: Rules, now: datetime, *, score: int | None = None,
-                           survey_id: int | None = None) -> HandOver:
+def _to_open_ticket_or_new(session: Session, customer_id: int, kind: str, text: str | None,
+                           attachment: Attachment | None, request_ref: str, rules: Rules, now: datetime, *,
+                           score: int | None = None, survey_id: int | None = None) -> HandOver:
     """One open ticket per customer: the customer's row is locked first, so two messages handled
     at once (two replicas, two updates) cannot both find no ticket and open one each."""
     session.exec(select(Customer.id).where(Customer.id == customer_id).with_for_update()).first()
@@ -312,11 +330,14 @@ def _to_open_ticket_or_new(session: Session, customer_id: int, kind: str, text: 
         return HandOver(same, opened=True)
     ticket = open_ticket_of(session, customer_id)
     if ticket is not None:
-        relayed = bool(text or photo) and relay_customer_message(session, customer_id, ticket.id, text, photo,
-                                                                 request_ref, rules, now) is not None
-        return HandOver(ticket, opened=False, relayed=relayed)
-    return HandOver(open_for_customer(session, customer_id, kind, text, request_ref, rules, now, photo=photo,
-                                      score=score, survey_id=survey_id), opened=True)
+        relayed = None
+        if text or attachment is not None:
+            relayed = relay_customer_message(session, customer_id, ticket.id, text, attachment, request_ref, rules,
+                                             now)
+        return HandOver(ticket, opened=False, relayed=relayed is not None,
+                        acknowledge=relayed is not None and relayed.acknowledge)
+    return HandOver(open_for_customer(session, customer_id, kind, text, request_ref, rules, now,
+                                      attachment=attachment, score=score, survey_id=survey_id), opened=True)
 
 
 @dataclass(frozen=True)
@@ -487,8 +508,7 @@ def _to_staff(session: Session, ticket: Ticket, key: str, message: MessageSpec, 
     The team's reminders, escalations and news of an unreachable customer are urgent: in a full
     staff group they go before relayed customer messages (``outbox.NORMAL``) and notices."""
     for chat_id in team_chats(rules):
-        threaded = MessageSpec(message.template, message.params, message.text, message.buttons, message.photo,
-                               reply_to_key=_copy_key(ticket.alert_key, chat_id, rules))
+        threaded = replace(message, reply_to_key=_copy_key(ticket.alert_key, chat_id, rules))
         outbox.enqueue(session, _copy_key(f"ticket:{ticket.id}:{key}", chat_id, rules), chat_id, threaded,
                        outbox.STAFF, now, customer_id=ticket.customer_id, priority=priority)
 
@@ -535,17 +555,20 @@ def _to_customer(session: Session, ticket: Ticket, key: str, message: MessageSpe
 
 # --- messages both ways -----------------------------------------------------------------------
 
-def relay_from_customer(session: Session, ticket_id: int, customer_id: int, text: str | None, photo: str | None,
-                        message_ref: str, rules: Rules, now: datetime) -> Ticket | None:
-    """A further message from the customer, into the staff chat under the alert. While the
-    ticket's previous text is still waiting in the outbox, this one joins it (``_merge_relay``):
-    a customer writing ten lines in a row costs the staff group one message, not ten."""
+def relay_from_customer(session: Session, ticket_id: int, customer_id: int, text: str | None,
+                        attachment: Attachment | None, message_ref: str, rules: Rules,
+                        now: datetime) -> Relayed | None:
+    """A further message from the customer (a text, or a photo, file, voice message ... with its
+    caption), into the staff chat under the alert. While the ticket's previous text is still
+    waiting in the outbox, a text joins it (``_merge_relay``): a customer writing ten lines in a
+    row costs the staff group one message, not ten, and hears "Weitergeleitet" once."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None or ticket.customer_id != customer_id or ticket.status == CLOSED:
         return None
     customer = session.get(Customer, customer_id)
-    if photo:
-        _relay_photo(session, ticket, photo, text, message_ref, rules, now)
+    acknowledge = _starts_a_burst(session, ticket, now)
+    if attachment is not None:
+        _relay_attachment(session, ticket, attachment, text, message_ref, rules, now)
     else:
         excerpt = _excerpt(text, RELAY_EXCERPT)
         key = f"in:{message_ref}"
@@ -553,15 +576,25 @@ def relay_from_customer(session: Session, ticket_id: int, customer_id: int, text
             message = MessageSpec("tickets.customer_message", {"number": ticket.id, "name": customer.first_name,
                                                                "text": excerpt})
             _to_staff(session, ticket, key, message, rules, now, priority=outbox.NORMAL)
-    _record(session, ticket, "customer_photo" if photo else "customer_message", now, text=text)
-    return ticket
+    _record(session, ticket, f"customer_{attachment.kind}" if attachment else "customer_message", now, text=text)
+    return Relayed(ticket, acknowledge)
+
+
+def _starts_a_burst(session: Session, ticket: Ticket, now: datetime) -> bool:
+    """Whether the customer's previous message on the ticket (if any) came longer than
+    ``QUIET_ACKNOWLEDGEMENT_PAUSE`` before ``now``."""
+    previous = session.exec(select(TicketEvent.at).where(TicketEvent.ticket_id == ticket.id,
+                                                         TicketEvent.kind.in_(CUSTOMER_MESSAGE_EVENTS))
+                            .order_by(TicketEvent.at.desc()).limit(1)).first()
+    return previous is None or now - previous > QUIET_ACKNOWLEDGEMENT_PAUSE
 
 
 def _merge_relay(session: Session, ticket: Ticket, key: str, excerpt: str, rules: Rules, now: datetime) -> bool:
     """Add the customer's text to the ticket's latest relayed text when that is still waiting in
     the outbox (not yet claimed by a dispatcher) and the two fit into ``MERGED_RELAY_LIMIT``
-    characters; True when it was added (or the message had been relayed already). A photo, a
-    row being sent or a full row: the text gets a row of its own, so the order stays as written."""
+    characters; True when it was added (or the message had been relayed already). A photo (or
+    any attachment), a row being sent or a full row: the text gets a row of its own, so the
+    order stays as written."""
     if rules.staff_chat_id is None:
         return False
     full_key = f"ticket:{ticket.id}:{key}"
@@ -578,7 +611,7 @@ def _merge_relay(session: Session, ticket: Ticket, key: str, excerpt: str, rules
         return False  # a dispatcher is taking it right now
     payload = row.payload or {}
     params = payload.get("params") or {}
-    if payload.get("template") != "tickets.customer_message" or payload.get("photo"):
+    if payload.get("template") != "tickets.customer_message":  # a caption line (photo, file ...) takes no text
         return False
     joined = f"{params.get('text', '')}\n{excerpt}"
     if len(joined) > MERGED_RELAY_LIMIT:
@@ -586,12 +619,21 @@ def _merge_relay(session: Session, ticket: Ticket, key: str, excerpt: str, rules
     return outbox.merge(session, full_key, row, {**payload, "params": {**params, "text": joined}}, now)
 
 
-def _relay_photo(session: Session, ticket: Ticket, photo: str, caption: str | None, ref: str, rules: Rules,
-                 now: datetime) -> None:
+def _relay_attachment(session: Session, ticket: Ticket, attachment: Attachment, caption: str | None, ref: str,
+                      rules: Rules, now: datetime) -> None:
+    """A customer's photo, file, voice message ... into the ticket's thread, captioned with who
+    sent it on which ticket (``tickets.customer_<kind>``), so the team can answer it with a reply.
+    A video note shows no caption: that line goes just before it, as a message of its own."""
     customer = session.get(Customer, ticket.customer_id)
-    message = MessageSpec("tickets.customer_photo", {"number": ticket.id, "name": customer.first_name,
-                                                     "text": _excerpt(caption, CAPTION_EXCERPT)}, photo=photo)
-    _to_staff(session, ticket, f"in:{ref}", message, rules, now, priority=outbox.NORMAL)
+    line = MessageSpec(f"tickets.customer_{attachment.kind}", {"number": ticket.id, "name": customer.first_name,
+                                                               "text": _excerpt(caption, CAPTION_EXCERPT)})
+    key = f"in:{ref}"
+    if attachment.takes_caption:
+        _to_staff(session, ticket, key, replace(line, attachment=attachment), rules, now, priority=outbox.NORMAL)
+        return
+    _to_staff(session, ticket, key, line, rules, now, priority=outbox.NORMAL)
+    _to_staff(session, ticket, f"{key}:{attachment.kind}", MessageSpec(attachment=attachment), rules, now,
+              priority=outbox.NORMAL)
 
 
 def ticket_of_staff_message(session: Session, staff_chat_id: int, replied_message_id: int) -> int | None:
@@ -671,8 +713,7 @@ MEDIA_CAPTION_LIMIT = 900
 
 
 def reply_to_customer(session: Session, ticket_id: int, staff_id: int, staff_name: str, text: str,
-                      message_ref: str, now: datetime, photo: str | None = None,
-                      document: str | None = None) -> ReplyOutcome:
+                      message_ref: str, now: datetime, attachment: Attachment | None = None) -> ReplyOutcome:
     """Relay a staff member's answer to the customer in the shop's name: a text, or a photo or
     file (Telegram file ids) with its caption."""
     ticket = session.get(Ticket, ticket_id)
@@ -683,21 +724,27 @@ def reply_to_customer(session: Session, ticket_id: int, staff_id: int, staff_nam
         return ReplyOutcome(Reply.CLOSED, ticket.id, customer.first_name)
     # ``replying_id`` stays: it names whose chat has the prompt (``ticket_of_private_reply``),
     # so a second reply to the same prompt reaches the customer too.
-    media = photo is not None or document is not None
-    kept = _keep_lines(text, MEDIA_CAPTION_LIMIT if media else 3500)
+    kept = _keep_lines(text, 3500 if attachment is None else MEDIA_CAPTION_LIMIT)
     message = MessageSpec("tickets.staff_reply" if kept else "tickets.staff_reply_without_text",
-                          {"number": ticket.id, "text": kept}, photo=photo, document=document)
+                          {"number": ticket.id, "text": kept}, attachment=attachment)
     if not _to_customer(session, ticket, f"out:{message_ref}", message, now):
         session.add(ticket)
         return ReplyOutcome(Reply.UNREACHABLE, ticket.id, customer.first_name, customer.phone)
     _claim_if_free(session, ticket, staff_id, staff_name, now)
     _answered(ticket, now)
     _record(session, ticket, "staff_reply", now, actor=staff_name,
-            text=text or ("[photo]" if photo else "[file]" if document else ""))
+            text=text or _placeholder(attachment))
     # The customer's answer belongs to this thread, whatever it says.
     keep_chatting(session, ticket.customer_id, ticket.id, now)
     session.add(ticket)
     return ReplyOutcome(Reply.SENT, ticket.id, customer.first_name)
+
+
+def _placeholder(attachment: Attachment | None) -> str:
+    """What the ticket's history shows for an answer without words: "[photo]", "[file]"."""
+    if attachment is None:
+        return ""
+    return "[file]" if attachment.kind == outbox.DOCUMENT else f"[{attachment.kind}]"
 
 
 def _answered(ticket: Ticket, now: datetime) -> None:

@@ -10,7 +10,8 @@ handler of its answer. This module only walks through them, in this order:
 2. the conversation's step takes the message (the campaign text after /broadcast, the
    reason after a survey score, a complaint's details ...), if its handler accepts it;
 3. a typed score ("eine 8") answers an open survey;
-4. a photo, sticker or voice message goes no further than the open ticket (or a kind note);
+4. a photo, voice message, video ... goes no further than the open ticket (files come from
+   ``bot.app``'s file handler); a sticker, or any of them without an open ticket, gets a kind note;
 5. the NLU reads the text; a typed yes/no answers the step's open question, a message on an
    open ticket goes to the team unless the bot answers it itself, and the intent's handler
    answers the rest.
@@ -126,7 +127,7 @@ async def _take(update: Update, context: Context, s: Services, routes: Routes, t
                                                                     turn.open_survey_id):
         return
     if not message.is_text:
-        if message.photo and turn.open_ticket_id is not None and await routes.relay(
+        if message.attachment is not None and turn.open_ticket_id is not None and await routes.relay(
                 update, context, visitor, message, turn.open_ticket_id):
             return
         await say(context, visitor, "understanding.not_text")

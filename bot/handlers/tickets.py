@@ -22,12 +22,13 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import keyboards, staff
-from bot.chat import (Handler, Incoming, Visitor, answering_or, edit_unless_unchanged, identify, incoming,
-                      replied_bot_message, say, say_html, send_html)
+from bot.chat import (Handler, Incoming, Visitor, answering_or, attachment_of, edit_unless_unchanged, identify,
+                      incoming, replied_bot_message, say, say_html, say_quietly, send_html)
 from bot.services import Services, services
 from bot.texts import Html
 from domain import customers, team, tickets
 from domain.conversation import Step
+from domain.outbox import Attachment
 from nlu.client import ParseResult
 from domain.rules import names, priority
 from domain.rules.words import word_count
@@ -72,7 +73,7 @@ async def take_details(update: Update, context: ContextTypes.DEFAULT_TYPE, visit
     """The answer to "what happened?" (text, or a photo with or without a caption)."""
     if not message.is_text and message.photo is None:
         return False  # a sticker, a voice message: not the details
-    await _complain(context, visitor, message.text, message.ref, photo=message.photo)
+    await _complain(context, visitor, message.text, message.ref, attachment=message.attachment)
     return True
 
 
@@ -112,7 +113,7 @@ async def take_topic(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor
         return False  # a sticker, a voice message: not what it is about
     s = services(context)
     handover = await s.db(tickets.ask_for_person, visitor.customer_id, message.text, message.ref, s.ticket_rules,
-                          s.now(), photo=message.photo)
+                          s.now(), attachment=message.attachment)
     await _tell_about_hand_over(context, visitor, handover)
     return True
 
@@ -166,19 +167,21 @@ async def _tell_about_hand_over(context: ContextTypes.DEFAULT_TYPE, visitor: Vis
     if handover.opened:
         await _tell_opened(context, visitor, handover.ticket)
     elif handover.relayed:
-        await say(context, visitor, "tickets.relayed", number=handover.ticket.id)
+        if handover.acknowledge:
+            await say_quietly(context, visitor, "tickets.relayed", number=handover.ticket.id)
     elif asked_again:
         await say(context, visitor, "tickets.already_open", number=handover.ticket.id)
 
 
 async def _complain(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, text: str | None, ref: str, *,
-                    photo: str | None = None) -> None:
+                    attachment: Attachment | None = None) -> None:
     """A complaint that tells the story: a ticket opens, or the customer's open one takes it."""
     s = services(context)
     if not tickets.team_reachable(s.ticket_rules):
         await _point_to_the_shop(context, visitor)
         return
-    handover = await s.db(tickets.complain, visitor.customer_id, text, ref, s.ticket_rules, s.now(), photo=photo)
+    handover = await s.db(tickets.complain, visitor.customer_id, text, ref, s.ticket_rules, s.now(),
+                          attachment=attachment)
     await _tell_about_hand_over(context, visitor, handover)
 
 
@@ -205,14 +208,37 @@ async def _tell_opened(context: ContextTypes.DEFAULT_TYPE, visitor: Visitor, tic
 
 async def relay_to_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE, visitor: Visitor,
                           message: Incoming, ticket_id: int) -> bool:
-    """A customer's message on their open ticket goes to the staff chat; True when it did."""
+    """A customer's message (a text, photo, file, voice message ...) on their open ticket goes to
+    the staff chat; True when it did. "Weitergeleitet" comes once for a burst of messages, and
+    without a sound: the customer is looking at the chat anyway."""
     s = services(context)
-    ticket = await s.db(tickets.relay_customer_message, visitor.customer_id, ticket_id, message.text, message.photo,
-                        message.ref, s.ticket_rules, s.now())
-    if ticket is None:
+    relayed = await s.db(tickets.relay_customer_message, visitor.customer_id, ticket_id, message.text,
+                         message.attachment, message.ref, s.ticket_rules, s.now())
+    if relayed is None:
         return False
-    await say(context, visitor, "tickets.relayed", number=ticket.id)
+    if relayed.acknowledge:
+        await say_quietly(context, visitor, "tickets.relayed", number=relayed.ticket.id)
     return True
+
+
+def customer_files_on_ticket_or(otherwise: Handler) -> Handler:
+    """Files in a private chat: a customer's file goes to their open ticket (as their photos and
+    voice messages do); an owner's file (a CSV import), and a file from a customer without an
+    open ticket, goes on to ``otherwise``."""
+
+    async def on_private_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not staff.is_admin(context, update.effective_user.id) and await _relayed_to_open_ticket(update, context):
+            return
+        await otherwise(update, context)
+
+    return on_private_file
+
+
+async def _relayed_to_open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    s = services(context)
+    visitor = await identify(update, context)
+    ticket = await s.read(tickets.open_ticket_of, visitor.customer_id)
+    return ticket is not None and await relay_to_ticket(update, context, visitor, incoming(update), ticket.id)
 
 
 async def follow_up_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -424,11 +450,9 @@ async def _answer_customer(update: Update, context: ContextTypes.DEFAULT_TYPE, t
     s = services(context)
     message = update.effective_message
     user = update.effective_user
-    photo = message.photo[-1].file_id if message.photo else None  # the largest size
-    document = message.document.file_id if message.document else None
     outcome = await s.db(tickets.reply_to_customer, ticket_id, user.id, staff.staff_name(update),
                          message.text or message.caption or "", incoming(update).ref, s.now(),
-                         photo=photo, document=document)
+                         attachment=attachment_of(message))
     keys = {tickets.Reply.SENT: "tickets.reply_sent", tickets.Reply.UNREACHABLE: "tickets.reply_unreachable",
             tickets.Reply.CLOSED: "tickets.reply_closed"}
     if outcome.result is tickets.Reply.SENT:

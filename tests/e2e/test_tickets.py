@@ -7,11 +7,13 @@ The team works around the clock in these tests (a copy of config.yml with busine
 00:00-24:00), so deadlines are exactly 60 minutes after a ticket opened whatever the real time.
 """
 
+import asyncio
 import re
+import time
 
 from sqlmodel import select
 
-from storage.models import PointsEntry, Ticket, TicketEvent
+from storage.models import OutboxMessage, PointsEntry, Ticket, TicketEvent
 from tests.e2e.harness import ADMIN_ID, config_file
 from tests.e2e.journeys import customer_of, onboarded
 
@@ -41,6 +43,19 @@ def events_of(db, ticket_id) -> list[str]:
     with db.session() as session:
         return [e.kind for e in session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
                                              .order_by(TicketEvent.id))]
+
+
+async def recorded_as_sent(db, message, timeout: float = 10.0) -> None:
+    """Wait until the bot recorded its message as sent: a reply to it finds its ticket only then."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.session() as session:
+            if session.exec(select(OutboxMessage.id).where(OutboxMessage.chat_id == message.chat_id,
+                                                           OutboxMessage.telegram_message_id == message.message_id)
+                            ).first() is not None:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{message!r} was not recorded as sent")
 
 
 async def complain(user, text):
@@ -362,3 +377,52 @@ async def test_the_team_button_asks_what_it_is_about_first_and_the_ticket_opens_
     await anna.press("🙋 Mit dem Team sprechen", message=await anna.next_message())
     await anna.next_callback_answer()
     assert "#1" in (await anna.next_message()).text and len(tickets_in(db)) == 1
+
+
+async def test_a_customers_voice_message_and_file_reach_the_staff_group_and_a_reply_to_the_voice_comes_back(
+        bots, api, staff, db, tmp_path):
+    await start(bots, tmp_path)
+    anna = await onboarded(api)
+    await complain(anna, "Die Torte zum Geburtstag war leider matschig und total schief")
+    alert = await staff.next_message()
+    bea = api.new_user(first_name="Bea")
+    staff.add_member(bea)
+
+    await anna.send_voice(b"OggS Anna erzaehlt", duration=12)
+    acknowledged = await anna.next_message()
+    assert acknowledged.text == "📨 Weitergeleitet (Ticket #1)." and acknowledged.disable_notification
+    voice = await staff.next_message()  # who sent it on which ticket: staff can answer with a reply
+    assert (voice.method, voice.voice, voice.caption) == ("sendVoice", b"OggS Anna erzaehlt", "🎤 Anna (#1)")
+    assert voice.reply_to_message_id == alert.message_id
+    await anna.send_document("kassenbon.pdf", b"%PDF-1.4 receipt", "application/pdf", caption="Hier der Bon")
+    file = await staff.next_message()
+    assert (file.document, file.filename, file.caption) == (b"%PDF-1.4 receipt", "kassenbon.pdf",
+                                                            "📎 Anna (#1) Hier der Bon")
+    assert file.reply_to_message_id == alert.message_id
+    await anna.expect_no_message(within=1.0)  # right after the voice message: no second "Weitergeleitet"
+
+    await recorded_as_sent(db, voice)
+    await staff.reply_to(bea, voice, "Danke dir, wir backen dir eine neue!")
+    assert (await anna.next_message()).text == "💬 Kaffeehaus Morgenrot: Danke dir, wir backen dir eine neue!"
+    assert (await staff.next_message()).text == "✅ An Anna geschickt (Ticket #1)."
+    assert events_of(db, 1) == ["opened", "customer_voice", "customer_document", "claimed", "staff_reply"]
+
+
+async def test_quick_messages_on_a_ticket_are_acknowledged_once_and_quietly(bots, api, staff, db, tmp_path):
+    _, clock = await start(bots, tmp_path)
+    anna = await onboarded(api)
+    await complain(anna, "Der Kaffee war kalt und der Kuchen vom Vortag")
+    await staff.next_message()
+    # Three messages in a few seconds (each once the one before reached the team: all at once
+    # would be a flood the inbound limit drops).
+    for text in ("Und die Sahne war sauer", "Und keiner hat sich entschuldigt", "Ich warte auf eure Antwort"):
+        await anna.send_text(text)
+        await api.wait_until(lambda: any(text in (m.text or "") for m in staff.messages), 20, repr(text))
+    acknowledged = await anna.next_message()
+    assert acknowledged.text == "📨 Weitergeleitet (Ticket #1)." and acknowledged.disable_notification
+    await anna.expect_no_message(within=1.5)  # one "Weitergeleitet" for the three
+
+    clock.write_text(str(4 * MINUTE))  # after a pause, the next message is acknowledged again
+    await anna.send_text("Hallo? Ist da jemand?")
+    assert (await anna.next_message()).text == "📨 Weitergeleitet (Ticket #1)."
+    assert events_of(db, 1).count("customer_message") == 4

@@ -23,6 +23,7 @@ from .formatting import FormattedText
 from .html_parser import utf16_len
 from .markup import inline_buttons, keyboard_buttons
 from .models import (
+    KINDS_WITHOUT_CAPTION,
     ChatRecord,
     MessageContent,
     MessageEdit,
@@ -143,7 +144,7 @@ class BotMessage(ContentView):
 
     @property
     def method(self) -> str | None:
-        """The sending method: sendMessage, sendPhoto, sendDocument."""
+        """The sending method: sendMessage, sendPhoto, sendDocument, sendVoice, sendVideoNote ..."""
         return self.stored.send_method
 
     @property
@@ -182,8 +183,31 @@ class BotMessage(ContentView):
 
     @property
     def document(self) -> bytes | None:
+        return self._file_data("document")
+
+    @property
+    def voice(self) -> bytes | None:
+        return self._file_data("voice")
+
+    @property
+    def video(self) -> bytes | None:
+        return self._file_data("video")
+
+    @property
+    def video_note(self) -> bytes | None:
+        return self._file_data("video_note")
+
+    @property
+    def audio(self) -> bytes | None:
+        return self._file_data("audio")
+
+    @property
+    def animation(self) -> bytes | None:
+        return self._file_data("animation")
+
+    def _file_data(self, kind: str) -> bytes | None:
         file = self.content.file
-        return file.data if file and self.kind == "document" else None
+        return file.data if file and self.kind == kind else None
 
     @property
     def filename(self) -> str | None:
@@ -407,6 +431,23 @@ class _ChatDriver:
     def _photo_content(self, data: bytes, caption: str | None) -> MessageContent:
         stored = self.state.store_file("photo", data)
         return MessageContent("photo", file=stored, caption=_user_caption(caption))
+
+    def _media_content(
+        self,
+        kind: str,
+        data: bytes,
+        caption: str | None = None,
+        *,
+        filename: str | None = None,
+        mime_type: str | None = None,
+        **details: Any,
+    ) -> MessageContent:
+        """A voice message, video, video note, audio file or animation as a client sends it;
+        a video note carries no caption (Telegram's apps offer none)."""
+        if kind in KINDS_WITHOUT_CAPTION and caption:
+            raise AssertionError(f"a {kind} has no caption in Telegram")
+        stored = self.state.store_file(kind, data, filename, mime_type, **details)
+        return MessageContent(kind, file=stored, caption=_user_caption(caption))
 
     def _resolve(self, message: Any) -> StoredMessage:
         """Find a message of this chat from a BotMessage, dict, StoredMessage or id."""
@@ -642,6 +683,70 @@ class FakeUser(_ChatDriver):
     async def send_photo(self, data: bytes, caption: str | None = None) -> dict[str, Any]:
         self._act()
         return self._post(self.record, self._photo_content(data, caption))
+
+    async def send_voice(
+        self, data: bytes = b"OggS voice", caption: str | None = None, duration: int = 4
+    ) -> dict[str, Any]:
+        """A voice message (recorded in the app: OGG/Opus)."""
+        self._act()
+        content = self._media_content(
+            "voice", data, caption, mime_type="audio/ogg", duration=duration
+        )
+        return self._post(self.record, content)
+
+    async def send_video(
+        self,
+        data: bytes = b"\0\0\0\x18ftypmp42 video",
+        caption: str | None = None,
+        duration: int = 8,
+        width: int = 1280,
+        height: int = 720,
+        filename: str | None = "video.mp4",
+    ) -> dict[str, Any]:
+        self._act()
+        content = self._media_content(
+            "video", data, caption, filename=filename, mime_type="video/mp4",
+            duration=duration, width=width, height=height,
+        )  # fmt: skip
+        return self._post(self.record, content)
+
+    async def send_video_note(
+        self, data: bytes = b"\0\0\0\x18ftypmp42 round", duration: int = 6, length: int = 384
+    ) -> dict[str, Any]:
+        """A round video message; it has no caption."""
+        self._act()
+        content = self._media_content(
+            "video_note", data, duration=duration, width=length, height=length
+        )
+        return self._post(self.record, content)
+
+    async def send_audio(
+        self,
+        data: bytes = b"ID3 audio",
+        filename: str | None = "song.mp3",
+        caption: str | None = None,
+        duration: int = 180,
+        performer: str | None = None,
+        title: str | None = None,
+    ) -> dict[str, Any]:
+        """A music file (shown with a player, unlike a voice message)."""
+        self._act()
+        content = self._media_content(
+            "audio", data, caption, filename=filename, mime_type="audio/mpeg",
+            duration=duration, performer=performer, title=title,
+        )  # fmt: skip
+        return self._post(self.record, content)
+
+    async def send_animation(
+        self, data: bytes = b"\0\0\0\x18ftypmp42 gif", caption: str | None = None, duration: int = 2
+    ) -> dict[str, Any]:
+        """A GIF (Telegram converts them to silent MP4s; the update has a ``document`` too)."""
+        self._act()
+        content = self._media_content(
+            "animation", data, caption, filename="animation.gif.mp4", mime_type="video/mp4",
+            duration=duration, width=480, height=270,
+        )  # fmt: skip
+        return self._post(self.record, content)
 
     # -- buttons ---------------------------------------------------------------------------
     async def press(

@@ -22,7 +22,7 @@ from .errors import ApiError, error_for_status, too_many_requests
 SEND_METHODS = frozenset(
     {
         "sendmessage", "sendphoto", "senddocument", "sendaudio", "sendvideo",
-        "sendanimation", "sendvoice", "sendsticker", "sendcontact", "sendlocation",
+        "sendanimation", "sendvoice", "sendvideonote", "sendsticker", "sendcontact", "sendlocation",
         "sendpoll", "sendmediagroup", "copymessage", "forwardmessage",
     }
 )  # fmt: skip

@@ -19,7 +19,7 @@ from . import errors
 from .errors import ApiError, bad_request, conflict, forbidden, method_not_found
 from .formatting import TextOptions, caption_text, message_text
 from .markup import validate_inline_markup, validate_reply_markup
-from .models import ChatRecord, MessageContent, StoredFile, StoredMessage, chat_member_json
+from .models import KINDS_WITHOUT_CAPTION, ChatRecord, MessageContent, StoredFile, StoredMessage, chat_member_json
 from .params import UploadedFile
 from .state import BotState
 
@@ -43,6 +43,15 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 _BOT_TEXT_LIMITS = {"name": 64, "description": 512, "short_description": 120}
+# What the sender may tell about a new file (the Bot API parameter -> StoredFile field); a video
+# note's "length" is its diameter.
+_FILE_DETAILS = {"width": "width", "height": "height", "length": "width", "duration": "duration",
+                 "performer": "performer", "title": "title"}
+
+
+def _type_name(kind: str) -> str:
+    """"video_note" -> "VideoNote", as Telegram names file types in its errors."""
+    return "".join(part.capitalize() for part in kind.split("_"))
 
 
 def _snake_to_camel(name: str) -> str:
@@ -184,7 +193,7 @@ class BotApiMethods:
             if upload is None:
                 raise bad_request(f'can\'t find attached file "{value[len("attach://"):]}"')
         if upload is not None:
-            return self._store_upload(upload, kind)
+            return self._store_upload(upload, kind, params)
         if not value:
             raise bad_request(f"there is no {kind} in the request")
         if isinstance(value, str) and value.startswith(("http://", "https://")):
@@ -195,11 +204,11 @@ class BotApiMethods:
             raise bad_request("wrong file identifier/HTTP URL specified")
         if existing.kind != kind:
             raise bad_request(
-                f"can't use file of type {existing.kind.capitalize()} as {kind.capitalize()}"
+                f"can't use file of type {_type_name(existing.kind)} as {_type_name(kind)}"
             )
         return existing
 
-    def _store_upload(self, upload: UploadedFile, kind: str) -> StoredFile:
+    def _store_upload(self, upload: UploadedFile, kind: str, params: Params) -> StoredFile:
         size = len(upload.data)
         if size == 0:
             raise bad_request("file must be non-empty")
@@ -207,7 +216,14 @@ class BotApiMethods:
             raise ApiError(413, "Request Entity Too Large")
         if kind == "photo" and size > MAX_PHOTO_BYTES:
             raise bad_request("PHOTO_SAVE_FILE_INVALID")
-        return self.state.store_file(kind, upload.data, upload.filename, upload.content_type)
+        details = {
+            field: params[name]
+            for name, field in _FILE_DETAILS.items()
+            if params.get(name) not in (None, "")
+        }
+        return self.state.store_file(
+            kind, upload.data, upload.filename, upload.content_type, **details
+        )
 
     # -- getting updates -----------------------------------------------------------------------
     def get_me(self, params: Params, files: Files) -> Any:
@@ -308,14 +324,31 @@ class BotApiMethods:
     def send_document(self, params: Params, files: Files) -> Any:
         return self._send_media(params, files, "document", "sendDocument")
 
+    def send_voice(self, params: Params, files: Files) -> Any:
+        return self._send_media(params, files, "voice", "sendVoice")
+
+    def send_video(self, params: Params, files: Files) -> Any:
+        return self._send_media(params, files, "video", "sendVideo")
+
+    def send_video_note(self, params: Params, files: Files) -> Any:
+        return self._send_media(params, files, "video_note", "sendVideoNote")
+
+    def send_audio(self, params: Params, files: Files) -> Any:
+        return self._send_media(params, files, "audio", "sendAudio")
+
+    def send_animation(self, params: Params, files: Files) -> Any:
+        return self._send_media(params, files, "animation", "sendAnimation")
+
     def _send_media(self, params: Params, files: Files, kind: str, method: str) -> Any:
         chat = self._chat_for_send(params)
-        caption = caption_text(
-            params.get("caption"),
-            params.get("parse_mode"),
-            params.get("caption_entities"),
-            self.text_options,
-        )
+        caption = None
+        if kind not in KINDS_WITHOUT_CAPTION:  # sendVideoNote has no caption: Telegram ignores one
+            caption = caption_text(
+                params.get("caption"),
+                params.get("parse_mode"),
+                params.get("caption_entities"),
+                self.text_options,
+            )
         markup = validate_reply_markup(params.get("reply_markup"), private_chat=chat.is_private)
         stored = self._input_file(params, files, kind)
         content = MessageContent(kind, caption=caption, file=stored, reply_markup=markup)
@@ -345,7 +378,7 @@ class BotApiMethods:
 
     def edit_message_caption(self, params: Params, files: Files) -> Any:
         message = self._message_to_edit(params)
-        if message.content.kind not in ("photo", "document"):
+        if message.content.file is None or message.content.kind in KINDS_WITHOUT_CAPTION:
             raise bad_request("there is no caption in the message to edit")
         caption = caption_text(
             params.get("caption"),
@@ -522,7 +555,8 @@ class BotApiMethods:
 
 _API_METHODS = (
     "get_me", "get_updates", "set_webhook", "delete_webhook", "get_webhook_info",
-    "send_message", "send_photo", "send_document", "send_chat_action",
+    "send_message", "send_photo", "send_document", "send_voice", "send_video",
+    "send_video_note", "send_audio", "send_animation", "send_chat_action",
     "edit_message_text", "edit_message_caption", "edit_message_reply_markup",
     "delete_message", "answer_callback_query", "get_file", "get_chat", "get_chat_member",
     "leave_chat", "set_chat_menu_button", "get_chat_menu_button",

@@ -37,20 +37,29 @@ class UserRecord:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
 
+# The kinds of file a message can carry, named like the Message field that holds it.
+FILE_KINDS = ("photo", "document", "voice", "video", "video_note", "audio", "animation")
+# Telegram shows these without a caption (sendVideoNote has no caption parameter).
+KINDS_WITHOUT_CAPTION = frozenset({"video_note"})
+
+
 @dataclass
 class StoredFile:
     """A file known to the fake: uploaded by the bot, sent by a user, or referenced by URL."""
 
     file_id: str
     file_unique_id: str
-    kind: str  # "document" | "photo"
+    kind: str  # one of FILE_KINDS
     data: bytes | None
     filename: str | None
     mime_type: str | None
     file_path: str
     url: str | None = None
-    width: int = 0
+    width: int = 0  # photos, videos, animations; a video note's diameter ("length")
     height: int = 0
+    duration: int = 0  # seconds: voice, audio, video, video note, animation
+    performer: str | None = None  # audio
+    title: str | None = None  # audio
 
     @property
     def file_size(self) -> int | None:
@@ -73,6 +82,28 @@ class StoredFile:
     def photo_json(self) -> list[dict[str, Any]]:
         return [{**self._base_json(), "width": self.width, "height": self.height}]
 
+    def media_json(self) -> Any:
+        """The Message field's object for this kind: PhotoSize list, Document, Voice, Video,
+        VideoNote, Audio or Animation, with the fields Telegram fills in."""
+        if self.kind == "photo":
+            return self.photo_json()
+        if self.kind == "document":
+            return self.document_json()
+        data = self._base_json()
+        if self.kind == "video_note":
+            return {**data, "length": self.width, "duration": self.duration}
+        data["duration"] = self.duration
+        if self.kind in ("video", "animation"):
+            data.update(width=self.width, height=self.height)
+        if self.kind == "audio":
+            data.update({key: value for key, value in (("performer", self.performer), ("title", self.title))
+                         if value})
+        if self.kind != "voice" and self.filename:
+            data["file_name"] = self.filename
+        if self.mime_type:
+            data["mime_type"] = self.mime_type
+        return data
+
     def file_json(self) -> dict[str, Any]:
         """The ``File`` object returned by getFile."""
         return {**self._base_json(), "file_path": self.file_path}
@@ -82,7 +113,7 @@ class StoredFile:
 class MessageContent:
     """What a message shows; replaced as a whole on every edit (kept in the history)."""
 
-    kind: str  # "text" | "photo" | "document" | "contact"
+    kind: str  # "text" | "contact" | "service" | one of FILE_KINDS
     text: FormattedText | None = None
     caption: FormattedText | None = None
     file: StoredFile | None = None
@@ -109,9 +140,8 @@ class MessageContent:
             if self.text.entities:
                 data["entities"] = self.text.entities
         if self.file is not None:
-            if self.kind == "photo":
-                data["photo"] = self.file.photo_json()
-            else:
+            data[self.kind] = self.file.media_json()
+            if self.kind == "animation":  # for clients that predate animations, as Telegram does
                 data["document"] = self.file.document_json()
         if self.caption is not None:
             data["caption"] = self.caption.text

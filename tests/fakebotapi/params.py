@@ -33,7 +33,7 @@ INT_FIELDS = frozenset(
     {
         "message_id", "offset", "limit", "reply_to_message_id", "user_id",
         "cache_time", "max_connections", "message_thread_id", "until_date",
-        "from_chat_id",
+        "from_chat_id", "duration", "width", "height", "length",
     }
 )  # fmt: skip
 BOOL_FIELDS = frozenset(

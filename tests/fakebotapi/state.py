@@ -34,6 +34,20 @@ DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "messag
 FIRST_UPDATE_ID = 100_001
 FIRST_USER_ID = 700_000_001
 FIRST_GROUP_ID = -1_001_900_000_001
+# How Telegram's file ids of each kind begin (the file type in its first bytes) ...
+_FILE_ID_PREFIXES = {
+    "photo": "AgACAgIAAxkBAAI", "voice": "AwACAgIAAxkBAAI", "video": "BAACAgIAAxkBAAI",
+    "document": "BQACAgIAAxkBAAI", "audio": "CQACAgIAAxkBAAI", "animation": "CgACAgIAAxkBAAI",
+    "video_note": "DQACAgIAAxkBAAI",
+}  # fmt: skip
+# ... and where getFile puts them (folder, suffix when the file's name has none).
+_FILE_FOLDERS = {
+    "photo": ("photos", ".jpg"), "voice": ("voice", ".oga"), "video": ("videos", ".mp4"),
+    "document": ("documents", ".bin"), "audio": ("music", ".mp3"), "animation": ("animations", ".mp4"),
+    "video_note": ("video_notes", ".mp4"),
+}  # fmt: skip
+# Width and height when the sender did not say (a video note is square: its "length").
+_DEFAULT_SIZES = {"video": (1280, 720), "animation": (480, 270), "video_note": (384, 384)}
 
 
 def bot_id_from_token(token: str) -> int:
@@ -294,27 +308,27 @@ class BotState:
         filename: str | None = None,
         mime_type: str | None = None,
         url: str | None = None,
+        **details: Any,
     ) -> StoredFile:
+        """A new file of ``kind`` (one of FILE_KINDS); ``details`` are its width, height,
+        duration, performer, title as the sender gave them."""
         seq = next(self._file_seq)
         digest = hashlib.sha1(f"{kind}:{seq}".encode()).hexdigest()[:24]
-        prefix = "AgACAgIAAxkBAAI" if kind == "photo" else "BQACAgIAAxkBAAI"
-        if kind == "photo":
-            path = f"photos/file_{seq}.jpg"
-        else:
-            suffix = PurePosixPath(filename or "").suffix or ".bin"
-            path = f"documents/file_{seq}{suffix}"
+        folder, default_suffix = _FILE_FOLDERS[kind]
+        suffix = default_suffix if kind == "photo" else PurePosixPath(filename or "").suffix or default_suffix
         width, height = image_size(data) if kind == "photo" and data else (0, 0)
         stored = StoredFile(
-            file_id=f"{prefix}{seq:05d}{digest}",
+            file_id=f"{_FILE_ID_PREFIXES[kind]}{seq:05d}{digest}",
             file_unique_id=f"AQAD{seq:05d}{digest[:8]}",
             kind=kind,
             data=data,
             filename=filename,
             mime_type=mime_type,
-            file_path=path,
+            file_path=f"{folder}/file_{seq}{suffix}",
             url=url,
-            width=width or 800,
-            height=height or 600,
+            width=details.pop("width", None) or width or _DEFAULT_SIZES.get(kind, (800, 600))[0],
+            height=details.pop("height", None) or height or _DEFAULT_SIZES.get(kind, (800, 600))[1],
+            **details,
         )
         self.files[stored.file_id] = stored
         self.files_by_path[stored.file_path] = stored

@@ -551,6 +551,68 @@ async def test_user_document_download(api: FakeBotApi, bot: Bot) -> None:
         await bot.get_file("unknown")
 
 
+async def test_bot_sends_voice_video_audio_and_animation_with_captions(api: FakeBotApi, bot: Bot) -> None:
+    anna = api.new_user("Anna")
+    voice = await bot.send_voice(anna.id, b"OggS voice", caption="<b>Anna</b> (#1)", parse_mode="HTML",
+                                 duration=3, disable_notification=True)
+    assert (_seconds(voice.voice.duration), voice.voice.file_size, voice.caption) == (3, 10, "Anna (#1)")
+    assert voice.voice.file_id.startswith("AwAC")  # Telegram's file ids name their type
+    received = await anna.next_message()
+    assert (received.kind, received.method, received.voice) == ("voice", "sendVoice", b"OggS voice")
+    assert received.caption_html == "<b>Anna</b> (#1)" and received.disable_notification
+
+    video = await bot.send_video(anna.id, b"mp4 video", caption="Video", duration=9, width=640, height=360)
+    assert (video.video.width, video.video.height, _seconds(video.video.duration)) == (640, 360, 9)
+    assert (await anna.next_message()).video == b"mp4 video"
+    audio = await bot.send_audio(anna.id, b"ID3 song", filename="song.mp3", performer="Band", title="Lied",
+                                 duration=200)
+    assert (audio.audio.performer, audio.audio.title, audio.audio.file_name) == ("Band", "Lied", "song.mp3")
+    assert (await anna.next_message()).audio == b"ID3 song"
+    animation = await bot.send_animation(anna.id, b"gif as mp4", caption="lol")
+    assert animation.animation is not None and animation.document is not None  # both, as Telegram does
+    assert animation.caption == "lol" and (await anna.next_message()).animation == b"gif as mp4"
+
+    again = await bot.send_voice(anna.id, voice.voice.file_id)  # re-sent by file id
+    assert again.voice.file_unique_id == voice.voice.file_unique_id
+    assert (await anna.next_message()).voice == b"OggS voice"
+    with pytest.raises(BadRequest, match="(?i)can.t use file of type voice as document"):
+        await bot.send_document(anna.id, voice.voice.file_id)
+    edited = await bot.edit_message_caption(anna.id, voice.message_id, caption="neu")
+    assert edited.caption == "neu"
+
+
+async def test_a_video_note_is_round_and_has_no_caption(api: FakeBotApi, bot: Bot) -> None:
+    anna = api.new_user("Anna")
+    note = await bot.send_video_note(anna.id, b"round mp4", duration=5, length=240)
+    assert (note.video_note.length, _seconds(note.video_note.duration), note.caption) == (240, 5, None)
+    assert note.video_note.file_id.startswith("DQAC")
+    received = await anna.next_message()
+    assert (received.kind, received.method, received.video_note) == ("video_note", "sendVideoNote", b"round mp4")
+    with pytest.raises(BadRequest, match="(?i)there is no caption in the message to edit"):
+        await bot.edit_message_caption(anna.id, note.message_id, caption="Hallo")
+    with pytest.raises(BadRequest, match="(?i)can.t use file of type videonote as video"):
+        await bot.send_video(anna.id, note.video_note.file_id)
+
+
+async def test_users_send_voice_messages_videos_video_notes_audio_and_gifs(api: FakeBotApi, bot: Bot) -> None:
+    anna = api.new_user("Anna")
+    await anna.send_voice(b"OggS hallo", caption="Hört ihr mich?", duration=7)
+    await anna.send_video(b"mp4 clip", caption="So sah es aus")
+    await anna.send_video_note(b"mp4 round", length=320)
+    await anna.send_audio(b"ID3", filename="lied.mp3", performer="Anna", title="Lied")
+    await anna.send_animation(b"gif")
+    voice, video, note, audio, animation = [update.message for update in await bot.get_updates(timeout=0)]
+    assert (_seconds(voice.voice.duration), voice.voice.mime_type, voice.caption) == (7, "audio/ogg", "Hört ihr mich?")
+    assert bytes(await (await voice.voice.get_file()).download_as_bytearray()) == b"OggS hallo"
+    assert (await voice.voice.get_file()).file_path.endswith(".oga")
+    assert (video.video.width, video.video.height, video.caption) == (1280, 720, "So sah es aus")
+    assert (note.video_note.length, note.caption) == (320, None)
+    assert (audio.audio.file_name, audio.audio.performer, audio.audio.title) == ("lied.mp3", "Anna", "Lied")
+    assert animation.animation.file_id == animation.document.file_id  # a GIF is a document too
+    assert (animation.effective_attachment.file_id, animation.animation.mime_type) == (
+        animation.animation.file_id, "video/mp4")
+
+
 # ---------------------------------------------------------------------------------------
 # bot settings
 # ---------------------------------------------------------------------------------------

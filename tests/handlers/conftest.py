@@ -141,6 +141,29 @@ class Chat:
                                "is_animated": False, "is_video": False}}
         await self._process({"update_id": next(self._ids), "message": message})
 
+    async def media(self, user_id: int, kind: str, caption: str | None = None, *, file_id: str | None = None,
+                    chat_id: int | None = None, first_name: str = "Lena", **extra: Any) -> None:
+        """A photo, voice message, video note, file ... (``kind``, named like Telegram's Message
+        field), with the fields Telegram sends for it; a GIF carries a ``document`` too."""
+        chat_id = chat_id if chat_id is not None else user_id
+        file_id = file_id or f"{kind}-{next(self._ids)}"
+        media = {"file_id": file_id, "file_unique_id": f"u-{file_id}"}
+        fields = {"photo": [{**media, "width": 800, "height": 600}],
+                  "voice": {**media, "duration": 4, "mime_type": "audio/ogg"},
+                  "video_note": {**media, "length": 240, "duration": 6},
+                  "video": {**media, "width": 640, "height": 360, "duration": 9},
+                  "audio": {**media, "duration": 180, "title": "Song"},
+                  "animation": {**media, "width": 320, "height": 240, "duration": 2},
+                  "document": {**media, "file_name": "bon.pdf", "mime_type": "application/pdf"}}
+        content = {kind: fields[kind]}
+        if kind == "animation":
+            content["document"] = {**media, "file_name": "lol.mp4", "mime_type": "video/mp4"}
+        message = {"message_id": next(self._ids), "date": 0,
+                   "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                   "from": {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "de"},
+                   **content, **({"caption": caption} if caption else {}), **extra}
+        await self._process({"update_id": next(self._ids), "message": message})
+
     async def press(self, user_id: int, data: str, chat_id: int | None = None) -> None:
         chat_id = chat_id if chat_id is not None else user_id
         message = {"message_id": next(self._ids), "date": 0, "text": "…",

@@ -83,6 +83,20 @@ async def test_the_owner_answers_with_a_reply_to_the_alert(shop):
     assert shop.errors == []
 
 
+async def test_the_owner_answers_with_a_file_replying_to_the_alert(shop):
+    """A file in an owner's private chat is their import, unless it replies to a ticket's message."""
+    without_staff_group(shop)
+    await complain(shop)
+    alert_sent(shop)
+    await shop.chat.media(ADMIN_ID, "document", "Ihre Gutschrift", file_id="PDF9", first_name="Olga",
+                          reply_to_message=bot_message(ALERT_MESSAGE_ID))
+    (answer,) = answers_to_customer(shop)
+    assert answer.chat_id == CUSTOMER and answer.payload["params"]["text"] == "Ihre Gutschrift"
+    assert outbox.MessageSpec.from_payload(answer.payload).attachment == outbox.Attachment(outbox.DOCUMENT, "PDF9")
+    assert shop.telegram.sent(ADMIN_ID)[-1] == shop.text("tickets.reply_sent", name="Lena", number=1)
+    assert shop.errors == []
+
+
 async def test_the_owner_answers_with_the_reply_button_in_their_private_chat(shop):
     without_staff_group(shop)
     await complain(shop)

@@ -21,6 +21,7 @@ CONFIG = ShopConfig.model_validate({
                    "goodwill_points": [25, 50]},
 })
 RULES = tickets.rules_from(CONFIG)
+PHOTO1 = outbox.Attachment(outbox.PHOTO, "PHOTO1")
 
 
 def customer(store, user_id=4242) -> int:
@@ -116,12 +117,13 @@ def test_messages_go_both_ways_in_one_thread(store):
     anna, other = customer(store), customer(store, 9)
     ticket = open_complaint(store, anna)
     with store.session() as session:
-        assert tickets.relay_from_customer(session, ticket.id, anna, "Noch ein Foto", "PHOTO1", "4242:2", RULES, NOW)
+        assert tickets.relay_from_customer(session, ticket.id, anna, "Noch ein Foto", PHOTO1, "4242:2", RULES, NOW)
         assert tickets.relay_from_customer(session, ticket.id, other, "fremd", None, "9:1", RULES,
                                            NOW) is None  # not her ticket
         outcome = tickets.reply_to_customer(session, ticket.id, 99, "Bea", "Wir ersetzen ihn dir.", "s:1", NOW)
     (photo,) = rows(store, f"ticket:{ticket.id}:in:")
-    assert photo.payload["photo"] == "PHOTO1" and photo.payload["reply_to_key"] == ticket.alert_key
+    assert outbox.MessageSpec.from_payload(photo.payload).attachment == PHOTO1
+    assert photo.payload["reply_to_key"] == ticket.alert_key
     (answer,) = rows(store, f"ticket:{ticket.id}:out:")
     assert answer.chat_id == 4242 and answer.payload["params"]["text"] == "Wir ersetzen ihn dir."
     assert outcome.result is tickets.Reply.SENT
@@ -221,9 +223,9 @@ def test_order_references_are_found_only_with_a_number():
 
 # --- a flooding customer: one ticket, and their texts merged while they wait --------------------
 
-def relay(store, ticket_id, customer_id, text, ref, photo=None):
+def relay(store, ticket_id, customer_id, text, ref, attachment=None, now=NOW):
     with store.session() as session:
-        return tickets.relay_customer_message(session, customer_id, ticket_id, text, photo, ref, RULES, NOW)
+        return tickets.relay_customer_message(session, customer_id, ticket_id, text, attachment, ref, RULES, now)
 
 
 def relayed_rows(store, ticket_id) -> list[OutboxMessage]:
@@ -260,9 +262,10 @@ def test_a_full_message_a_photo_or_a_claimed_row_starts_a_new_one(store):
     assert second.payload["params"]["text"] == long_text
     assert all(len(row.payload["params"]["text"]) <= tickets.MERGED_RELAY_LIMIT for row in (first, second))
 
-    relay(store, ticket.id, anna, "Hier ein Foto", "r4", photo="PHOTO1")  # a photo is a message of its own
+    relay(store, ticket.id, anna, "Hier ein Foto", "r4", PHOTO1)  # a photo is a message of its own
     relay(store, ticket.id, anna, "und noch was", "r5")  # after the photo: not merged into the text before it
-    texts = [row.payload.get("photo") or row.payload["params"]["text"] for row in relayed_rows(store, ticket.id)]
+    texts = [row.payload.get("attachment", {}).get("file_id") or row.payload["params"]["text"]
+             for row in relayed_rows(store, ticket.id)]
     assert texts == [f"{long_text}\n{long_text}", long_text, "PHOTO1", "und noch was"]
 
     with store.session() as session:  # the dispatcher takes the group's rows: the latest one is being sent
@@ -311,6 +314,104 @@ def test_complaints_handled_at_once_open_one_ticket(store):
     assert sorted(results) == [False, False, False, True]
     with store.session() as session:
         assert len(session.exec(select(Ticket).where(Ticket.customer_id == anna)).all()) == 1
+
+
+# --- voice messages, videos, files: relayed with who sent them on which ticket ------------------
+
+def staff_line(row: OutboxMessage) -> tuple[str | None, dict, outbox.Attachment | None]:
+    spec = outbox.MessageSpec.from_payload(row.payload)
+    return spec.template, spec.params, spec.attachment
+
+
+def test_a_voice_message_a_file_and_a_video_reach_the_team_captioned_with_name_and_ticket(store):
+    anna = customer(store)
+    ticket = open_complaint(store, anna)
+    voice = outbox.Attachment(outbox.VOICE, "VOICE1")
+    file = outbox.Attachment(outbox.DOCUMENT, "PDF1")
+    video = outbox.Attachment(outbox.VIDEO, "VIDEO1")
+    relay(store, ticket.id, anna, None, "4242:2", voice)
+    relay(store, ticket.id, anna, "Der Kassenbon", "4242:3", file)
+    relay(store, ticket.id, anna, None, "4242:4", video)
+    relay(store, ticket.id, anna, "und jetzt?", "4242:5")  # a text after them: a message of its own
+    relayed = relayed_rows(store, ticket.id)
+    assert [staff_line(row) for row in relayed] == [
+        ("tickets.customer_voice", {"number": ticket.id, "name": "Anna", "text": ""}, voice),
+        ("tickets.customer_document", {"number": ticket.id, "name": "Anna", "text": "Der Kassenbon"}, file),
+        ("tickets.customer_video", {"number": ticket.id, "name": "Anna", "text": ""}, video),
+        ("tickets.customer_message", {"number": ticket.id, "name": "Anna", "text": "und jetzt?"}, None)]
+    assert all(row.chat_id == STAFF_CHAT and row.payload["reply_to_key"] == ticket.alert_key for row in relayed)
+    with store.session() as session:
+        kinds = session.exec(select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket.id)
+                             .order_by(TicketEvent.id)).all()
+    assert kinds == ["opened", "customer_voice", "customer_document", "customer_video", "customer_message"]
+
+
+def test_a_video_note_has_no_caption_so_its_line_goes_just_before_it(store):
+    anna = customer(store)
+    ticket = open_complaint(store, anna)
+    note = outbox.Attachment(outbox.VIDEO_NOTE, "NOTE1")
+    relay(store, ticket.id, anna, None, "4242:2", note)
+    line, video_note = relayed_rows(store, ticket.id)
+    assert staff_line(line) == ("tickets.customer_video_note", {"number": ticket.id, "name": "Anna", "text": ""},
+                                None)
+    assert staff_line(video_note) == (None, {}, note) and video_note.id > line.id  # sent in this order
+    assert line.priority == video_note.priority == outbox.NORMAL
+    for message_id, row in ((701, line), (702, video_note)):  # a reply to either finds the ticket
+        mark_sent(store, row.idempotency_key, message_id)
+    with store.session() as session:
+        assert tickets.ticket_of_reply(session, STAFF_CHAT, 701) == ticket.id
+        assert tickets.ticket_of_reply(session, STAFF_CHAT, 702) == ticket.id
+
+
+def test_a_staff_reply_to_a_relayed_voice_message_reaches_the_customer(store):
+    anna = customer(store)
+    ticket = open_complaint(store, anna)
+    relay(store, ticket.id, anna, None, "4242:2", outbox.Attachment(outbox.VOICE, "VOICE1"))
+    (voice_row,) = relayed_rows(store, ticket.id)
+    mark_sent(store, voice_row.idempotency_key, 801)
+    with store.session() as session:
+        replied_ticket = tickets.ticket_of_reply(session, STAFF_CHAT, 801)
+        outcome = tickets.reply_to_customer(session, replied_ticket, 99, "Bea", "Verstanden, wir rufen an.", "s:9",
+                                            NOW)
+    assert (replied_ticket, outcome.result) == (ticket.id, tickets.Reply.SENT)
+    (answer,) = rows(store, f"ticket:{ticket.id}:out:")
+    assert answer.chat_id == 4242 and answer.payload["params"]["text"] == "Verstanden, wir rufen an."
+
+
+# --- "Weitergeleitet": once for a burst of messages ------------------------------------------------
+
+def test_only_the_first_of_a_burst_of_messages_is_acknowledged(store):
+    anna = customer(store)
+    ticket = open_complaint(store, anna)
+    pause = tickets.QUIET_ACKNOWLEDGEMENT_PAUSE
+    minute = timedelta(minutes=1)
+    moments = [NOW, NOW + minute, NOW + 3 * minute, NOW + 3 * minute + pause + timedelta(seconds=1),
+               NOW + 3 * minute + 2 * pause + timedelta(seconds=1)]
+    acknowledged = [relay(store, ticket.id, anna, f"Nachricht {n}", f"4242:{n + 2}", now=moment).acknowledge
+                    for n, moment in enumerate(moments)]
+    # the first; not the next two (each came within the pause after the one before, although the
+    # third came 3 minutes after the first); again after a longer pause; after exactly the pause: not
+    assert acknowledged == [True, False, False, True, False]
+
+
+def test_a_voice_message_counts_as_a_message_of_the_burst(store):
+    anna = customer(store)
+    ticket = open_complaint(store, anna)
+    assert relay(store, ticket.id, anna, None, "4242:2", outbox.Attachment(outbox.VOICE, "V1")).acknowledge
+    assert not relay(store, ticket.id, anna, "Hört ihr mich?", "4242:3", now=NOW + timedelta(seconds=20)).acknowledge
+
+
+def test_a_complaint_that_joins_the_open_ticket_is_acknowledged_like_any_message(store):
+    anna = customer(store)
+    story = "Der Kuchen war trocken und der Kaffee kalt"
+    with store.session() as session:
+        assert tickets.complain(session, anna, story, "4242:1", RULES, NOW).opened
+    handovers = []
+    for n, seconds in enumerate((10, 20, 400)):
+        with store.session() as session:
+            handovers.append(tickets.complain(session, anna, f"{story} ({n})", f"4242:{n + 2}", RULES,
+                                              NOW + timedelta(seconds=seconds)))
+    assert [(h.relayed, h.acknowledge) for h in handovers] == [(True, True), (True, False), (True, True)]
 
 
 # --- without a staff group: the owners are the team ----------------------------------------------
