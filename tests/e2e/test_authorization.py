@@ -51,13 +51,13 @@ FORGED = {
     # the owner home's buttons name nothing, but each shows the shop's figures or starts an owner's task
     r"^home:(report|campaigns|tickets|segments|import|export|customer)$": [
         f"home:{a}" for a in ("report", "campaigns", "tickets", "segments", "import", "export", "customer")],
-    r"^setup:group:-?\d{1,20}$": ["setup:group:-1001234567890"],  # an owner's "make it the staff group"
+    r"^setup:group:-?[0-9]{1,18}$": ["setup:group:-1001234567890"],  # an owner's "make it the staff group"
     r"^buy:undo:\d{1,12}$": ["buy:undo:1"],  # "Rückgängig" under a counter booking
 }
 # Buttons that name nothing: pressing them acts on the presser's own data, which is allowed.
 OWN_ONLY = {r"^consent:(yes|no)$", r"^loyalty:(points|rewards|card)$", r"^reward:[a-z][a-z0-9_]{0,30}$",
             r"^menu:(main|faq|marketing|language)$", r"^faq:[a-z][a-z0-9_]{0,39}$", r"^lang:(de|en)$",
-            r"^handoff$", r"^marketing:(ask|on|off|keep)$", r"^settings:(name|birthday)$",
+            r"^handoff$", r"^handoff:cancel$", r"^marketing:(ask|on|off|keep)$", r"^settings:(name|birthday)$",
             r"^clarify:[01]$"}  # acts on the presser's own waiting message
 
 
