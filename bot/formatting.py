@@ -17,24 +17,24 @@ LOCALES = {"de": "de_DE", "en": "en_GB"}
 TELEGRAM_TEXT_LIMIT = 4096
 
 
-def _locale(language: str) -> str:
+def babel_locale(language: str) -> str:
     return LOCALES.get(language, "de_DE")
 
 
 def number(value: int | float | Decimal, language: str) -> str:
-    return format_decimal(value, locale=_locale(language))
+    return format_decimal(value, locale=babel_locale(language))
 
 
 def signed_number(value: int | float | Decimal, language: str) -> str:
     """"+3,5" / "−1,2" / "0": a difference, with its sign even when it is positive."""
     if not value:
         return number(0, language)
-    return format_decimal(value, format="+#,##0.#;-#,##0.#", locale=_locale(language))
+    return format_decimal(value, format="+#,##0.#;-#,##0.#", locale=babel_locale(language))
 
 
 def plural_form(count: int | float | Decimal, language: str) -> str:
     """The CLDR plural category of a count: "one" for 1 in German and English, else "other"."""
-    return _plural_rule(_locale(language))(count)
+    return _plural_rule(babel_locale(language))(count)
 
 
 @cache
@@ -44,31 +44,31 @@ def _plural_rule(locale: str):
 
 def money(amount: Decimal | float, language: str, currency: str = "EUR") -> str:
     """"1.234,50 €" / "1,234.50 €": in English too the sign follows the amount, as in the FAQ."""
-    return format_currency(amount, currency, format="#,##0.00\xa0¤", locale=_locale(language))
+    return format_currency(amount, currency, format="#,##0.00\xa0¤", locale=babel_locale(language))
 
 
 def signed_money(amount: Decimal | float, language: str, currency: str = "EUR") -> str:
     """"+1,20 €" / "-0,80 €": a difference of amounts, with its sign (none for no difference)."""
     if not amount:
         return money(0, language, currency)
-    return format_currency(amount, currency, format="+#,##0.00\xa0¤;-#,##0.00\xa0¤", locale=_locale(language))
+    return format_currency(amount, currency, format="+#,##0.00\xa0¤;-#,##0.00\xa0¤", locale=babel_locale(language))
 
 
 def period(days: int, language: str) -> str:
     """A retention period: whole years as years ("2 Jahre"), anything else in days ("90 Tage")."""
     if days % 365 == 0:
-        return format_unit(days // 365, "duration-year", locale=_locale(language))
-    return format_unit(days, "duration-day", locale=_locale(language))
+        return format_unit(days // 365, "duration-year", locale=babel_locale(language))
+    return format_unit(days, "duration-day", locale=babel_locale(language))
 
 
 def day_month(day: date, language: str) -> str:
     """"3. Mai" / "3 May"."""
-    return format_date(day, "d. MMMM" if language == "de" else "d MMMM", locale=_locale(language))
+    return format_date(day, "d. MMMM" if language == "de" else "d MMMM", locale=babel_locale(language))
 
 
 def short_date(day: date, language: str) -> str:
     """"03.05.2026" / "3 May 2026" for lists."""
-    return format_date(day, "dd.MM.yyyy" if language == "de" else "d MMM yyyy", locale=_locale(language))
+    return format_date(day, "dd.MM.yyyy" if language == "de" else "d MMM yyyy", locale=babel_locale(language))
 
 
 def time_of_day(moment, language: str) -> str:
@@ -79,7 +79,7 @@ def time_of_day(moment, language: str) -> str:
 def weekday_time(moment: datetime, language: str) -> str:
     """"Mo., 24.11., 09:20" / "Mon 24 Nov, 09:20" for deadlines within a few days."""
     pattern = "EEE, dd.MM., HH:mm" if language == "de" else "EEE d MMM, HH:mm"
-    return format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=_locale(language))
+    return format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=babel_locale(language))
 
 
 _DEADLINE_DAY = {"de": {0: "heute", 1: "morgen"}, "en": {0: "today", 1: "tomorrow"}}
@@ -95,14 +95,14 @@ def deadline(moment: datetime, as_of: datetime, language: str) -> str:
     date_pattern, sentence, time_pattern = _DEADLINE_PATTERNS[language]
     days_ahead = (moment.date() - as_of.astimezone(moment.tzinfo).date()).days
     day = _DEADLINE_DAY[language].get(days_ahead) or format_datetime(
-        moment, date_pattern, tzinfo=moment.tzinfo, locale=_locale(language))
-    time = format_datetime(moment, time_pattern, tzinfo=moment.tzinfo, locale=_locale(language))
+        moment, date_pattern, tzinfo=moment.tzinfo, locale=babel_locale(language))
+    time = format_datetime(moment, time_pattern, tzinfo=moment.tzinfo, locale=babel_locale(language))
     return sentence.format(day=day, time=time)
 
 
 def long_date(day: date, language: str) -> str:
     """"3. Mai 2026" / "3 May 2026"."""
-    return format_date(day, "long", locale=_locale(language))
+    return format_date(day, "long", locale=babel_locale(language))
 
 
 def birthday(day: int, month: int, year: int | None, language: str) -> str:

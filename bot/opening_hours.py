@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from babel.dates import format_date, format_time, get_day_names
 
+from bot.formatting import babel_locale
 from bot.texts import Html, Texts, Voice
 from domain.opening_hours import ClosedDays, DayGroup, HoursAnswer
 from domain.rules.business_hours import Interval
@@ -40,7 +41,7 @@ def render(texts: Texts, voice: Voice, facts: HoursAnswer, as_of: datetime, faq_
 def day_span(first: date, last: date, language: str) -> str:
     """"Do., 24.12.2026" or "Do., 24.12.2026 – Sa., 26.12.2026" (also for the owner's list)."""
     pattern = "EEE, dd.MM.yyyy" if language == "de" else "EEE d MMM yyyy"
-    one = lambda day: format_date(day, pattern, locale=_locale(language))  # noqa: E731
+    one = lambda day: format_date(day, pattern, locale=babel_locale(language))  # noqa: E731
     return one(first) if first == last else f"{one(first)} – {one(last)}"
 
 
@@ -62,7 +63,7 @@ def _reopening(texts: Texts, voice: Voice, moment: datetime, as_of: datetime) ->
         return texts.render("opening_hours.when_tomorrow", voice, time=clock)
     pattern = "EEE, d.M." if voice.language == "de" else "EEE d MMM"
     return texts.render("opening_hours.when_day", voice, time=clock,
-                        day=format_date(local.date(), pattern, locale=_locale(voice.language)))
+                        day=format_date(local.date(), pattern, locale=babel_locale(voice.language)))
 
 
 def _week_line(texts: Texts, voice: Voice, group: DayGroup) -> str:
@@ -86,7 +87,7 @@ def _coming_line(texts: Texts, voice: Voice, closed: ClosedDays) -> str:
 
 def _day_name(weekday: int, language: str) -> str:
     """"Mo" / "Mon": German without the abbreviation's dot, as shop doors print it."""
-    return get_day_names("abbreviated", locale=_locale(language))[weekday].rstrip(".")
+    return get_day_names("abbreviated", locale=babel_locale(language))[weekday].rstrip(".")
 
 
 def _interval(interval: Interval, language: str) -> str:
@@ -101,9 +102,6 @@ def _clock_minutes(minutes: int, language: str) -> str:
 
 
 def _clock(moment: time, language: str) -> str:
-    """"8:00" (German) / "8:00 AM" (English)."""
-    return format_time(moment, "H:mm" if language == "de" else "h:mm a", locale=_locale(language))
+    """"8:00" (German) / "8:00 am" (English, as the FAQ and the ticket deadlines write it)."""
+    return format_time(moment, "H:mm" if language == "de" else "h:mm a", locale=babel_locale(language))
 
-
-def _locale(language: str) -> str:
-    return "en" if language == "en" else "de"

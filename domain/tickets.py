@@ -154,7 +154,7 @@ def open_ticket(session: Session, customer_id: int, kind: str, text: str | None,
     if existing is not None:
         return existing
     cleaned = _clean(text)
-    assessment = _assess(session, customer_id, cleaned, score, rules, now)
+    assessment = _assess(session, customer_id, kind, cleaned, score, rules, now)
     ticket = Ticket(request_ref=request_ref, customer_id=customer_id, kind=kind, status=OPEN,
                     category=priority.guess_category(cleaned) if cleaned else topics.OTHER,
                     priority=assessment.priority.value, priority_reasons=list(assessment.reasons),
@@ -172,10 +172,11 @@ def open_ticket(session: Session, customer_id: int, kind: str, text: str | None,
     return ticket
 
 
-def _assess(session: Session, customer_id: int, text: str, score: int | None, rules: Rules,
+def _assess(session: Session, customer_id: int, kind: str, text: str, score: int | None, rules: Rules,
             now: datetime) -> priority.Assessment:
-    earlier = session.exec(select(Ticket.created_at).where(Ticket.customer_id == customer_id,
-                                                           Ticket.kind != QUESTION)).all()
+    # A question to the team after a complaint is not a second complaint.
+    earlier = [] if kind == QUESTION else session.exec(
+        select(Ticket.created_at).where(Ticket.customer_id == customer_id, Ticket.kind != QUESTION)).all()
     tier = ledger.tier_status(session, customer_id, rules.loyalty, now).tier
     return priority.assess_priority(text, score=score, now=now, previous_complaints=earlier,
                                     vip=priority.is_vip(tier, rules.loyalty), rules=rules.priority,

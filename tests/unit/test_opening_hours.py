@@ -72,8 +72,8 @@ def test_the_week_in_german_with_du_and_sie_and_in_english(texts):
     german = "Unsere Öffnungszeiten\nMo–Fr 8:00–18:00 Uhr\nSa 9:00–14:00 Uhr\nSo geschlossen"
     assert text(texts, DU, facts).startswith(german)
     assert text(texts, SIE, facts).startswith(german)
-    assert text(texts, EN, facts).startswith("Our opening hours\nMon–Fri: 8:00 AM – 6:00 PM\n"
-                                             "Sat: 9:00 AM – 2:00 PM\nSun: closed")
+    assert text(texts, EN, facts).startswith("Our opening hours\nMon–Fri: 8:00 am – 6:00 pm\n"
+                                             "Sat: 9:00 am – 2:00 pm\nSun: closed")
 
 
 def test_lunch_breaks_and_midnight(texts):
@@ -81,7 +81,7 @@ def test_lunch_breaks_and_midnight(texts):
     facts = facts_from(hours, [], TUESDAY)
     assert "Mo–Mi 8:00–12:00, 13:00–18:00 Uhr\nDo geschlossen\nFr 18:00–24:00 Uhr\nSa–So geschlossen" \
         in text(texts, DU, facts)
-    assert "Fri: 6:00 PM – midnight" in text(texts, EN, facts)
+    assert "Fri: 6:00 pm – midnight" in text(texts, EN, facts)
 
 
 def test_a_closure_today_comes_first_with_when_the_shop_opens_again(texts):
@@ -91,7 +91,7 @@ def test_a_closure_today_comes_first_with_when_the_shop_opens_again(texts):
                                              "Ab morgen um 8:00 Uhr sind wir wieder für dich da.\n\n"
                                              "Unsere Öffnungszeiten\nMo–Fr")
     assert "Ab morgen um 8:00 Uhr sind wir wieder für Sie da." in text(texts, SIE, facts)
-    assert text(texts, EN, facts).startswith("🚪 We're closed today: Inventur\nWe're open again tomorrow at 8:00 AM.")
+    assert text(texts, EN, facts).startswith("🚪 We're closed today: Inventur\nWe're open again tomorrow at 8:00 am.")
 
 
 def test_a_longer_closure_names_the_day_of_reopening_and_the_coming_closed_days(texts):

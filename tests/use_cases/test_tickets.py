@@ -85,6 +85,10 @@ def test_words_a_detractor_score_and_a_repeat_raise_the_priority(store):
     assert {row.chat_id for row in rows(store, f"ticket:{lawyer.id}:priority")} == {OWNER}
     repeat = open_complaint(store, anna, "Schon wieder kalt", ref="b", now=NOW + timedelta(days=2))
     assert "repeat_complaint" in repeat.priority_reasons and repeat.priority == "high"
+    with store.session() as session:  # a question to the team afterwards is not a third complaint
+        question = tickets.open_ticket(session, anna, tickets.QUESTION, "Habt ihr meine Tasse gefunden?", "q",
+                                       RULES, NOW + timedelta(days=3))
+        assert question.priority == "normal" and question.priority_reasons == []
     ben = customer(store, 6)
     sick = open_complaint(store, ben, "Mir ist nach dem Salat übel geworden", ref="c")
     assert sick.priority == "urgent"
