@@ -28,6 +28,7 @@ _DIGRAPH = re.compile(r"ae|oe|(?<=[bcdfghjklmnpqrstvwxz])ue")
 _ABBREVIATIONS = {
     "pkt": "punkte",
     "pkte": "punkte",
+    "telnr": "telefonnummer",
     "wv": "wie viele",
     "wieviel": "wie viel",
     "wieviele": "wie viele",
