@@ -105,7 +105,12 @@ class Floor:
 # accuracy 0.95 and complaint recall 0.95. Measured on 2026-12-06 (nlu/reports/evaluation.md):
 # first 0.959 / 0.93, then, after the data for English complaints and for the split's weak
 # labels (English 0.942 -> 0.971, its complaint recall 0.73 -> 0.93; de_fresh's 0.76 -> 0.84),
-# 0.923 / 0.90 - a regression on de_hard spread over as many labels as phrases.
+# 0.923 / 0.90 - a regression on de_hard spread over as many labels as phrases; later data
+# (greetings before questions) brought it to 0.915 / 1.00, below the floor. Examples written
+# for the misses' kinds (returns and storno, reservations as requests, complaints that name
+# FAQ words, dialect handoff) gave 0.934 / 0.90 (2026-12-06 evening). Each round moves a few
+# phrases each way; 60 DIET epochs instead of 40 were no better. Training is deterministic
+# (random_seed): the same data trained twice scores the same.
 FLOORS = {
     "de_clean": Floor(accuracy=0.85),
     "de_hard": Floor(accuracy=0.92, complaint_recall=0.90),
