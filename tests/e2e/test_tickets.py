@@ -227,7 +227,7 @@ async def test_sla_reminder_then_escalation_to_the_owner_and_high_priority_at_on
     assert "Ticket #1" in (await ben.next_message()).text
     alert = await staff.next_message()
     assert "Priorität ❗ hoch" in alert.text and "Warum: Anwalt/Behörde, Betrugsvorwurf" in alert.text
-    assert (await owner.next_message()).text.startswith("❗ Ticket #1 von Ben, Priorität ❗ hoch")
+    assert (await owner.next_message()).text.startswith("📣 Ticket #1 von Ben, Priorität ❗ hoch")
     clock.write_text(str(46 * MINUTE))
     reminder = await staff.next_message()
     assert re.fullmatch(r"⏰ Ticket #1 wartet noch auf eine erste Antwort – fällig .* \(noch 1[34] Min\.\)\.",
