@@ -300,6 +300,12 @@ def load(store: Store, customers: int, progress: Callable[[str], None]) -> dict[
         refreshed, elapsed = refresh_tier_points(store)
         progress(f"  tier points kept on {refreshed:,} customer rows by ledger.refresh_tier_points in {elapsed:.0f} s "
                  f"(what the bot's job does once after migration 0006)")
+        cursor.execute(YEAR_REVENUES)
+        if store.dialect == "postgresql":
+            raw.commit()
+        refreshed, elapsed = refresh_year_revenue(store)
+        progress(f"  year revenue counted again on {refreshed:,} customer rows by purchases.refresh_year_revenue in "
+                 f"{elapsed:.0f} s (what the bot's job does once after migration 0018)")
         if store.dialect == "postgresql":
             for table in ("customer", "purchase", "points_entry", "survey"):
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -318,6 +324,21 @@ def load(store: Store, customers: int, progress: Callable[[str], None]) -> dict[
 # What migration 0007 fills the revenue groups with (purchases.refresh_stats keeps them after).
 REVENUE_GROUPS = ("INSERT INTO revenue_group (revenue_cents, customers) "
                   "SELECT revenue_cents, count(*) FROM customer WHERE revenue_cents > 0 GROUP BY revenue_cents")
+
+
+# What migration 0018 starts the kept year revenue with (every purchase counted, the first the oldest).
+YEAR_REVENUES = "UPDATE customer SET year_revenue_cents = revenue_cents, year_revenue_oldest = first_purchase_at"
+
+
+def refresh_year_revenue(store: Store) -> tuple[int, float]:
+    """The bot's job (bot.timers): batches of ``purchases.refresh_year_revenue`` until none is left."""
+    started, refreshed = time.perf_counter(), 0
+    while True:
+        with store.session() as session:
+            done = purchases_domain.refresh_year_revenue(session, NOW, batch=20_000)
+        if not done:
+            return refreshed, time.perf_counter() - started
+        refreshed += done
 
 
 def refresh_tier_points(store: Store) -> tuple[int, float]:

@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot.settings import Settings
 from bot.texts import Texts, Voice
 from domain.clock import Clock
-from domain import campaigns, ledger, marketing, team, tickets
+from domain import campaigns, ledger, marketing, purchases, team, tickets
 from domain.config import ShopConfig
 from nlu.client import NluClient
 from nlu.faq import FaqCatalog
@@ -95,12 +95,15 @@ class Services:
         if _DEFERRED.get():
             await self.db(_nothing)
 
-    async def refresh_tier_points(self) -> int:
-        """Sum the kept tier points again where they no longer fit, a batch per transaction
-        (``ledger.refresh_tier_points``); returns how many customers were refreshed."""
+    async def refresh_kept_figures(self) -> int:
+        """Sum the kept tier points and year revenues again where they no longer fit, a batch per
+        transaction (``ledger.refresh_tier_points``, ``purchases.refresh_year_revenue``);
+        returns how many customer rows were refreshed."""
         now, after, refreshed = self.now(), 0, 0
         while (done := await self.db(ledger.refresh_tier_points, self.config.loyalty, now, after)) is not None:
             refreshed, after = refreshed + done[0], done[1]
+        while done := await self.db(purchases.refresh_year_revenue, now):
+            refreshed += done
         return refreshed
 
     async def follow_chat_migration(self, old_chat_id: int, new_chat_id: int) -> bool:

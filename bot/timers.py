@@ -61,7 +61,7 @@ class Timers:
                                max_instances=1, coalesce=True, misfire_grace_time=None)
         self.scheduler.add_job(self.run_digest, "interval", seconds=CHECK_SECONDS, id="digest",
                                max_instances=1, coalesce=True, misfire_grace_time=None)
-        self.scheduler.add_job(self.refresh_tier_points, "interval", seconds=TIER_POINTS_SECONDS,
+        self.scheduler.add_job(self.refresh_kept_figures, "interval", seconds=TIER_POINTS_SECONDS,
                                id="tier-points", max_instances=1, coalesce=True, misfire_grace_time=None,
                                next_run_time=datetime.now(UTC))
         self.scheduler.start()
@@ -174,14 +174,14 @@ class Timers:
             log.info("Monday digest queued", extra={"week": digest.week_label(monday), "messages": queued})
         return queued
 
-    async def refresh_tier_points(self) -> int:
-        """Sum the tier points again where the kept ones no longer fit (after purchases, and
-        when old points leave the window)."""
+    async def refresh_kept_figures(self) -> int:
+        """Sum the tier points and year revenues again where the kept ones no longer fit (after
+        purchases, and when old points or purchases leave their window)."""
         try:
-            refreshed = await self.services.refresh_tier_points()
+            refreshed = await self.services.refresh_kept_figures()
         except Exception:
-            log.exception("refreshing the tier points failed; trying again later")
+            log.exception("refreshing the kept figures failed; trying again later")
             return 0
         if refreshed:
-            log.info("tier points refreshed", extra={"customers": refreshed})
+            log.info("kept figures refreshed", extra={"customers": refreshed})
         return refreshed

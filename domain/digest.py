@@ -80,8 +80,8 @@ def build(session: Session, monday: date, rules: reports.Rules, now: datetime) -
     zone = ZoneInfo(rules.timezone)
     week = reported_week(monday, zone)
     before = reports.figures(session, calendar_week(monday - timedelta(days=14), zone), rules, now)
-    # the customers at the week's start are those at the end of the week before: counted once
-    current = reports.figures(session, week, rules, now, customers_start=before.customers_end)
+    # the customers and points at the week's start are those at the end of the week before
+    current = reports.figures(session, week, rules, now, before=before)
     return reports.Report(current=current, previous=before)
 
 

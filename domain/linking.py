@@ -11,7 +11,7 @@ import phonenumbers
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from domain import conversation, ledger, purchases, surveys
+from domain import conversation, ledger, purchases, reports, surveys
 from storage.models import (CampaignHoldout, ConsentRecord, ConversationState, CounterPrompt, Coupon, Customer,
                             DataRequest, Feedback, HeldBooking, MessageLog, OutboxMessage, PointsEntry, Purchase,
                             Redemption, Survey, TelegramAccount, Ticket, UsedReceipt)
@@ -99,6 +99,7 @@ def _merge(session: Session, source: Customer, target: Customer, account: Telegr
         session.execute(update(table).where(table.customer_id == source.id).values(customer_id=target.id))
     session.execute(update(Customer).where(Customer.referred_by_id == source.id).values(referred_by_id=target.id))
     purchases.refresh_stats(session, [source.id, target.id])
+    reports.forget_cached(session)  # the past figures counted them as two customers
     surveys.refresh_latest_scores(session, [target.id])
     state = session.get(ConversationState, source.id)
     if state is not None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, delete, func, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, update
 from sqlmodel import Session, select
 
 from domain import customers, ledger, outbox, referrals
@@ -99,13 +99,75 @@ def refresh_stats(session: Session, customer_ids: Iterable[int]) -> None:
             revenue_cents=of_purchases(func.coalesce(func.sum(Purchase.amount_cents), 0)),
             first_purchase_at=of_purchases(func.min(Purchase.created_at)),
             last_purchase_at=of_purchases(func.max(Purchase.created_at)),
-        ).returning(Customer.id, Customer.revenue_cents).execution_options(synchronize_session=False))
-        for customer_id, revenue in recounted:
+        ).returning(Customer.id, Customer.revenue_cents, Customer.last_purchase_at)
+            .execution_options(synchronize_session=False)).all()
+        for customer_id, revenue, _ in recounted:
             moves[before[customer_id]] -= 1
             moves[revenue] += 1
+        # a year before the chunk's earliest last purchase is no later than a year before any
+        # later moment: the kept year revenue is right for as long as its oldest purchase counts
+        last = [at for _, _, at in recounted if at is not None]
+        _count_year_revenue(session, chunk, min(last) - YEAR if last else None)
         _refresh_category_keys(session, chunk)
     _move_revenue_groups(session, moves)
     session.expire_all()  # loaded customers show the new figures
+
+
+YEAR = timedelta(days=365)  # the report's ABC analysis ranks the customers by this year's revenue
+YEAR_REFRESH_BATCH = 2000  # customers whose kept year revenue is counted again per transaction
+
+
+def _count_year_revenue(session: Session, customer_ids: list[int], since: datetime | None) -> None:
+    """The kept year revenue of these customers counted from ``since`` (0 when None)."""
+    if since is None:
+        values = {"year_revenue_cents": 0, "year_revenue_oldest": None}
+    else:
+        counted = (Purchase.customer_id == Customer.id, Purchase.reversed_at.is_(None), Purchase.created_at >= since)
+        values = {"year_revenue_cents": select(func.coalesce(func.sum(Purchase.amount_cents), 0))
+                  .where(*counted).scalar_subquery(),
+                  "year_revenue_oldest": select(func.min(Purchase.created_at)).where(*counted).scalar_subquery()}
+    session.execute(update(Customer).where(Customer.id.in_(customer_ids)).values(**values)
+                    .execution_options(synchronize_session=False))
+
+
+def _year_revenue_stale(t: datetime):
+    return Customer.year_revenue_oldest < t - YEAR
+
+
+def _year_revenue_fits(t: datetime):
+    """The kept year revenue is the revenue of the year before t: no counted purchase has left
+    that year, and none is at t or later (a purchase at the very moment t is not before it)."""
+    return and_(or_(Customer.year_revenue_oldest.is_(None), ~_year_revenue_stale(t)),
+                or_(Customer.last_purchase_at.is_(None), Customer.last_purchase_at < t))
+
+
+def year_revenue_all_fresh(session: Session, t: datetime) -> bool:
+    """Whether every kept year revenue is the revenue of the year before ``t`` (two index look-ups)."""
+    oldest, latest = session.execute(select(func.min(Customer.year_revenue_oldest),
+                                            func.max(Customer.last_purchase_at))).one()
+    return (oldest is None or oldest >= t - YEAR) and (latest is None or latest < t)
+
+
+def year_revenue_column(session: Session, t: datetime):
+    """Every customer's revenue in the year before ``t`` as SQL on the customer row: the kept
+    figure, and for the rows where it does not fit (a counted purchase has left the year, or
+    one was made at t or later), the sum of their purchases."""
+    if year_revenue_all_fresh(session, t):
+        return Customer.year_revenue_cents
+    window = select(func.coalesce(func.sum(Purchase.amount_cents), 0)).where(
+        Purchase.customer_id == Customer.id, Purchase.reversed_at.is_(None),
+        Purchase.created_at >= t - YEAR, Purchase.created_at < t).scalar_subquery()
+    return case((_year_revenue_fits(t), Customer.year_revenue_cents), else_=window)
+
+
+def refresh_year_revenue(session: Session, now: datetime, batch: int = YEAR_REFRESH_BATCH) -> int:
+    """Count the year revenue again for up to ``batch`` customers whose oldest counted purchase
+    has left the year; returns how many (call again until 0, one transaction per batch)."""
+    ids = session.exec(select(Customer.id).where(_year_revenue_stale(now)).order_by(Customer.id).limit(batch)
+                       .with_for_update(skip_locked=True)).all()
+    if ids:
+        _count_year_revenue(session, list(ids), now - YEAR)
+    return len(ids)
 
 
 def _revenues_locked(session: Session, customer_ids: list[int]) -> dict[int, int]:

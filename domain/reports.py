@@ -28,6 +28,8 @@ per customer are the next step.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import statistics
 from dataclasses import dataclass, field
@@ -35,13 +37,14 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy import and_, case, delete, exists, func, literal, or_, select
 
-from domain import ledger, opening_hours, surveys
+from domain import ledger, opening_hours, purchases, surveys
 from domain.config import LoyaltySection, ShopConfig
 from domain.rules import business_hours, nps
 from domain.rules.business_hours import BusinessHours
-from storage.models import Coupon, Customer, OutboxMessage, PointsEntry, Purchase, Redemption, Ticket
+from storage import sql
+from storage.models import Coupon, Customer, OutboxMessage, PointsEntry, Purchase, Redemption, ReportCache, Ticket
 
 DEFAULT_DAYS = 30
 ABC_DAYS = 365
@@ -201,28 +204,116 @@ class Report:
 def build(session, period: nps.Period, rules: Rules, now: datetime) -> Report:
     """The figures of ``period`` and of the period of the same length before it."""
     before = figures(session, previous(period), rules, now)
-    # the customers at this period's start are those at the end of the one before: counted once
-    return Report(current=figures(session, period, rules, now, customers_start=before.customers_end), previous=before)
+    return Report(current=figures(session, period, rules, now, before=before), previous=before)
 
 
-def figures(session, period: nps.Period, rules: Rules, now: datetime, customers_start: int | None = None) -> Figures:
+def figures(session, period: nps.Period, rules: Rules, now: datetime, before: Figures | None = None) -> Figures:
+    """One period's figures. ``before``, the figures of the period that ends where this one
+    starts, gives the customers and the points outstanding at the start without counting them
+    again. The costly figures of a period that has ended come from the cache when nothing
+    changed for it since."""
     start, end = period.start, period.end
-    if customers_start is None:
-        customers_start = customers_at(session, start, rules.active_days)
-    tiers_end = customers_per_tier(session, end, rules, now)
-    buyers, repeat_buyers, purchases, revenue = _purchase_figures(session, start, end)
+    costly = _costly(session, period, rules, now, before) if end >= now else _cached(session, period, rules, now, before)
     tickets = _ticket_figures(session, start, end, rules)
-    issued, redeemed, outstanding = _points_figures(session, start, end)
     sent, reached, coupons = _campaign_figures(session, start, end)
     return Figures(
-        period=period, customers_start=customers_start,
-        customers_end=sum(count for _, count in tiers_end), new_customers=_new_customers(session, start, end),
-        buyers=buyers, repeat_buyers=repeat_buyers, purchases=purchases, revenue_cents=revenue,
-        abc=abc(session, end), nps=surveys.report(session, period, rules.timezone),
+        period=period, customers_start=costly.customers_start,
+        customers_end=sum(count for _, count in costly.tiers), new_customers=_new_customers(session, start, end),
+        buyers=costly.buyers, repeat_buyers=costly.repeat_buyers, purchases=costly.purchases,
+        revenue_cents=costly.revenue_cents, abc=costly.abc, nps=surveys.report(session, period, rules.timezone),
         tickets=tickets[0], first_answer_minutes=tickets[1], deadlines_missed=tickets[2], solved_hours=tickets[3],
-        points_issued=issued, points_redeemed=redeemed, points_outstanding=outstanding,
-        rewards_redeemed=_rewards_redeemed(session, start, end),
-        campaign_sent=sent, campaign_reached=reached, coupons_redeemed=coupons, tiers=tiers_end)
+        points_issued=costly.points_issued, points_redeemed=costly.points_redeemed,
+        points_outstanding=costly.points_outstanding, rewards_redeemed=_rewards_redeemed(session, start, end),
+        campaign_sent=sent, campaign_reached=reached, coupons_redeemed=coupons, tiers=costly.tiers)
+
+
+@dataclass(frozen=True)
+class _Costly:
+    """The figures that read the purchases and the ledger of a million customers."""
+
+    customers_start: int
+    tiers: tuple[tuple[str, int], ...]
+    buyers: int
+    repeat_buyers: int
+    purchases: int
+    revenue_cents: int
+    abc: Abc
+    points_issued: int
+    points_redeemed: int
+    points_outstanding: int
+
+    def to_json(self) -> str:
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        values["abc"] = [[cls.customers, cls.revenue_cents] for cls in (self.abc.a, self.abc.b, self.abc.c)]
+        return json.dumps(values)
+
+    @classmethod
+    def from_json(cls, text: str) -> _Costly:
+        values = json.loads(text)
+        values["tiers"] = tuple((name, count) for name, count in values["tiers"])
+        values["abc"] = Abc(*(AbcClass(customers, revenue) for customers, revenue in values["abc"]))
+        return cls(**values)
+
+
+def _costly(session, period: nps.Period, rules: Rules, now: datetime, before: Figures | None) -> _Costly:
+    start, end = period.start, period.end
+    customers_start = before.customers_end if before else customers_at(session, start, rules.active_days)
+    buyers, repeat_buyers, purchases, revenue = _purchase_figures(session, start, end)
+    issued, redeemed, moved = _points_moved(session, start, end)
+    outstanding_before = before.points_outstanding if before else _points_before(session, start)
+    return _Costly(customers_start=customers_start, tiers=customers_per_tier(session, end, rules, now),
+                   buyers=buyers, repeat_buyers=repeat_buyers, purchases=purchases, revenue_cents=revenue,
+                   abc=abc(session, end, now), points_issued=issued, points_redeemed=redeemed,
+                   points_outstanding=outstanding_before + moved)
+
+
+# --- the cache of past periods -------------------------------------------------------------------
+
+def _cache_key(period: nps.Period, rules: Rules) -> str:
+    """The period and every rule its costly figures depend on."""
+    tiers = ";".join(f"{tier.name}={tier.threshold}" for tier in rules.loyalty.tiers)
+    described = (f"{period.start.isoformat()}|{period.end.isoformat()}|{rules.active_days}|"
+                 f"{rules.loyalty.tier_window_months}|{tiers}")
+    return "v1:" + hashlib.sha256(described.encode()).hexdigest()
+
+
+def _marks(session) -> tuple[int, int, int]:
+    """The newest purchase and points entry, and how many purchases were reversed."""
+    return (session.execute(select(func.coalesce(func.max(_purchase.id), 0))).scalar_one(),
+            session.execute(select(func.coalesce(func.max(_points.id), 0))).scalar_one(),
+            session.execute(select(func.count()).where(_purchase.reversed_at.is_not(None))).scalar_one())
+
+
+def _changed_for(session, cached: ReportCache, end: datetime) -> bool:
+    """Whether purchases or points before ``end`` were booked, imported or reversed since the
+    figures were cached. New ids are found by their id range (``Scanned`` keeps SQLite from
+    walking the time index instead)."""
+    p, e = _purchase, _points
+    new_purchase = exists().where(p.id > cached.purchase_mark, sql.Scanned(p.created_at) < end)
+    new_points = exists().where(e.id > cached.points_mark,
+                                or_(sql.Scanned(e.created_at) < end, sql.Scanned(e.tier_at) < end))
+    if session.execute(select(or_(new_purchase, new_points))).scalar_one():
+        return True
+    return _marks(session)[2] != cached.reversal_mark
+
+
+def _cached(session, period: nps.Period, rules: Rules, now: datetime, before: Figures | None) -> _Costly:
+    key = _cache_key(period, rules)
+    cached = session.get(ReportCache, key)
+    if cached is not None and not _changed_for(session, cached, period.end):
+        return _Costly.from_json(cached.figures)
+    purchase_mark, points_mark, reversal_mark = _marks(session)  # before counting: later changes show
+    costly = _costly(session, period, rules, now, before)
+    sql.put(session, ReportCache.__table__, {"key": key, "figures": costly.to_json(), "purchase_mark": purchase_mark,
+                                             "points_mark": points_mark, "reversal_mark": reversal_mark,
+                                             "computed_at": now}, key=["key"])
+    return costly
+
+
+def forget_cached(session) -> None:
+    """Clear the cache of past periods: purchases moved between customers (a merge of records),
+    which changes past figures without new or reversed purchases."""
+    session.execute(delete(ReportCache))
 
 
 # --- customers at a time ----------------------------------------------------------------------
@@ -270,12 +361,10 @@ def _new_customers(session, start: datetime, end: datetime) -> int:
 # --- purchases ---------------------------------------------------------------------------------
 
 def _per_customer(start: datetime, end: datetime):
-    """Each buyer's purchases and revenue in [start, end), reached from the customers whose
-    last purchase is not older than start (the kept figure, indexed)."""
-    c, p = _customer, _purchase
+    """Each buyer's purchases and revenue in [start, end) (the time index holds all it reads)."""
+    p = _purchase
     return (select(p.customer_id, func.count().label("n"), func.sum(p.amount_cents).label("revenue"))
-            .select_from(Customer.__table__.join(Purchase.__table__, p.customer_id == c.id))
-            .where(c.last_purchase_at >= start, p.created_at >= start, p.created_at < end, p.reversed_at.is_(None))
+            .where(p.created_at >= start, p.created_at < end, p.reversed_at.is_(None))
             .group_by(p.customer_id).subquery())
 
 
@@ -287,13 +376,18 @@ def _purchase_figures(session, start: datetime, end: datetime) -> tuple[int, int
     return int(buyers), int(repeat), int(purchases), int(revenue)
 
 
-def abc(session, end: datetime) -> Abc:
+def abc(session, end: datetime, now: datetime) -> Abc:
     """The ABC split of the 365 days before ``end``: how many customers have each revenue
-    (one row per distinct revenue, highest first), walked here."""
-    each = _per_customer(end - timedelta(days=ABC_DAYS), end)
-    groups = session.execute(select(each.c.revenue, func.count()).where(each.c.revenue > 0)
-                             .group_by(each.c.revenue).order_by(each.c.revenue.desc())).all()
-    return split_abc([(int(revenue), int(count)) for revenue, count in groups])
+    (one row per distinct revenue, highest first), walked here. For a period that ends now the
+    revenues are the ones kept on the customer rows (an index), else summed from the purchases."""
+    if end >= now:
+        revenue = purchases.year_revenue_column(session, end)
+        query = select(revenue, func.count()).where(revenue > 0).group_by(revenue).order_by(revenue.desc())
+    else:
+        each = _per_customer(end - timedelta(days=ABC_DAYS), end)
+        query = (select(each.c.revenue, func.count()).where(each.c.revenue > 0)
+                 .group_by(each.c.revenue).order_by(each.c.revenue.desc()))
+    return split_abc([(int(revenue), int(count)) for revenue, count in session.execute(query).all()])
 
 
 def split_abc(groups: list[tuple[int, int]]) -> Abc:
@@ -345,15 +439,20 @@ def _ticket_figures(session, start: datetime, end: datetime, rules: Rules
     return len(rows), _median(answered), missed, _median(solved)
 
 
-def _points_figures(session, start: datetime, end: datetime) -> tuple[int, int, int]:
-    """Points issued and redeemed in the period, and the balance of all customers at its end."""
+def _points_moved(session, start: datetime, end: datetime) -> tuple[int, int, int]:
+    """Points issued and redeemed in the period, and the sum of all its entries."""
     e = _points
-    in_period = e.created_at >= start
-    issued = func.sum(case((and_(in_period, e.reason.in_(_ISSUING)), e.amount), else_=0))
-    redeemed = func.sum(case((and_(in_period, e.reason == ledger.REWARD), -e.amount), else_=0))
-    row = session.execute(select(func.coalesce(issued, 0), func.coalesce(redeemed, 0),
-                                 func.coalesce(func.sum(e.amount), 0)).where(e.created_at < end)).one()
+    issued = func.sum(case((e.reason.in_(_ISSUING), e.amount), else_=0))
+    redeemed = func.sum(case((e.reason == ledger.REWARD, -e.amount), else_=0))
+    row = session.execute(select(func.coalesce(issued, 0), func.coalesce(redeemed, 0), func.coalesce(func.sum(e.amount), 0))
+                          .where(e.created_at >= start, e.created_at < end)).one()
     return int(row[0]), int(row[1]), int(row[2])
+
+
+def _points_before(session, t: datetime) -> int:
+    """The balance of all customers at t: every entry before it."""
+    return int(session.execute(select(func.coalesce(func.sum(_points.amount), 0)).where(_points.created_at < t)
+                               ).scalar_one())
 
 
 def _rewards_redeemed(session, start: datetime, end: datetime) -> int:

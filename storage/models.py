@@ -18,12 +18,16 @@ class Customer(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("code", name="uq_customer_code"),
                       UniqueConstraint("external_ref", name="uq_customer_external_ref"),
                       Index("ix_customer_birthday", "birthday_month", "birthday_day"),
-                      Index("ix_customer_last_purchase", "last_purchase_at"),
+                      # customers at a time, per tier (domain.reports): from the index alone
+                      Index("ix_customer_active", "last_purchase_at", "first_purchase_at", "tier_points"),
                       Index("ix_customer_first_purchase", "first_purchase_at"),
                       Index("ix_customer_revenue", "revenue_cents"),  # vip: the customers from the threshold on
                       # finding the customers whose kept tier points need summing again
                       Index("ix_customer_tier_since", "tier_points_since"),
-                      Index("ix_customer_tier_oldest", "tier_points_oldest"))
+                      Index("ix_customer_tier_oldest", "tier_points_oldest"),
+                      # the report's ABC analysis: customers by their revenue of the last year
+                      Index("ix_customer_year_revenue", "year_revenue_cents"),
+                      Index("ix_customer_year_revenue_oldest", "year_revenue_oldest"))
 
     id: int | None = Field(default=None, primary_key=True)
     # Short code for the counter and the loyalty card (no 0/O or 1/I); see domain.rules.codes.
@@ -55,6 +59,13 @@ class Customer(SQLModel, table=True):
     revenue_cents: int = Field(default=0, sa_type=BigInteger)
     first_purchase_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_purchase_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The revenue of the last 365 days, for the report's ABC analysis at the present moment:
+    # the sum of the purchases (reversals excluded) from a start no later than a year before any
+    # later moment, and the oldest of them. Right at t while no counted purchase is older than
+    # t - 365 days (domain.purchases.year_revenue_column falls back to the purchases for the
+    # others); kept by domain.purchases.refresh_stats, refreshed by refresh_year_revenue.
+    year_revenue_cents: int = Field(default=0, sa_type=BigInteger)
+    year_revenue_oldest: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The points that count for the tier (segment stufe:<Name> reads them for every customer
     # at once): their sum over the window that began at tier_points_since, and the oldest tier
     # date among them. Kept by domain.ledger: every points change clears tier_points_since
@@ -88,6 +99,23 @@ class RevenueGroup(SQLModel, table=True):
 
     revenue_cents: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
     customers: int = Field(default=0)
+
+
+class ReportCache(SQLModel, table=True):
+    """The costly figures of a past report period (domain.reports), computed once: the
+    customers, purchases, ABC split and points of a period that has ended change only when
+    purchases or points are booked, reversed or imported for it afterwards, which the marks
+    tell: purchases and points entries above the marks, more reversals than counted (a merge
+    of two customers' records clears the cache)."""
+
+    __tablename__ = "report_cache"
+
+    key: str = Field(primary_key=True, max_length=200)
+    figures: str = Field(sa_type=Text)  # JSON
+    purchase_mark: int = Field(default=0)
+    points_mark: int = Field(default=0)
+    reversal_mark: int = Field(default=0)
+    computed_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class TelegramAccount(SQLModel, table=True):
@@ -198,7 +226,11 @@ class Purchase(SQLModel, table=True):
     """A purchase booked at the counter, from a receipt QR code or from an import."""
 
     __table_args__ = (UniqueConstraint("idempotency_key", name="uq_purchase_idempotency_key"),
-                      Index("ix_purchase_customer", "customer_id", "created_at"),
+                      # a customer's purchases; the reports' sums per customer from the index alone
+                      Index("ix_purchase_customer", "customer_id", "created_at", "reversed_at", "amount_cents"),
+                      # the purchases of a period (reports), and reversals since a moment (report cache)
+                      Index("ix_purchase_time", "created_at", "customer_id", "amount_cents", "reversed_at"),
+                      Index("ix_purchase_reversed", "reversed_at"),
                       # The segment kategorie:<Name>: its distinct names and buyers from the index alone.
                       Index("ix_purchase_category", "category", "customer_id", "reversed_at"))
 
@@ -223,7 +255,9 @@ class PointsEntry(SQLModel, table=True):
                       Index("ix_points_entry_customer", "customer_id", "id"),
                       Index("ix_points_entry_expires", "expires_at"),
                       # The tier of every customer at once (segment stufe:<Name>), from the index alone.
-                      Index("ix_points_entry_tier", "customer_id", "tier_at", "amount"))
+                      Index("ix_points_entry_tier", "customer_id", "tier_at", "amount"),
+                      # points issued and redeemed in a period (reports), from the index alone
+                      Index("ix_points_entry_time", "created_at", "reason", "amount"))
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200)

@@ -61,3 +61,11 @@ def _compile_scanned(element, compiler, **kw):
 @compiles(Scanned, "sqlite")
 def _compile_scanned_sqlite(element, compiler, **kw):
     return "+" + compiler.process(element.column, **kw)
+
+
+def put(session: Session, table: Table, row: dict[str, Any], key: Sequence[str]) -> None:
+    """Insert the row, or overwrite the one with the same ``key`` (INSERT ... ON CONFLICT DO
+    UPDATE on both databases): two writers of the same row never fail, the last one wins."""
+    statement = _insert(session)(table).values(row)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=list(key), set_={name: statement.excluded[name] for name in row if name not in key}))

@@ -39,6 +39,7 @@ def drift(store, rules: LoyaltySection | None = None, now: datetime | None = Non
                               if row.category_keys != purchases.category_keys(bought[row.id])],
             "nps_score": [(row.id, row.nps_score) for row in rows if row.nps_score != latest_score.get(row.id)],
             "revenue_groups": sorted(set(groups.items()) ^ set(kept_groups.items())),
+            "year_revenue": _year_revenue_drift(session, now),
         }
         if rules is not None:
             start = loyalty.window_start(now, rules)
@@ -46,6 +47,23 @@ def drift(store, rules: LoyaltySection | None = None, now: datetime | None = Non
             found["tier_points"] = [(cid, value, ledger.earned_since(session, cid, start)) for cid, value in points
                                     if value != ledger.earned_since(session, cid, start)]
     return found
+
+
+def _year_revenue_drift(session, now: datetime | None) -> list:
+    """The kept year revenue is the sum of the purchases from its oldest on; at ``now`` (when
+    given) the revenue of the year before it, as the report reads it."""
+    valid = (Purchase.customer_id == Customer.id, Purchase.reversed_at.is_(None))
+    from_oldest = (select(func.coalesce(func.sum(Purchase.amount_cents), 0))
+                   .where(*valid, Purchase.created_at >= Customer.year_revenue_oldest).scalar_subquery())
+    wrong = [tuple(row) for row in session.execute(
+        select(Customer.id, Customer.year_revenue_cents, from_oldest, Customer.year_revenue_oldest)).all()
+        if row[1] != (row[2] if row[3] is not None else 0)]
+    if now is not None:
+        year = (select(func.coalesce(func.sum(Purchase.amount_cents), 0))
+                .where(*valid, Purchase.created_at >= now - purchases.YEAR, Purchase.created_at < now).scalar_subquery())
+        wrong += [tuple(row) for row in session.execute(
+            select(Customer.id, purchases.year_revenue_column(session, now), year)).all() if row[1] != row[2]]
+    return wrong
 
 
 def assert_kept_figures_agree(store, rules: LoyaltySection | None = None, now: datetime | None = None) -> None:

@@ -148,7 +148,7 @@ async def _tiers_summed(s: Services, segment: segments.Segment) -> None:
     """Before a tier segment is counted, the tier points of the customers who bought since the
     job last ran are summed again (a few rows; the count then reads one column)."""
     if segments.TIER in segment.kinds:
-        await s.refresh_tier_points()
+        await s.refresh_kept_figures()
 
 
 # --- the text, the preview and the confirm button -----------------------------------------------

@@ -40,7 +40,7 @@ from domain.config import LoyaltySection, TierConfig
 from domain.customers import TelegramProfile
 from domain.rules import nps
 from domain.rules.business_hours import BusinessHours
-from storage.models import Campaign, Coupon, Customer, OutboxMessage, Redemption, Survey, Ticket
+from storage.models import Campaign, Coupon, Customer, OutboxMessage, Redemption, ReportCache, Survey, Ticket
 
 
 def utc(*args) -> datetime:
@@ -246,3 +246,74 @@ def test_the_owner_who_never_bought_is_no_customer(store, report):
     with store.session() as session:
         assert len(session.exec(select(Customer.id)).all()) == 10  # Fritz has a row, and counts nowhere
     assert report.current.customers_end == 6
+
+
+# --- the kept year revenue and the cache of past periods (fast at a million customers) ----------
+
+def _abc_of(report_abc: reports.Abc) -> tuple:
+    return tuple((cls.customers, cls.revenue_cents) for cls in (report_abc.a, report_abc.b, report_abc.c))
+
+
+def _abc_from_purchases(session, at) -> tuple:
+    """The ABC split at ``at`` summed from the purchases (a moment after it makes it a past end)."""
+    return _abc_of(reports.abc(session, at, at + timedelta(seconds=1)))
+
+
+def test_a_period_ending_now_ranks_by_the_kept_year_revenue(store):
+    """Until now (22 Nov 2026) the year's revenue is Greta 300, Anna 60, Clara 40, Emil 25, Ida 12,
+    Dora 8 (Anna's 20 of 10 Mar still counts; Ben's and Jonas's are older): as summed from the
+    purchases. Half a year later, before the refresh job ran, the kept figures whose oldest
+    purchase left the year are summed from the purchases; the job then counts them again."""
+    _shop(store)
+    until_now = nps.Period(utc(2026, 11, 1), NOW, "days")
+    with store.session() as session:
+        kept = _abc_of(reports.build(session, until_now, RULES, NOW).current.abc)
+        assert kept == _abc_from_purchases(session, NOW) == ((2, 36000), (2, 6500), (2, 2000))
+    later = NOW + timedelta(days=200)  # Anna's 10 Mar and Ida's 20 Jan have left the year
+    with store.session() as session:
+        assert not purchases.year_revenue_all_fresh(session, later)
+        stale = _abc_of(reports.abc(session, later, later))
+        assert stale == _abc_from_purchases(session, later)
+    with store.session() as session:
+        assert purchases.refresh_year_revenue(session, later) >= 2
+    with store.session() as session:
+        assert purchases.year_revenue_all_fresh(session, later)
+        assert _abc_of(reports.abc(session, later, later)) == stale
+        assert purchases.refresh_year_revenue(session, later) == 0  # nothing left to do
+
+
+def _october(store) -> reports.Figures:
+    with store.session() as session:
+        return reports.build(session, OCTOBER, RULES, NOW).current
+
+
+def test_a_past_period_is_counted_once_and_again_after_a_late_booking(store):
+    """October has ended: its costly figures are cached. A purchase booked later with an
+    October date (an import), and a reversal of an October purchase, count at once."""
+    ids = _shop(store)
+    first = _october(store)
+    with store.session() as session:
+        assert session.exec(select(ReportCache)).all()  # October and September are cached
+    assert _october(store) == first
+    with store.session() as session:  # booked after the report, dated in October
+        late = purchases.book_purchase(session, ids["Ida"], Decimal(20), LOYALTY, utc(2026, 10, 28, 10),
+                                       key="test:Ida:late", source=purchases.IMPORT).purchase.id
+    with_late = _october(store)
+    assert (with_late.buyers, with_late.purchases, with_late.revenue_cents) == (5, 6, 13300)
+    assert with_late.points_issued == first.points_issued + 20
+    with store.session() as session:
+        purchases.reverse_purchase(session, late, "Doppelt importiert", NOW, LOYALTY)
+    reversed_again = _october(store)
+    assert (reversed_again.buyers, reversed_again.purchases, reversed_again.revenue_cents) == (4, 5, 11300)
+
+
+def test_a_purchase_after_a_past_period_keeps_its_cached_figures(store):
+    ids = _shop(store)
+    first = _october(store)
+    with store.session() as session:
+        marks_before = [(row.key, row.purchase_mark) for row in session.exec(select(ReportCache)).all()]
+        purchases.book_purchase(session, ids["Clara"], Decimal(7), LOYALTY, NOW, key="test:Clara:today",
+                                source=purchases.COUNTER)
+    assert _october(store) == first
+    with store.session() as session:  # still the rows of before: nothing was counted again
+        assert [(row.key, row.purchase_mark) for row in session.exec(select(ReportCache)).all()] == marks_before
