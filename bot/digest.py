@@ -80,6 +80,8 @@ async def queue_week(s: Services, monday: date) -> int:
         return 0
     zone = ZoneInfo(s.config.shop.timezone)
     report = await s.read(digest.build, monday, reports.rules_from(s.config), s.now())
+    if report.counted:
+        await s.db(reports.remember, report)
     if nothing_to_report(report.current):
         return 0  # a shop that has just started (or had no customers at all): no empty dashboard
     drawn: dict[Voice, tuple[bytes, str]] = {}

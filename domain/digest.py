@@ -76,13 +76,15 @@ def owners_waiting(session: Session, monday: date, owner_ids: Iterable[int]) -> 
 
 
 def build(session: Session, monday: date, rules: reports.Rules, now: datetime) -> reports.Report:
-    """The figures of the reported week and of the calendar week before it (read only)."""
+    """The figures of the reported week and of the calendar week before it (read only;
+    ``reports.remember`` caches what was counted)."""
     zone = ZoneInfo(rules.timezone)
     week = reported_week(monday, zone)
-    before = reports.figures(session, calendar_week(monday - timedelta(days=14), zone), rules, now)
+    counted: list[dict] = []
+    before = reports.figures(session, calendar_week(monday - timedelta(days=14), zone), rules, now, counted=counted)
     # the customers and points at the week's start are those at the end of the week before
-    current = reports.figures(session, week, rules, now, before=before)
-    return reports.Report(current=current, previous=before)
+    current = reports.figures(session, week, rules, now, before=before, counted=counted)
+    return reports.Report(current=current, previous=before, counted=tuple(counted))
 
 
 def owner_language(session: Session, owner_id: int, shop_language: str) -> str:

@@ -19,11 +19,13 @@ Definitions (the contract; README "Key figures" and ``/bericht hilfe`` say the s
   customers at the end per loyalty tier (their tier then: for a past period from the ledger).
 
 Every figure is computed for the period and for the period of the same length just before it.
-The figures come from SQL aggregates that read the customer rows' kept purchase figures
-(``first_purchase_at``, ``last_purchase_at``, kept by ``domain.purchases.refresh_stats``) and
-only the purchases of customers who bought recently. Over a million customers that is still
-10-14 s on PostgreSQL and 35-84 s on SQLite (docs/benchmarks.md): pre-summed monthly figures
-per customer are the next step.
+At a million customers the costly figures (customers per tier, purchases, ABC, points) of a
+period that ends now come from kept figures and covering indexes: the tier points and the
+revenue of the last year kept on the customer rows, the purchases and points entries of the
+period read from their time indexes, the customers and points at the start taken from the period
+before. A period that has ended is summed from the purchases and the ledger once and then cached
+(``report_cache``) until purchases or points are booked, imported or reversed for it
+(docs/benchmarks.md has the figures).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from sqlalchemy import and_, case, delete, exists, func, literal, or_, select
 
 from domain import ledger, opening_hours, purchases, surveys
 from domain.config import LoyaltySection, ShopConfig
-from domain.rules import business_hours, nps
+from domain.rules import business_hours, loyalty, nps
 from domain.rules.business_hours import BusinessHours
 from storage import sql
 from storage.models import Coupon, Customer, OutboxMessage, PointsEntry, Purchase, Redemption, ReportCache, Ticket
@@ -199,21 +201,29 @@ class Figures:
 class Report:
     current: Figures
     previous: Figures
+    # the costly figures of ended periods counted for this report, for ``remember`` to cache
+    counted: tuple[dict, ...] = ()
 
 
 def build(session, period: nps.Period, rules: Rules, now: datetime) -> Report:
-    """The figures of ``period`` and of the period of the same length before it."""
-    before = figures(session, previous(period), rules, now)
-    return Report(current=figures(session, period, rules, now, before=before), previous=before)
+    """The figures of ``period`` and of the period of the same length before it (reads only;
+    ``remember`` then caches what was counted, in a transaction of its own)."""
+    counted: list[dict] = []
+    before = figures(session, previous(period), rules, now, counted=counted)
+    return Report(current=figures(session, period, rules, now, before=before, counted=counted), previous=before,
+                  counted=tuple(counted))
 
 
-def figures(session, period: nps.Period, rules: Rules, now: datetime, before: Figures | None = None) -> Figures:
+def figures(session, period: nps.Period, rules: Rules, now: datetime, before: Figures | None = None,
+            counted: list[dict] | None = None) -> Figures:
     """One period's figures. ``before``, the figures of the period that ends where this one
     starts, gives the customers and the points outstanding at the start without counting them
     again. The costly figures of a period that has ended come from the cache when nothing
-    changed for it since."""
+    changed for it since; when they had to be counted, a cache row for them is added to
+    ``counted``."""
     start, end = period.start, period.end
-    costly = _costly(session, period, rules, now, before) if end >= now else _cached(session, period, rules, now, before)
+    costly = (_costly(session, period, rules, now, before) if end >= now
+              else _cached(session, period, rules, now, before, counted if counted is not None else []))
     tickets = _ticket_figures(session, start, end, rules)
     sent, reached, coupons = _campaign_figures(session, start, end)
     return Figures(
@@ -277,37 +287,51 @@ def _cache_key(period: nps.Period, rules: Rules) -> str:
     return "v1:" + hashlib.sha256(described.encode()).hexdigest()
 
 
-def _marks(session) -> tuple[int, int, int]:
-    """The newest purchase and points entry, and how many purchases were reversed."""
+def _marks(session) -> tuple[int, int]:
+    """The newest purchase and points entry."""
     return (session.execute(select(func.coalesce(func.max(_purchase.id), 0))).scalar_one(),
-            session.execute(select(func.coalesce(func.max(_points.id), 0))).scalar_one(),
-            session.execute(select(func.count()).where(_purchase.reversed_at.is_not(None))).scalar_one())
+            session.execute(select(func.coalesce(func.max(_points.id), 0))).scalar_one())
 
 
 def _changed_for(session, cached: ReportCache, end: datetime) -> bool:
     """Whether purchases or points before ``end`` were booked, imported or reversed since the
-    figures were cached. New ids are found by their id range (``Scanned`` keeps SQLite from
-    walking the time index instead)."""
+    figures were cached: a reversal books a ledger correction dated (``tier_at``) at the
+    purchase. New ids are found by their id range (``Scanned`` keeps SQLite from walking the
+    time index instead)."""
     p, e = _purchase, _points
     new_purchase = exists().where(p.id > cached.purchase_mark, sql.Scanned(p.created_at) < end)
     new_points = exists().where(e.id > cached.points_mark,
                                 or_(sql.Scanned(e.created_at) < end, sql.Scanned(e.tier_at) < end))
-    if session.execute(select(or_(new_purchase, new_points))).scalar_one():
-        return True
-    return _marks(session)[2] != cached.reversal_mark
+    return session.execute(select(or_(new_purchase, new_points))).scalar_one()
 
 
-def _cached(session, period: nps.Period, rules: Rules, now: datetime, before: Figures | None) -> _Costly:
+def _recurs(period: nps.Period, zone: ZoneInfo) -> bool:
+    """Whether a report may ask for this period again: it runs from midnight to midnight (a
+    calendar period, a range of days). "The last 30 days" and the period before them move with
+    the clock: caching them would only fill the table."""
+    return all(moment.astimezone(zone).time() == time.min for moment in (period.start, period.end))
+
+
+def _cached(session, period: nps.Period, rules: Rules, now: datetime, before: Figures | None,
+            counted: list[dict]) -> _Costly:
+    if not _recurs(period, ZoneInfo(rules.timezone)):
+        return _costly(session, period, rules, now, before)
     key = _cache_key(period, rules)
     cached = session.get(ReportCache, key)
     if cached is not None and not _changed_for(session, cached, period.end):
         return _Costly.from_json(cached.figures)
-    purchase_mark, points_mark, reversal_mark = _marks(session)  # before counting: later changes show
+    purchase_mark, points_mark = _marks(session)  # before counting: later changes show
     costly = _costly(session, period, rules, now, before)
-    sql.put(session, ReportCache.__table__, {"key": key, "figures": costly.to_json(), "purchase_mark": purchase_mark,
-                                             "points_mark": points_mark, "reversal_mark": reversal_mark,
-                                             "computed_at": now}, key=["key"])
+    counted.append({"key": key, "figures": costly.to_json(), "purchase_mark": purchase_mark,
+                    "points_mark": points_mark, "computed_at": now})
     return costly
+
+
+def remember(session, report: Report) -> None:
+    """Cache the costly figures the report had to count (a short write of its own: the report
+    itself reads without SQLite's write lock, which bookings need meanwhile)."""
+    for row in report.counted:
+        sql.put(session, ReportCache.__table__, row, key=["key"])
 
 
 def forget_cached(session) -> None:
@@ -340,16 +364,31 @@ def customers_at(session, t: datetime, days: int) -> int:
 
 
 def customers_per_tier(session, t: datetime, rules: Rules, now: datetime) -> tuple[tuple[str, int], ...]:
-    """The customers at t by their loyalty tier at t (for a period ending now, as the segment
-    stufe:<Name> counts it)."""
+    """The customers at t by their loyalty tier at t: for a period ending now as the segment
+    stufe:<Name> counts it (the kept tier points); for a moment in the past from the ledger."""
     tiers = rules.loyalty.tiers
-    earned = ledger.tier_points_at(session, rules.loyalty, t, now)
+    customers, earned = Customer.__table__, literal(0)
+    if len(tiers) > 1 and t >= now:
+        earned = ledger.tier_points_at(session, rules.loyalty, t, now)
+    elif len(tiers) > 1:
+        then = _above_first_tier_at(t, rules)
+        customers, earned = customers.outerjoin(then, then.c.customer_id == _customer.id), func.coalesce(then.c.earned, 0)
     index = case(*((earned >= tier.threshold, i) for i, tier in reversed(list(enumerate(tiers))) if i),
                  else_=0) if len(tiers) > 1 else literal(0)
-    rows = dict(session.execute(select(index, func.count()).where(_window(t, rules.active_days),
-                                                                 _active_at(t, rules.active_days))
+    rows = dict(session.execute(select(index, func.count()).select_from(customers)
+                                .where(_window(t, rules.active_days), _active_at(t, rules.active_days))
                                 .group_by(index)).all())
     return tuple((tier.name, int(rows.get(i, 0))) for i, tier in enumerate(tiers))
+
+
+def _above_first_tier_at(t: datetime, rules: Rules):
+    """The customers whose tier points at t reach a tier above the first, with those points: one
+    pass over the ledger's tier index, a few rows out (everyone else is in the first tier)."""
+    e = _points
+    earned = func.sum(e.amount)
+    return (select(e.customer_id, earned.label("earned"))
+            .where(e.tier_at >= loyalty.window_start(t, rules.loyalty), e.tier_at < t)
+            .group_by(e.customer_id).having(earned >= rules.loyalty.tiers[1].threshold).subquery())
 
 
 def _new_customers(session, start: datetime, end: datetime) -> int:
@@ -360,11 +399,15 @@ def _new_customers(session, start: datetime, end: datetime) -> int:
 
 # --- purchases ---------------------------------------------------------------------------------
 
-def _per_customer(start: datetime, end: datetime):
-    """Each buyer's purchases and revenue in [start, end) (the time index holds all it reads)."""
+def _per_customer(start: datetime, end: datetime, in_customer_order: bool = False):
+    """Each buyer's purchases and revenue in [start, end): for a short period from the time
+    index (a range, then sorted by customer); for a year, ``in_customer_order``, walking the
+    customer index from end to end is faster than sorting most of the purchases (``Scanned``
+    keeps SQLite off the time index)."""
     p = _purchase
+    created = sql.Scanned(p.created_at) if in_customer_order else p.created_at
     return (select(p.customer_id, func.count().label("n"), func.sum(p.amount_cents).label("revenue"))
-            .where(p.created_at >= start, p.created_at < end, p.reversed_at.is_(None))
+            .where(created >= start, created < end, p.reversed_at.is_(None))
             .group_by(p.customer_id).subquery())
 
 
@@ -384,7 +427,7 @@ def abc(session, end: datetime, now: datetime) -> Abc:
         revenue = purchases.year_revenue_column(session, end)
         query = select(revenue, func.count()).where(revenue > 0).group_by(revenue).order_by(revenue.desc())
     else:
-        each = _per_customer(end - timedelta(days=ABC_DAYS), end)
+        each = _per_customer(end - timedelta(days=ABC_DAYS), end, in_customer_order=True)
         query = (select(each.c.revenue, func.count()).where(each.c.revenue > 0)
                  .group_by(each.c.revenue).order_by(each.c.revenue.desc()))
     return split_abc([(int(revenue), int(count)) for revenue, count in session.execute(query).all()])
@@ -393,16 +436,19 @@ def abc(session, end: datetime, now: datetime) -> Abc:
 def split_abc(groups: list[tuple[int, int]]) -> Abc:
     """Customers by revenue, highest first (revenue, how many have it): A while the revenue of
     those before a customer is below 80 % of the total, B below 95 %, C the rest. Customers with
-    the same revenue are split one by one (they are ranked, even if arbitrarily)."""
+    the same revenue are split one by one (they are ranked, even if arbitrarily). Whole numbers
+    in hundredths of a cent throughout: exact, and fast for the tens of thousands of groups of a
+    large shop."""
     total = sum(revenue * count for revenue, count in groups)
     classes = [[0, 0], [0, 0], [0, 0]]
-    limits = (Decimal(total) * A_SHARE, Decimal(total) * B_SHARE)
+    limits = (total * int(A_SHARE * 100), total * int(B_SHARE * 100))
     before = 0
     for revenue, count in groups:
         while count:
-            which = 0 if before < limits[0] else 1 if before < limits[1] else 2
+            scaled = before * 100
+            which = 0 if scaled < limits[0] else 1 if scaled < limits[1] else 2
             # how many of this group still belong to that class: until the sum reaches its limit
-            room = count if which == 2 else max(1, -int(-(limits[which] - before) // revenue))
+            room = count if which == 2 else max(1, -(-(limits[which] - scaled) // (revenue * 100)))
             taken = min(count, room)
             classes[which][0] += taken
             classes[which][1] += taken * revenue

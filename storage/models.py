@@ -105,8 +105,9 @@ class ReportCache(SQLModel, table=True):
     """The costly figures of a past report period (domain.reports), computed once: the
     customers, purchases, ABC split and points of a period that has ended change only when
     purchases or points are booked, reversed or imported for it afterwards, which the marks
-    tell: purchases and points entries above the marks, more reversals than counted (a merge
-    of two customers' records clears the cache)."""
+    tell: purchases and points entries above the marks dated before the period's end (a
+    reversal books a ledger correction dated at the purchase; a merge of two customers' records
+    clears the cache)."""
 
     __tablename__ = "report_cache"
 
@@ -114,7 +115,6 @@ class ReportCache(SQLModel, table=True):
     figures: str = Field(sa_type=Text)  # JSON
     purchase_mark: int = Field(default=0)
     points_mark: int = Field(default=0)
-    reversal_mark: int = Field(default=0)
     computed_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -228,9 +228,8 @@ class Purchase(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("idempotency_key", name="uq_purchase_idempotency_key"),
                       # a customer's purchases; the reports' sums per customer from the index alone
                       Index("ix_purchase_customer", "customer_id", "created_at", "reversed_at", "amount_cents"),
-                      # the purchases of a period (reports), and reversals since a moment (report cache)
+                      # the purchases of a period (reports)
                       Index("ix_purchase_time", "created_at", "customer_id", "amount_cents", "reversed_at"),
-                      Index("ix_purchase_reversed", "reversed_at"),
                       # The segment kategorie:<Name>: its distinct names and buyers from the index alone.
                       Index("ix_purchase_category", "category", "customer_id", "reversed_at"))
 

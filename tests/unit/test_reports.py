@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain import reports, surveys
 from domain.rules import nps
@@ -86,3 +88,25 @@ def test_bad_periods_are_refused_with_a_reason(text, reason):
     with pytest.raises(nps.PeriodError) as refused:
         reports.parse_period(text, NOW, BERLIN)
     assert refused.value.reason == reason
+
+
+def _split_one_by_one(groups: list[tuple[int, int]]) -> tuple:
+    """The ABC rule walked customer by customer with decimal limits: the reference."""
+    total = sum(revenue * count for revenue, count in groups)
+    limits = (Decimal(total) * reports.A_SHARE, Decimal(total) * reports.B_SHARE)
+    classes, before = [[0, 0], [0, 0], [0, 0]], 0
+    for revenue, count in groups:
+        for _ in range(count):
+            which = 0 if before < limits[0] else 1 if before < limits[1] else 2
+            classes[which][0] += 1
+            classes[which][1] += revenue
+            before += revenue
+    return tuple(map(tuple, classes))
+
+
+@given(st.dictionaries(st.integers(1, 500_000), st.integers(1, 40), max_size=40))
+def test_the_abc_split_by_groups_is_the_split_customer_by_customer(revenues):
+    groups = sorted(revenues.items(), reverse=True)
+    abc = reports.split_abc(groups)
+    split = tuple((cls.customers, cls.revenue_cents) for cls in (abc.a, abc.b, abc.c))
+    assert split == _split_one_by_one(groups)

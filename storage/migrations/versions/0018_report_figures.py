@@ -28,7 +28,13 @@ def upgrade() -> None:
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('year_revenue_cents', sa.BigInteger(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('year_revenue_oldest', storage.types.UTCDateTime(), nullable=True))
-    op.execute("UPDATE customer SET year_revenue_cents = revenue_cents, year_revenue_oldest = first_purchase_at")
+    op.execute("""
+        UPDATE customer SET
+          year_revenue_cents = (SELECT coalesce(sum(p.amount_cents), 0) FROM purchase p
+                                WHERE p.customer_id = customer.id AND p.reversed_at IS NULL),
+          year_revenue_oldest = (SELECT min(p.created_at) FROM purchase p
+                                 WHERE p.customer_id = customer.id AND p.reversed_at IS NULL)
+    """)
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_index('ix_customer_last_purchase')
         batch_op.create_index('ix_customer_active', ['last_purchase_at', 'first_purchase_at', 'tier_points'],
@@ -41,7 +47,6 @@ def upgrade() -> None:
                               unique=False)
         batch_op.create_index('ix_purchase_time', ['created_at', 'customer_id', 'amount_cents', 'reversed_at'],
                               unique=False)
-        batch_op.create_index('ix_purchase_reversed', ['reversed_at'], unique=False)
     with op.batch_alter_table('points_entry', schema=None) as batch_op:
         batch_op.create_index('ix_points_entry_time', ['created_at', 'reason', 'amount'], unique=False)
     op.create_table('report_cache',
@@ -49,7 +54,6 @@ def upgrade() -> None:
     sa.Column('figures', sa.Text(), nullable=False),
     sa.Column('purchase_mark', sa.Integer(), nullable=False),
     sa.Column('points_mark', sa.Integer(), nullable=False),
-    sa.Column('reversal_mark', sa.Integer(), nullable=False),
     sa.Column('computed_at', storage.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
@@ -60,7 +64,6 @@ def downgrade() -> None:
     with op.batch_alter_table('points_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_points_entry_time')
     with op.batch_alter_table('purchase', schema=None) as batch_op:
-        batch_op.drop_index('ix_purchase_reversed')
         batch_op.drop_index('ix_purchase_time')
         batch_op.drop_index('ix_purchase_customer')
         batch_op.create_index('ix_purchase_customer', ['customer_id', 'created_at'], unique=False)
