@@ -208,22 +208,24 @@ class Report:
 def build(session, period: nps.Period, rules: Rules, now: datetime) -> Report:
     """The figures of ``period`` and of the period of the same length before it (reads only;
     ``remember`` then caches what was counted, in a transaction of its own)."""
-    counted: list[dict] = []
+    # A period that has ended, and the one before it, will be the same when asked for again. The
+    # period before one that ends now moves with the clock ("the last 30 days"): not cached.
+    counted: list[dict] | None = [] if period.end < now else None
     before = figures(session, previous(period), rules, now, counted=counted)
     return Report(current=figures(session, period, rules, now, before=before, counted=counted), previous=before,
-                  counted=tuple(counted))
+                  counted=tuple(counted or ()))
 
 
 def figures(session, period: nps.Period, rules: Rules, now: datetime, before: Figures | None = None,
             counted: list[dict] | None = None) -> Figures:
     """One period's figures. ``before``, the figures of the period that ends where this one
     starts, gives the customers and the points outstanding at the start without counting them
-    again. The costly figures of a period that has ended come from the cache when nothing
-    changed for it since; when they had to be counted, a cache row for them is added to
-    ``counted``."""
+    again. With ``counted``, the costly figures of a period that has ended come from the cache
+    when nothing changed for it since; when they had to be counted, a cache row for them is
+    added to ``counted``."""
     start, end = period.start, period.end
-    costly = (_costly(session, period, rules, now, before) if end >= now
-              else _cached(session, period, rules, now, before, counted if counted is not None else []))
+    costly = (_costly(session, period, rules, now, before) if end >= now or counted is None
+              else _cached(session, period, rules, now, before, counted))
     tickets = _ticket_figures(session, start, end, rules)
     sent, reached, coupons = _campaign_figures(session, start, end)
     return Figures(
@@ -305,17 +307,8 @@ def _changed_for(session, cached: ReportCache, end: datetime) -> bool:
     return session.execute(select(or_(new_purchase, new_points))).scalar_one()
 
 
-def _recurs(period: nps.Period, zone: ZoneInfo) -> bool:
-    """Whether a report may ask for this period again: it runs from midnight to midnight (a
-    calendar period, a range of days). "The last 30 days" and the period before them move with
-    the clock: caching them would only fill the table."""
-    return all(moment.astimezone(zone).time() == time.min for moment in (period.start, period.end))
-
-
 def _cached(session, period: nps.Period, rules: Rules, now: datetime, before: Figures | None,
             counted: list[dict]) -> _Costly:
-    if not _recurs(period, ZoneInfo(rules.timezone)):
-        return _costly(session, period, rules, now, before)
     key = _cache_key(period, rules)
     cached = session.get(ReportCache, key)
     if cached is not None and not _changed_for(session, cached, period.end):
