@@ -4,7 +4,8 @@ created and dropped here; skipped with a notice when unreachable).
 
 The generator writes customers (most with a Telegram account, some with marketing consent,
 birthdays), their purchases (categories, a few reversed), the figures kept on the customer rows
-(purchase figures, categories bought from, latest NPS score) and the revenue groups, the points
+(purchase figures, the revenue of the year before now, categories bought from, latest NPS score)
+and the revenue groups, the points
 ledger (one entry per purchase with
 ``tier_at``, corrections for reversals, some rewards) and NPS surveys, straight through the
 driver (executemany on SQLite, COPY on PostgreSQL) after ``Store.migrate()``; then the tier
@@ -99,7 +100,7 @@ COLUMNS = {
     "customer": ("id", "code", "first_name", "last_name", "marketing_consent", "consent_asked", "created_at",
                  "last_seen_at", "birthday_day", "birthday_month", "birthday_year", "points_version",
                  "purchase_count", "revenue_cents", "first_purchase_at", "last_purchase_at", "telegram_reachable",
-                 "category_keys", "nps_score"),
+                 "year_revenue_cents", "year_revenue_oldest", "category_keys", "nps_score"),
     "telegram_account": ("telegram_user_id", "customer_id", "chat_id", "language_code", "unreachable_since"),
     "purchase": ("id", "idempotency_key", "customer_id", "amount_cents", "category", "source", "booked_by",
                  "created_at", "reversed_at", "reversal_reason"),
@@ -155,6 +156,7 @@ def generate(first_id: int, count: int, seed: int, next_purchase_id: int) -> tup
             reversed_at = at + timedelta(hours=1) if rng.random() < 0.015 else None
             purchases.append((purchase_id, cents, category, at, reversed_at))
         valid = [p for p in purchases if p[4] is None]
+        this_year = [p for p in valid if p[3] >= NOW - purchases_domain.YEAR]  # as refresh_year_revenue keeps it
         birthday = rng.random() < 0.6
         unreachable = created + DAY if telegram and rng.random() < 0.03 else None
         customer = (  # the kept categories and NPS score are added once the surveys are made
@@ -163,7 +165,8 @@ def generate(first_id: int, count: int, seed: int, next_purchase_id: int) -> tup
             rng.randint(1, 28) if birthday else None, rng.randint(1, 12) if birthday else None,
             rng.randint(1940, 2008) if birthday and rng.random() < 0.4 else None, 0,
             len(valid), sum(p[1] for p in valid), min((p[3] for p in valid), default=None),
-            max((p[3] for p in valid), default=None), telegram and unreachable is None)
+            max((p[3] for p in valid), default=None), telegram and unreachable is None,
+            sum(p[1] for p in this_year), math.floor(this_year[0][3].timestamp()) if this_year else None)
         if telegram:
             rows["telegram_account"].append((10**10 + customer_id, customer_id, 10**10 + customer_id, "de", unreachable))
         balance = 0
@@ -300,12 +303,6 @@ def load(store: Store, customers: int, progress: Callable[[str], None]) -> dict[
         refreshed, elapsed = refresh_tier_points(store)
         progress(f"  tier points kept on {refreshed:,} customer rows by ledger.refresh_tier_points in {elapsed:.0f} s "
                  f"(what the bot's job does once after migration 0006)")
-        cursor.execute(YEAR_REVENUES)
-        if store.dialect == "postgresql":
-            raw.commit()
-        refreshed, elapsed = refresh_year_revenue(store)
-        progress(f"  year revenue counted again on {refreshed:,} customer rows by purchases.refresh_year_revenue in "
-                 f"{elapsed:.0f} s (what the bot's job does once after migration 0018)")
         if store.dialect == "postgresql":
             for table in ("customer", "purchase", "points_entry", "survey"):
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -324,21 +321,6 @@ def load(store: Store, customers: int, progress: Callable[[str], None]) -> dict[
 # What migration 0007 fills the revenue groups with (purchases.refresh_stats keeps them after).
 REVENUE_GROUPS = ("INSERT INTO revenue_group (revenue_cents, customers) "
                   "SELECT revenue_cents, count(*) FROM customer WHERE revenue_cents > 0 GROUP BY revenue_cents")
-
-
-# What migration 0018 starts the kept year revenue with (every purchase counted, the first the oldest).
-YEAR_REVENUES = "UPDATE customer SET year_revenue_cents = revenue_cents, year_revenue_oldest = first_purchase_at"
-
-
-def refresh_year_revenue(store: Store) -> tuple[int, float]:
-    """The bot's job (bot.timers): batches of ``purchases.refresh_year_revenue`` until none is left."""
-    started, refreshed = time.perf_counter(), 0
-    while True:
-        with store.session() as session:
-            done = purchases_domain.refresh_year_revenue(session, NOW, batch=20_000)
-        if not done:
-            return refreshed, time.perf_counter() - started
-        refreshed += done
 
 
 def refresh_tier_points(store: Store) -> tuple[int, float]:

@@ -7,6 +7,7 @@ booking instead of crediting again.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -119,19 +120,33 @@ YEAR_REFRESH_BATCH = 2000  # customers whose kept year revenue is counted again 
 
 def _count_year_revenue(session: Session, customer_ids: list[int], since: datetime | None) -> None:
     """The kept year revenue of these customers counted from ``since`` (0 when None)."""
-    if since is None:
-        values = {"year_revenue_cents": 0, "year_revenue_oldest": None}
-    else:
-        counted = (Purchase.customer_id == Customer.id, Purchase.reversed_at.is_(None), Purchase.created_at >= since)
-        values = {"year_revenue_cents": select(func.coalesce(func.sum(Purchase.amount_cents), 0))
-                  .where(*counted).scalar_subquery(),
-                  "year_revenue_oldest": select(func.min(Purchase.created_at)).where(*counted).scalar_subquery()}
-    session.execute(update(Customer).where(Customer.id.in_(customer_ids)).values(**values)
-                    .execution_options(synchronize_session=False))
+    counted: dict[int, tuple[int, datetime]] = {}
+    if since is not None:
+        counted = {customer_id: (revenue, oldest) for customer_id, revenue, oldest in session.execute(
+            select(Purchase.customer_id, func.sum(Purchase.amount_cents), func.min(Purchase.created_at))
+            .where(Purchase.customer_id.in_(customer_ids), Purchase.reversed_at.is_(None), Purchase.created_at >= since)
+            .group_by(Purchase.customer_id))}
+    table = Customer.__table__
+    session.execute(update(table).where(table.c.id == bindparam("customer"))
+                    .values(year_revenue_cents=bindparam("revenue"), year_revenue_oldest=bindparam("oldest")),
+                    [{"customer": customer_id, "revenue": counted.get(customer_id, (0,))[0],
+                      "oldest": _seconds(counted[customer_id][1]) if customer_id in counted else None}
+                     for customer_id in customer_ids])
+
+
+def _seconds(moment: datetime) -> int:
+    """A moment as the kept year revenue's oldest purchase is written: seconds, rounded down."""
+    return math.floor(moment.timestamp())
+
+
+def _year_start(t: datetime) -> int:
+    """The start of the year before t in those seconds, rounded up: an oldest purchase at or
+    after it is in the year (rounding it down could only call a row stale that is not)."""
+    return math.ceil((t - YEAR).timestamp())
 
 
 def _year_revenue_stale(t: datetime):
-    return Customer.year_revenue_oldest < t - YEAR
+    return Customer.year_revenue_oldest < _year_start(t)
 
 
 def _year_revenue_fits(t: datetime):
@@ -145,7 +160,7 @@ def year_revenue_all_fresh(session: Session, t: datetime) -> bool:
     """Whether every kept year revenue is the revenue of the year before ``t`` (two index look-ups)."""
     oldest, latest = session.execute(select(func.min(Customer.year_revenue_oldest),
                                             func.max(Customer.last_purchase_at))).one()
-    return (oldest is None or oldest >= t - YEAR) and (latest is None or latest < t)
+    return (oldest is None or oldest >= _year_start(t)) and (latest is None or latest < t)
 
 
 def year_revenue_column(session: Session, t: datetime):

@@ -18,8 +18,9 @@ class Customer(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("code", name="uq_customer_code"),
                       UniqueConstraint("external_ref", name="uq_customer_external_ref"),
                       Index("ix_customer_birthday", "birthday_month", "birthday_day"),
-                      # customers at a time, per tier (domain.reports): from the index alone
-                      Index("ix_customer_active", "last_purchase_at", "first_purchase_at", "tier_points"),
+                      # customers at a time, per tier (domain.reports): from the index alone (the id
+                      # too: SQLite's indexes hold the row id anyway, PostgreSQL's do not)
+                      Index("ix_customer_active", "last_purchase_at", "first_purchase_at", "tier_points", "id"),
                       Index("ix_customer_first_purchase", "first_purchase_at"),
                       Index("ix_customer_revenue", "revenue_cents"),  # vip: the customers from the threshold on
                       # finding the customers whose kept tier points need summing again
@@ -64,8 +65,10 @@ class Customer(SQLModel, table=True):
     # later moment, and the oldest of them. Right at t while no counted purchase is older than
     # t - 365 days (domain.purchases.year_revenue_column falls back to the purchases for the
     # others); kept by domain.purchases.refresh_stats, refreshed by refresh_year_revenue.
+    # The oldest as whole seconds since 1970 (UTC, rounded down): four bytes instead of a
+    # 26-character timestamp on SQLite, where every segment count reads the whole row.
     year_revenue_cents: int = Field(default=0, sa_type=BigInteger)
-    year_revenue_oldest: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    year_revenue_oldest: int | None = Field(default=None, sa_type=BigInteger)
     # The points that count for the tier (segment stufe:<Name> reads them for every customer
     # at once): their sum over the window that began at tier_points_since, and the oldest tier
     # date among them. Kept by domain.ledger: every points change clears tier_points_since

@@ -50,17 +50,22 @@ def drift(store, rules: LoyaltySection | None = None, now: datetime | None = Non
 
 
 def _year_revenue_drift(session, now: datetime | None) -> list:
-    """The kept year revenue is the sum of the purchases from its oldest on; at ``now`` (when
-    given) the revenue of the year before it, as the report reads it."""
-    valid = (Purchase.customer_id == Customer.id, Purchase.reversed_at.is_(None))
-    from_oldest = (select(func.coalesce(func.sum(Purchase.amount_cents), 0))
-                   .where(*valid, Purchase.created_at >= Customer.year_revenue_oldest).scalar_subquery())
-    wrong = [tuple(row) for row in session.execute(
-        select(Customer.id, Customer.year_revenue_cents, from_oldest, Customer.year_revenue_oldest)).all()
-        if row[1] != (row[2] if row[3] is not None else 0)]
+    """The kept year revenue is the sum of the purchases from its oldest on (kept in whole
+    seconds); at ``now`` (when given) the revenue of the year before it, as the report reads it."""
+    bought = defaultdict(list)
+    for customer_id, at, cents in session.execute(select(Purchase.customer_id, Purchase.created_at,
+                                                         Purchase.amount_cents).where(Purchase.reversed_at.is_(None))):
+        bought[customer_id].append((at, cents))
+    wrong = []
+    for customer_id, kept, oldest in session.execute(select(Customer.id, Customer.year_revenue_cents,
+                                                            Customer.year_revenue_oldest)).all():
+        from_oldest = sum(cents for at, cents in bought[customer_id] if oldest is not None and at.timestamp() >= oldest)
+        if kept != from_oldest:
+            wrong.append((customer_id, kept, from_oldest, oldest))
     if now is not None:
         year = (select(func.coalesce(func.sum(Purchase.amount_cents), 0))
-                .where(*valid, Purchase.created_at >= now - purchases.YEAR, Purchase.created_at < now).scalar_subquery())
+                .where(Purchase.customer_id == Customer.id, Purchase.reversed_at.is_(None),
+                       Purchase.created_at >= now - purchases.YEAR, Purchase.created_at < now).scalar_subquery())
         wrong += [tuple(row) for row in session.execute(
             select(Customer.id, purchases.year_revenue_column(session, now), year)).all() if row[1] != row[2]]
     return wrong

@@ -147,3 +147,34 @@ def test_migration_0011_makes_waiting_rows_normal_and_campaigns_idle(database_ur
             assert connection.execute(text("SELECT queue_cursor, run_queued FROM campaign")).one() == (None, 0)
     finally:
         store.dispose()
+
+
+def test_migration_0018_fills_the_kept_year_revenue_from_the_purchases(database_url):
+    """An existing shop upgraded to 0018: every customer's kept year revenue starts as all their
+    purchases (reversals left out), the oldest in whole seconds, rounded down."""
+    store = Store(database_url)
+    try:
+        command.upgrade(_alembic_config(store.engine), "0017")
+        first = datetime(2025, 12, 31, 9, 2, 22, 999999)  # stored as UTC without a zone
+        with store.engine.begin() as connection:
+            for cid, name in ((1, "Anna"), (2, "Ben")):
+                connection.execute(text(
+                    "INSERT INTO customer (id, first_name, marketing_consent, consent_asked, created_at, last_seen_at, "
+                    "points_version, purchase_count, revenue_cents, tier_points, telegram_reachable, category_keys) "
+                    "VALUES (:id, :name, false, false, :now, :now, 0, 0, 0, 0, false, '')"),
+                    {"id": cid, "name": name, "now": NOW.replace(tzinfo=None)})
+            for pid, cid, cents, at, reversed_at in ((1, 1, 300, first, None), (2, 1, 500, first + timedelta(days=30), None),
+                                                     (3, 2, 200, first, first)):
+                connection.execute(text(
+                    "INSERT INTO purchase (id, idempotency_key, customer_id, amount_cents, source, created_at, "
+                    "reversed_at) VALUES (:id, :key, :cid, :cents, 'counter', :at, :rev)"),
+                    {"id": pid, "key": f"k{pid}", "cid": cid, "cents": cents, "at": at, "rev": reversed_at})
+        store.migrate()
+        with store.engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, year_revenue_cents, year_revenue_oldest FROM customer "
+                                           "ORDER BY id")).all()
+        seconds = int(first.replace(tzinfo=timezone.utc).timestamp())
+        assert [tuple(row) for row in rows] == [(1, 800, seconds), (2, 0, None)]
+        assert drift(store)["year_revenue"] == []
+    finally:
+        store.dispose()

@@ -5,7 +5,8 @@ of the costly figures of past periods (``report_cache``).
 
 The kept year revenue starts as all of a customer's purchases, counted from the first: right
 for everyone whose first purchase is less than a year old, and marked out of date for the
-others by that first purchase (``year_revenue_oldest``), whom the bot's refresh job recounts.
+others by that first purchase (``year_revenue_oldest``, in seconds since 1970), whom the bot's
+refresh job recounts.
 
 Revision ID: 0018
 Revises: 0017
@@ -27,17 +28,20 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('year_revenue_cents', sa.BigInteger(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('year_revenue_oldest', storage.types.UTCDateTime(), nullable=True))
-    op.execute("""
+        batch_op.add_column(sa.Column('year_revenue_oldest', sa.BigInteger(), nullable=True))
+    # whole seconds, rounded down (SQLite's strftime would round the fraction: cut it off first)
+    seconds = ("CAST(strftime('%s', substr(min(p.created_at), 1, 19)) AS INTEGER)" if op.get_bind().dialect.name == "sqlite"
+               else "CAST(floor(extract(epoch FROM min(p.created_at))) AS BIGINT)")
+    op.execute(f"""
         UPDATE customer SET
           year_revenue_cents = (SELECT coalesce(sum(p.amount_cents), 0) FROM purchase p
                                 WHERE p.customer_id = customer.id AND p.reversed_at IS NULL),
-          year_revenue_oldest = (SELECT min(p.created_at) FROM purchase p
+          year_revenue_oldest = (SELECT {seconds} FROM purchase p
                                  WHERE p.customer_id = customer.id AND p.reversed_at IS NULL)
     """)
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_index('ix_customer_last_purchase')
-        batch_op.create_index('ix_customer_active', ['last_purchase_at', 'first_purchase_at', 'tier_points'],
+        batch_op.create_index('ix_customer_active', ['last_purchase_at', 'first_purchase_at', 'tier_points', 'id'],
                               unique=False)
         batch_op.create_index('ix_customer_year_revenue', ['year_revenue_cents'], unique=False)
         batch_op.create_index('ix_customer_year_revenue_oldest', ['year_revenue_oldest'], unique=False)
