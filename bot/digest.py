@@ -79,9 +79,7 @@ async def queue_week(s: Services, monday: date) -> int:
     if not owners:
         return 0
     zone = ZoneInfo(s.config.shop.timezone)
-    report = await s.read(digest.build, monday, reports.rules_from(s.config), s.now())
-    if report.counted:
-        await s.db(reports.remember, report)
+    report = await s.count_report(digest.build, monday)
     if nothing_to_report(report.current):
         return 0  # a shop that has just started (or had no customers at all): no empty dashboard
     drawn: dict[Voice, tuple[bytes, str]] = {}

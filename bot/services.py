@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot.settings import Settings
 from bot.texts import Texts, Voice
 from domain.clock import Clock
-from domain import campaigns, ledger, marketing, purchases, team, tickets
+from domain import campaigns, ledger, marketing, purchases, reports, team, tickets
 from domain.config import ShopConfig
 from nlu.client import NluClient
 from nlu.faq import FaqCatalog
@@ -105,6 +105,15 @@ class Services:
         while done := await self.db(purchases.refresh_year_revenue, now):
             refreshed += done
         return refreshed
+
+    async def count_report(self, build: Callable[..., reports.Report], *args: Any) -> reports.Report:
+        """The report ``build(*args, rules, now)`` read without SQLite's write lock (bookings at the
+        counter go on meanwhile); the past figures it had to count are cached afterwards in a
+        short write of its own (``reports.remember``)."""
+        report = await self.read(build, *args, reports.rules_from(self.config), self.now())
+        if report.counted:
+            await self.db(reports.remember, report)
+        return report
 
     async def follow_chat_migration(self, old_chat_id: int, new_chat_id: int) -> bool:
         """A group became a supergroup with a new id: waiting messages follow it, and when it is

@@ -281,6 +281,9 @@ def _costly(session, period: nps.Period, rules: Rules, now: datetime, before: Fi
 
 # --- the cache of past periods -------------------------------------------------------------------
 
+CACHE_DAYS = 90  # how long counted figures of a past period are kept without being asked again
+
+
 def _cache_key(period: nps.Period, rules: Rules) -> str:
     """The period and every rule its costly figures depend on."""
     tiers = ";".join(f"{tier.name}={tier.threshold}" for tier in rules.loyalty.tiers)
@@ -322,9 +325,12 @@ def _cached(session, period: nps.Period, rules: Rules, now: datetime, before: Fi
 
 def remember(session, report: Report) -> None:
     """Cache the costly figures the report had to count (a short write of its own: the report
-    itself reads without SQLite's write lock, which bookings need meanwhile)."""
+    itself reads without SQLite's write lock, which bookings need meanwhile). Figures counted
+    more than ``CACHE_DAYS`` ago go: periods nobody asked about for months are not kept forever."""
     for row in report.counted:
         sql.put(session, ReportCache.__table__, row, key=["key"])
+        oldest = row["computed_at"] - timedelta(days=CACHE_DAYS)
+        session.execute(delete(ReportCache).where(ReportCache.computed_at < oldest))
 
 
 def forget_cached(session) -> None:

@@ -44,10 +44,7 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await say(context, owner, "key_figures.period_examples")
         return
     await context.bot.send_chat_action(owner.chat_id, ChatAction.UPLOAD_PHOTO)
-    # read without SQLite's write lock (bookings go on meanwhile); what was counted is cached after
-    report = await s.read(reports.build, period, reports.rules_from(s.config), s.now())
-    if report.counted:
-        await s.db(reports.remember, report)
+    report = await s.count_report(reports.build, period)
     # matplotlib draws for about a second: off the event loop, so other chats are answered meanwhile
     picture = await asyncio.to_thread(dashboard.render, report, s.texts, owner.voice, zone)
     log.info("key figures report", extra={"period": period.kind, "days": (period.end - period.start).days})

@@ -333,3 +333,20 @@ def test_the_last_30_days_are_not_cached(store):
         report = reports.build(session, last_30_days, RULES, NOW)
     assert report.counted == ()
     assert report.previous.period.end == last_30_days.start and report.previous.customers_end == report.current.customers_start
+
+
+def test_figures_nobody_asked_for_in_months_leave_the_cache(store):
+    """October was counted at NOW; September's report counted 100 days later drops October's rows
+    (counted more than ``CACHE_DAYS`` before) and keeps its own."""
+    _shop(store)
+    _october(store)
+    later = NOW + timedelta(days=reports.CACHE_DAYS + 10)
+    september = nps.Period(utc(2026, 9, 1), utc(2026, 10, 1), "month")
+    with store.reading() as session:
+        report = reports.build(session, september, RULES, later)
+    with store.session() as session:
+        reports.remember(session, report)
+    with store.session() as session:
+        kept = session.exec(select(ReportCache)).all()
+        assert {row.computed_at.replace(tzinfo=None) for row in kept} == {later.replace(tzinfo=None)}
+        assert len(kept) == 2  # September and August, counted at ``later``
