@@ -9,7 +9,7 @@ import logging
 import sys
 
 from bot.services import Services
-from domain import owners, team
+from domain import owners
 
 log = logging.getLogger(__name__)
 
@@ -17,13 +17,9 @@ log = logging.getLogger(__name__)
 def load_team(services: Services) -> str | None:
     """Put the stored owners and staff group into the running config; returns the owner code
     while there is no owner (the same over restarts until it is used), else None."""
-    settings = services.settings
     with services.store.session() as session:
-        services.use_staff_chat(team.current_staff_chat(session, services.config.staff.staff_chat_id,
-                                                        settings.staff_chat_id is not None))
-        found = owners.owners(session, settings.parsed_admin_ids(), services.config.staff.admin_ids)
-        services.use_owners(tuple(owner.telegram_user_id for owner in found))
-        if found:
+        services.use_team(*services.stored_team(session))
+        if services.config.staff.admin_ids:
             owners.forget_code(session)
             return None
         return owners.pending_code(session, services.now())

@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot.settings import Settings
 from bot.texts import Texts, Voice
 from domain.clock import Clock
-from domain import campaigns, ledger, marketing, purchases, reports, team, tickets
+from domain import campaigns, ledger, marketing, owners, purchases, reports, team, tickets
 from domain.config import ShopConfig
 from nlu.client import NluClient
 from nlu.faq import FaqCatalog
@@ -49,6 +49,8 @@ class Services:
     def __post_init__(self) -> None:
         if self.nlu is not None:  # given ready-made (an NLU_URL, the tests): nothing to wait for
             self.nlu_settled.set()
+        # The owners and staff group of config.yml, before the database's (``stored_team``) apply.
+        self._configured_team = (self.config.staff.admin_ids, self.config.staff.staff_chat_id)
 
     async def db(self, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a use case in one transaction, off the event loop (database calls block).
@@ -126,6 +128,31 @@ class Services:
             log.warning("the staff group became a supergroup; following it",
                         extra={"old_chat_id": old_chat_id, "new_chat_id": new_chat_id})
         return moved
+
+    def stored_team(self, session: Session) -> tuple[int | None, tuple[int, ...]]:
+        """The staff group and the owners as the environment, config.yml and the database say
+        (owners made with the owner code, a group chosen with the button or one that moved)."""
+        configured_owners, configured_chat = self._configured_team
+        staff_chat = team.current_staff_chat(session, configured_chat, self.settings.staff_chat_id is not None)
+        found = owners.owners(session, self.settings.parsed_admin_ids(), configured_owners)
+        return staff_chat, tuple(owner.telegram_user_id for owner in found)
+
+    def use_team(self, staff_chat: int | None, owner_ids: tuple[int, ...]) -> bool:
+        """Use the staff group and owners ``stored_team`` read; returns whether anything changed."""
+        changed = (staff_chat is not None and staff_chat != self.config.staff.staff_chat_id
+                   or owner_ids != self.config.staff.admin_ids)
+        self.use_staff_chat(staff_chat)
+        self.use_owners(owner_ids)
+        return changed
+
+    async def follow_team(self) -> bool:
+        """Another replica may have made an owner or chosen the staff group meanwhile: follow
+        what the database says (a timer job). Returns whether anything changed."""
+        changed = self.use_team(*await self.read(self.stored_team))
+        if changed:
+            log.info("the owners or the staff group changed elsewhere; following",
+                     extra={"staff_chat_id": self.config.staff.staff_chat_id, "owners": len(self.config.staff.admin_ids)})
+        return changed
 
     def use_staff_chat(self, chat_id: int | None) -> None:
         """Use ``chat_id`` as the staff group (the id stored after a move, or at start)."""

@@ -73,7 +73,13 @@ async def _remember_member(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> 
 
 
 def _membership_cache(context: ContextTypes.DEFAULT_TYPE) -> dict[int, tuple[bool, float]]:
-    return context.application.bot_data.setdefault("staff_membership", {})
+    """Who is (not) a member of the current staff group. A group chosen since (here, or by
+    another replica: ``Services.follow_team``) starts with an empty cache."""
+    staff_chat_id = services(context).config.staff.staff_chat_id
+    held = context.application.bot_data.get("staff_membership")
+    if held is None or held[0] != staff_chat_id:
+        held = context.application.bot_data["staff_membership"] = (staff_chat_id, {})
+    return held[1]
 
 
 async def on_staff_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,7 +1,7 @@
 """Timed work beside the chat: SLA reminders and escalations, follow-ups after a ticket was
 solved, the runs of planned campaigns, the daily milestone greetings, the nightly purge of texts
-whose retention period ended, the owners' Monday digest and the tier points kept on the customer
-rows for segments.
+whose retention period ended, the owners' Monday digest, the tier points kept on the customer
+rows for segments, and the owners and staff group another replica may have changed.
 APScheduler triggers a short check every second; the deadlines themselves live in the database
 (see ``domain.tickets.process_timers``; the last day of the milestones and of the purge is a
 ``JobRun`` row), so a restart loses none of them and a clock moved forward in tests is seen at
@@ -27,6 +27,8 @@ MILESTONES_RETRY = timedelta(minutes=1)  # after a failed milestone scan (not ev
 # Kept tier points that no longer fit are only slower to count (segments fall back to the
 # ledger for them), so refreshing them every few minutes, and right after a start, is enough.
 TIER_POINTS_SECONDS = 300
+# An owner made or a staff group chosen through another replica: followed within this time.
+TEAM_SECONDS = 30
 
 
 class Timers:
@@ -64,6 +66,8 @@ class Timers:
         self.scheduler.add_job(self.refresh_kept_figures, "interval", seconds=TIER_POINTS_SECONDS,
                                id="tier-points", max_instances=1, coalesce=True, misfire_grace_time=None,
                                next_run_time=datetime.now(UTC))
+        self.scheduler.add_job(self.follow_team, "interval", seconds=TEAM_SECONDS, id="team",
+                               max_instances=1, coalesce=True, misfire_grace_time=None)
         self.scheduler.start()
 
     def stop(self) -> None:
@@ -80,6 +84,13 @@ class Timers:
         if queued:
             log.info("ticket timers queued messages", extra={"messages": queued})
         return queued
+
+    async def follow_team(self) -> bool:
+        try:
+            return await self.services.follow_team()
+        except Exception:
+            log.exception("reading the owners and the staff group failed; trying again later")
+            return False
 
     async def run_campaigns(self) -> int:
         """Start the runs of planned campaigns whose time has come (their due times are in the

@@ -81,7 +81,6 @@ async def _make_staff_group(context: ContextTypes.DEFAULT_TYPE, chat_id: int) ->
     s = services(context)
     await s.db(team.choose_staff_chat, chat_id, s.now())
     s.use_staff_chat(chat_id)
-    context.application.bot_data.pop("staff_membership", None)  # who was a member of the former group
     log.warning("an owner chose the staff group", extra={"chat_id": chat_id})
     await _offer_commands(context, chat_id, owner=False)
 

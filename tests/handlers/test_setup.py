@@ -5,10 +5,12 @@ anyone else changes nothing)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlmodel import select
 
-from domain import owners, team
+from domain import owners, team, tickets
 from storage.models import OutboxMessage, ShopOwner
 from tests.handlers.conftest import ADMIN_ID, STAFF_CHAT_ID
 
@@ -140,3 +142,24 @@ async def test_a_staff_group_from_the_environment_wins(shop):
     edits = [params["text"] for name, params in shop.telegram.calls if name == "editMessageText"]
     assert edits == [shop.text("setup.staff_group_from_environment", chat_id=str(STAFF_CHAT_ID))]
     assert outbox_to(shop, GROUP) == []
+
+
+async def test_another_replica_follows_a_new_owner_and_a_chosen_staff_group(shop, no_owner):
+    """Two replicas share the database: the code is sent to one, the group chosen there; the
+    other follows at its next team check (``Services.follow_team``, a timer job every 30 s)."""
+    other = replace(shop.services, config=shop.services.config.with_overrides((), STAFF_CHAT_ID),
+                    staff_chat_filter=None)
+    assert not await other.follow_team()  # nothing new yet
+
+    await shop.chat.send(NEW_OWNER, no_owner)
+    assert other.config.staff.admin_ids == ()
+    assert await other.follow_team()
+    assert other.config.staff.admin_ids == (NEW_OWNER,)
+
+    await shop.chat.press(NEW_OWNER, f"setup:group:{GROUP}")
+    assert other.config.staff.staff_chat_id == STAFF_CHAT_ID
+    assert await other.follow_team()
+    assert other.config.staff.staff_chat_id == GROUP
+    assert other.ticket_rules == tickets.rules_from(other.config)  # rules derived from the new team
+    assert not await other.follow_team()
+    assert not shop.errors
