@@ -5,7 +5,7 @@ every bot process stopped, so every journey checks that no code path forgot to k
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import exists, func, select
 
@@ -51,24 +51,30 @@ def drift(store, rules: LoyaltySection | None = None, now: datetime | None = Non
 
 def _year_revenue_drift(session, now: datetime | None) -> list:
     """The kept year revenue is the sum of the purchases from its oldest on (kept in whole
-    seconds); at ``now`` (when given) the revenue of the year before it, as the report reads it."""
+    seconds); at ``now`` (when given) the revenue of the year before it, as the report reads it.
+    Summed here in Python, from the purchases alone."""
     bought = defaultdict(list)
     for customer_id, at, cents in session.execute(select(Purchase.customer_id, Purchase.created_at,
                                                          Purchase.amount_cents).where(Purchase.reversed_at.is_(None))):
-        bought[customer_id].append((at, cents))
+        bought[customer_id].append((_seconds(at), cents))
     wrong = []
     for customer_id, kept, oldest in session.execute(select(Customer.id, Customer.year_revenue_cents,
                                                             Customer.year_revenue_oldest)).all():
-        from_oldest = sum(cents for at, cents in bought[customer_id] if oldest is not None and at.timestamp() >= oldest)
+        from_oldest = sum(cents for at, cents in bought[customer_id] if oldest is not None and at >= oldest)
         if kept != from_oldest:
             wrong.append((customer_id, kept, from_oldest, oldest))
     if now is not None:
-        year = (select(func.coalesce(func.sum(Purchase.amount_cents), 0))
-                .where(Purchase.customer_id == Customer.id, Purchase.reversed_at.is_(None),
-                       Purchase.created_at >= now - purchases.YEAR, Purchase.created_at < now).scalar_subquery())
-        wrong += [tuple(row) for row in session.execute(
-            select(Customer.id, purchases.year_revenue_column(session, now), year)).all() if row[1] != row[2]]
+        start, end = _seconds(now - purchases.YEAR), _seconds(now)
+        for customer_id, read in session.execute(select(Customer.id, purchases.year_revenue_column(session, now))):
+            year = sum(cents for at, cents in bought[customer_id] if start <= at < end)
+            if read != year:
+                wrong.append((customer_id, read, year))
     return wrong
+
+
+def _seconds(moment: datetime) -> float:
+    """Seconds since the epoch; SQLite gives back UTC times without their zone."""
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def assert_kept_figures_agree(store, rules: LoyaltySection | None = None, now: datetime | None = None) -> None:
