@@ -110,10 +110,14 @@ class Floor:
 # for the misses' kinds (returns and storno, reservations as requests, complaints that name
 # FAQ words, dialect handoff) gave 0.934 / 0.90 (2026-12-06 evening). Each round moves a few
 # phrases each way; 60 DIET epochs instead of 40 were no better. Training is deterministic
-# (random_seed): the same data trained twice scores the same.
+# (random_seed): the same data trained twice scores the same. On 2026-12-07, 282 more German
+# examples for the weak labels (coffee beans, rewards vs loyalty, indirect complaints that
+# name FAQ words, dialect) reached the goals: 0.963 / 0.97 (de_clean 0.990, de_fresh 0.936 / 0.80).
+# The floors stay a few phrases below, so a retrained model on another machine does not fail
+# on one phrase.
 FLOORS = {
-    "de_clean": Floor(accuracy=0.85),
-    "de_hard": Floor(accuracy=0.92, complaint_recall=0.90),
+    "de_clean": Floor(accuracy=0.95),
+    "de_hard": Floor(accuracy=0.94, complaint_recall=0.93),
     "en": Floor(accuracy=0.92),
 }
 # The split guards against a broken pipeline or data, not the product's accuracy (the held-out
