@@ -281,7 +281,7 @@ def _costly(session, period: nps.Period, rules: Rules, now: datetime, before: Fi
 
 # --- the cache of past periods -------------------------------------------------------------------
 
-CACHE_DAYS = 90  # how long counted figures of a past period are kept without being asked again
+CACHE_DAYS = 90  # how long counted figures of a past period are kept (then counted again when asked)
 
 
 def _cache_key(period: nps.Period, rules: Rules) -> str:
