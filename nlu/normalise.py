@@ -10,6 +10,10 @@ before the model sees them lets the examples teach meaning instead of spelling:
   "euer", "neue" and "Feuer" keep their e), ß → ss;
 - a letter repeated three times or more to two ("suuuper" → "suuper", "Kaffeeee" → "kaffee"),
   repeated punctuation to one;
+- a word said four times or more in a row counts once ("kaffee kaffee kaffee kaffee …" →
+  "kaffee"): a stuck key or a pasted flood is not a long message (the model reads long
+  messages as complaints, and would open a ticket for it); no training example repeats a
+  word that often;
 - a few chat abbreviations spelled out (whole words only).
 
 Rasa answers entity positions in the text it was sent; ``normalise_with_origin`` keeps, for
@@ -40,6 +44,7 @@ _ABBREVIATIONS = {
     "ty": "thank you",
 }
 _WORD = re.compile(r"[a-z0-9]+")
+_SAID_FOUR_TIMES = re.compile(r"\b(\w+)(?:\W+\1\b){3,}")
 
 
 def normalise(text: str) -> str:
@@ -52,6 +57,7 @@ def normalise_with_origin(text: str) -> tuple[str, list[int]]:
     chars = _lower_and_fold(chars)
     chars = _fold_digraphs(chars)
     chars = _shorten_repeats(chars)
+    chars = _collapse_repeated_words(chars)
     chars = _expand_abbreviations(chars)
     return "".join(c for c, _ in chars), [i for _, i in chars]
 
@@ -90,6 +96,15 @@ def _shorten_repeats(chars):
             continue
         kept.append((char, origin))
     return kept
+
+
+def _collapse_repeated_words(chars):
+    text = "".join(c for c, _ in chars)
+    kept, position = [], 0
+    for match in _SAID_FOUR_TIMES.finditer(text):
+        kept += chars[position:match.end(1)]  # the word once, without its repetitions
+        position = match.end()
+    return kept + chars[position:]
 
 
 def _expand_abbreviations(chars):

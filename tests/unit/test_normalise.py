@@ -6,7 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nlu.client import Entity, ParseResult, point_into
-from nlu.dataset import normalised_markup
+from nlu import normalise as normalise_module
+from nlu.dataset import load_dataset, normalised_markup
 from nlu.normalise import normalise, normalise_with_origin
 
 
@@ -30,6 +31,10 @@ def test_spellings_of_one_word_fold_into_one_form(spellings):
     ("neue Bohnen", "neue bohnen"),
     ("Code PKT-123", "code pkt-123"),  # part of a code, not an abbreviation
     ("1000 Punkte", "1000 punkte"),  # digits are never shortened
+    ("Kaffee " * 585, "kaffee "),  # a flood of one word is that word, not a long message
+    ("nein, nein, nein, nein!", "nein!"),
+    ("Tee Tee Tee Tee und Kuchen", "tee und kuchen"),
+    ("stop stop stop keine Nachrichten mehr", "stop stop stop keine nachrichten mehr"),  # three times: meant
 ])
 def test_normalised_forms(text, expected):
     assert normalise(text) == expected
@@ -41,6 +46,20 @@ def test_every_normalised_character_points_into_the_original(text):
     assert len(origin) == len(normalised)
     assert all(0 <= index < len(text) for index in origin)
     assert origin == sorted(origin)
+
+
+def test_no_training_example_says_a_word_four_times_in_a_row():
+    """Collapsing such runs must not change what the model was trained on (nor its fingerprint,
+    so the cached model stays valid)."""
+    changed = [example.plain_text for example in load_dataset()
+               if normalise(example.plain_text) != _without_collapsing(example.plain_text)]
+    assert changed == []
+
+
+def _without_collapsing(text: str) -> str:
+    chars = normalise_module._lower_and_fold([(c, i) for i, c in enumerate(text)])
+    chars = normalise_module._shorten_repeats(normalise_module._fold_digraphs(chars))
+    return "".join(c for c, _ in normalise_module._expand_abbreviations(chars))
 
 
 def test_training_examples_keep_their_entity_markup():
