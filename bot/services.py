@@ -139,11 +139,8 @@ class Services:
 
     def use_team(self, staff_chat: int | None, owner_ids: tuple[int, ...]) -> bool:
         """Use the staff group and owners ``stored_team`` read; returns whether anything changed."""
-        changed = (staff_chat is not None and staff_chat != self.config.staff.staff_chat_id
-                   or owner_ids != self.config.staff.admin_ids)
-        self.use_staff_chat(staff_chat)
-        self.use_owners(owner_ids)
-        return changed
+        staff_chat_changed = self.use_staff_chat(staff_chat)
+        return self.use_owners(owner_ids) or staff_chat_changed
 
     async def follow_team(self) -> bool:
         """Another replica may have made an owner or chosen the staff group meanwhile: follow
@@ -154,22 +151,26 @@ class Services:
                      extra={"staff_chat_id": self.config.staff.staff_chat_id, "owners": len(self.config.staff.admin_ids)})
         return changed
 
-    def use_staff_chat(self, chat_id: int | None) -> None:
-        """Use ``chat_id`` as the staff group (the id stored after a move, or at start)."""
+    def use_staff_chat(self, chat_id: int | None) -> bool:
+        """Use ``chat_id`` as the staff group (the id stored after a move, or at start); returns
+        whether it changed."""
         if chat_id is None or chat_id == self.config.staff.staff_chat_id:
-            return
+            return False
         self.config = self.config.with_overrides(None, chat_id)
         self._forget_derived_rules()
         if self.staff_chat_filter is not None:
             self.staff_chat_filter.chat_ids = {chat_id}
+        return True
 
-    def use_owners(self, owner_ids: tuple[int, ...]) -> None:
+    def use_owners(self, owner_ids: tuple[int, ...]) -> bool:
         """Use ``owner_ids`` as the owners (``domain.owners``: the configured ones and those made
-        in the chat, at start, or the first owner the moment they sent the owner code)."""
+        in the chat, at start, or the first owner the moment they sent the owner code); returns
+        whether they changed."""
         if tuple(owner_ids) == self.config.staff.admin_ids:
-            return
+            return False
         self.config = self.config.with_overrides(tuple(owner_ids), None)
         self._forget_derived_rules()  # the escalation targets and the team's ids follow the owners
+        return True
 
     def _forget_derived_rules(self) -> None:
         for derived in ("ticket_rules", "marketing_rules", "campaign_rules"):

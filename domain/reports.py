@@ -329,7 +329,8 @@ def remember(session, report: Report) -> None:
     more than ``CACHE_DAYS`` ago go: periods nobody asked about for months are not kept forever."""
     for row in report.counted:
         sql.put(session, ReportCache.__table__, row, key=["key"])
-        oldest = row["computed_at"] - timedelta(days=CACHE_DAYS)
+    if report.counted:
+        oldest = max(row["computed_at"] for row in report.counted) - timedelta(days=CACHE_DAYS)
         session.execute(delete(ReportCache).where(ReportCache.computed_at < oldest))
 
 

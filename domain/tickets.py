@@ -296,9 +296,8 @@ def relay_customer_message(session: Session, customer_id: int, ticket_id: int, t
 @dataclass(frozen=True)
 class HandOver:
     ticket: Ticket
-    opened: bool  # a new ticket; else the open one, which took the text along (``relayed``)
-    relayed: bool = False
-    acknowledge: bool = False  # relayed as the first of a burst (``Relayed.acknowledge``)
+    opened: bool  # a new ticket; else the customer's open one
+    relayed: Relayed | None = None  # the open one took the text along (there was a text)
 
 
 def ask_for_person(session: Session, customer_id: int, text: str | None, request_ref: str, rules: Rules,
@@ -335,8 +334,7 @@ def _to_open_ticket_or_new(session: Session, customer_id: int, kind: str, text: 
         if text or attachment is not None:
             relayed = relay_customer_message(session, customer_id, ticket.id, text, attachment, request_ref, rules,
                                              now)
-        return HandOver(ticket, opened=False, relayed=relayed is not None,
-                        acknowledge=relayed is not None and relayed.acknowledge)
+        return HandOver(ticket, opened=False, relayed=relayed)
     return HandOver(open_for_customer(session, customer_id, kind, text, request_ref, rules, now,
                                       attachment=attachment, score=score, survey_id=survey_id), opened=True)
 

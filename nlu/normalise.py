@@ -54,11 +54,8 @@ def normalise(text: str) -> str:
 def normalise_with_origin(text: str) -> tuple[str, list[int]]:
     """The normalised text and, per character of it, the index of its origin in ``text``."""
     chars = [(c, i) for i, c in enumerate(text)]
-    chars = _lower_and_fold(chars)
-    chars = _fold_digraphs(chars)
-    chars = _shorten_repeats(chars)
-    chars = _collapse_repeated_words(chars)
-    chars = _expand_abbreviations(chars)
+    for step in STEPS:
+        chars = step(chars)
     return "".join(c for c, _ in chars), [i for _, i in chars]
 
 
@@ -126,3 +123,8 @@ def _stands_alone(text: str, match: re.Match) -> bool:
     before = text[match.start() - 1] if match.start() else " "
     after = text[match.end()] if match.end() < len(text) else " "
     return not (before.isalnum() or before in "-_/" or after.isalnum() or after in "-_/")
+
+
+# In this order: folding first (the later steps see plain lower-case letters), abbreviations
+# last (they are whole words, found once repeats and runs are gone).
+STEPS = (_lower_and_fold, _fold_digraphs, _shorten_repeats, _collapse_repeated_words, _expand_abbreviations)

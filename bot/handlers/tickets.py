@@ -166,8 +166,8 @@ async def _tell_about_hand_over(context: ContextTypes.DEFAULT_TYPE, visitor: Vis
                                 asked_again: bool = True) -> None:
     if handover.opened:
         await _tell_opened(context, visitor, handover.ticket)
-    elif handover.relayed:
-        if handover.acknowledge:
+    elif handover.relayed is not None:
+        if handover.relayed.acknowledge:
             await say_quietly(context, visitor, "tickets.relayed", number=handover.ticket.id)
     elif asked_again:
         await say(context, visitor, "tickets.already_open", number=handover.ticket.id)

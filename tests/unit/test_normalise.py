@@ -57,9 +57,11 @@ def test_no_training_example_says_a_word_four_times_in_a_row():
 
 
 def _without_collapsing(text: str) -> str:
-    chars = normalise_module._lower_and_fold([(c, i) for i, c in enumerate(text)])
-    chars = normalise_module._shorten_repeats(normalise_module._fold_digraphs(chars))
-    return "".join(c for c, _ in normalise_module._expand_abbreviations(chars))
+    chars = [(c, i) for i, c in enumerate(text)]
+    for step in normalise_module.STEPS:
+        if step is not normalise_module._collapse_repeated_words:
+            chars = step(chars)
+    return "".join(c for c, _ in chars)
 
 
 def test_training_examples_keep_their_entity_markup():

@@ -292,7 +292,7 @@ def test_rapid_complaints_open_one_ticket_and_the_rest_joins_it(store):
         with store.session() as session:
             handovers.append(tickets.complain(session, anna, f"{story} ({n})", f"4242:{n}", RULES, NOW))
     assert [h.opened for h in handovers] == [True, False, False, False, False]
-    assert all(h.relayed for h in handovers[1:])
+    assert all(h.relayed is not None for h in handovers[1:])
     with store.session() as session:
         assert len(session.exec(select(Ticket).where(Ticket.customer_id == anna)).all()) == 1
         again = tickets.complain(session, anna, story, "4242:0", RULES, NOW)  # the first update redelivered
@@ -415,7 +415,7 @@ def test_a_complaint_that_joins_the_open_ticket_is_acknowledged_like_any_message
         with store.session() as session:
             handovers.append(tickets.complain(session, anna, f"{story} ({n})", f"4242:{n + 2}", RULES,
                                               NOW + timedelta(seconds=seconds)))
-    assert [(h.relayed, h.acknowledge) for h in handovers] == [(True, True), (True, False), (True, True)]
+    assert [(h.relayed is not None, h.relayed and h.relayed.acknowledge) for h in handovers] == [(True, True), (True, False), (True, True)]
 
 
 # --- without a staff group: the owners are the team ----------------------------------------------
