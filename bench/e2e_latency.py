@@ -106,6 +106,10 @@ def report_mix(traffic: shop.Traffic, raw: list[float], handled: list[dict], sta
         values = traffic.latencies(kinds)
         if values:
             print(f"    {'/'.join(sorted(kinds)):<44}: {summary_ms(values)}", flush=True)
+    quiet = traffic.to_team_latencies()
+    if quiet:
+        print(f"    passed on to the team without a reply (until the staff group had it): {summary_ms(quiet)}",
+              flush=True)
     print(f"  raw Rasa /model/parse     : {summary_ms(raw)}", flush=True)
     cached = sum(1 for e in handled if e["nlu_ms"] < 1.0)
     print(f"  bot log 'message handled' : n={len(handled)}  ms p50={shop.percentile([e['ms'] for e in handled], .5):.1f} "
@@ -125,6 +129,15 @@ def report_mix(traffic: shop.Traffic, raw: list[float], handled: list[dict], sta
           f"(n={len(unpaced)}); of those parsed by Rasa: p50 "
           f"{shop.percentile(unpaced_miss, .5) if unpaced_miss else float('nan'):.1f} ms (n={len(unpaced_miss)})",
           flush=True)
+    bot_view = [(sample.bot_seconds * 1000 - e["nlu_ms"], sample) for sample, e in pairs
+                if not sample.paced and sample.bot_seconds is not None]
+    if bot_view:
+        own_seen = [own for own, _ in bot_view]
+        rest = [(sample.latency - sample.bot_seconds) * 1000 for _, sample in bot_view]
+        print(f"  bot's own time as the Bot API sees it (getUpdates answer -> reply request, minus nlu_ms), "
+              f"messages not paced: p50 {shop.percentile(own_seen, .5):.1f} ms, p95 {shop.percentile(own_seen, .95):.1f} ms "
+              f"(n={len(own_seen)}, target p50 <= 10 ms); the rest of their end-to-end time (the Bot API and the "
+              f"two trips): p50 {shop.percentile(rest, .5):.1f} ms, p95 {shop.percentile(rest, .95):.1f} ms", flush=True)
     print(f"  e2e p50 - raw parse p50   : {shop.ms(e2e, .5) - shop.ms(raw, .5):.1f} ms", flush=True)
     print(f"  e2e p95 / raw parse p95   : {shop.ms(e2e, .95):.1f} / {shop.ms(raw, .95):.1f} = "
           f"{shop.ms(e2e, .95) / shop.ms(raw, .95):.2f} (target <= 2); without the paced messages: "

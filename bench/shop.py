@@ -30,7 +30,7 @@ import httpx
 
 from bench.stats import percentile
 from nlu.dataset import held_out_raw
-from tests.e2e.harness import REPO
+from tests.e2e.harness import REPO, STAFF_CHAT_ID
 from tests.fakebotapi import FakeBotApi
 
 MEAN_THINK_SECONDS = 2.0
@@ -78,6 +78,13 @@ class Sample:
     reply: str = ""
     gap: float = 99.0  # seconds since the bot's previous message to this chat arrived
     arrived_wall: float = 0.0  # time.time() when the reply arrived (to match the bot's log lines)
+    # Passed on to the team without a word to the customer (a message on an open ticket that is
+    # not the first of a burst): ``latency`` is the time until the staff group had it.
+    to_team: bool = False
+    # From the Bot API's answer to getUpdates that delivered the message to the arrival of the
+    # bot's reply request: the bot's share of ``latency`` (Telegram's own work and the two trips
+    # over the network left out); None when it could not be told.
+    bot_seconds: float | None = None
 
     @property
     def paced(self) -> bool:
@@ -94,8 +101,13 @@ class Traffic:
     extra_replies: int = 0  # replies that came after the first one to a message (drained unmeasured)
 
     def latencies(self, kinds: set[str] | None = None, paced: bool | None = None) -> list[float]:
-        return [s.latency for s in self.samples if s.latency is not None and (kinds is None or s.kind in kinds)
-                and (paced is None or s.paced == paced)]
+        """Times to the bot's first reply to the customer (messages passed on quietly excluded)."""
+        return [s.latency for s in self.samples if s.latency is not None and not s.to_team
+                and (kinds is None or s.kind in kinds) and (paced is None or s.paced == paced)]
+
+    def to_team_latencies(self) -> list[float]:
+        """Times until the staff group had the messages passed on without a reply."""
+        return [s.latency for s in self.samples if s.latency is not None and s.to_team]
 
     @property
     def lost(self) -> list[Sample]:
@@ -146,9 +158,28 @@ async def open_tickets_before(users) -> None:
         assert "Bescheid gesagt" in (reply.text or ""), reply.text
 
 
-async def shop_traffic(users, user_plans, think: float = MEAN_THINK_SECONDS, seed: int = 42) -> Traffic:
-    """Each user sends its plan; the time to the bot's first reply to each message is measured;
-    further replies are drained before the next message (counted as ``extra_replies``)."""
+async def first_sign(user, text: str, staff_chat_id: int, timeout: float = REPLY_TIMEOUT):
+    """The bot's first reply to ``user``, or None when the staff group got ``text`` first: a
+    message on an open ticket that is not the first of a burst goes to the team without a word
+    to the customer ("Weitergeleitet" comes once per burst)."""
+    replies_before, group_before = len(user.messages), len(user.api.sent_messages(staff_chat_id))
+
+    def seen() -> str | None:
+        if len(user.messages) > replies_before:
+            return "customer"
+        relayed = user.api.sent_messages(staff_chat_id)[group_before:]
+        return "team" if any(text in (m.text or "") for m in relayed) else None
+
+    if await user.api.wait_until(seen, timeout, "a reply or the message in the staff group") == "customer":
+        return await user.next_message(timeout=timeout)
+    return None
+
+
+async def shop_traffic(users, user_plans, think: float = MEAN_THINK_SECONDS, seed: int = 42,
+                       staff_chat_id: int = STAFF_CHAT_ID) -> Traffic:
+    """Each user sends its plan; the time to the bot's first reply to each message is measured
+    (for a message passed on to the team without a reply: the time until the staff group had
+    it); further replies are drained before the next message (counted as ``extra_replies``)."""
     traffic = Traffic()
 
     async def converse(index, user, plan):
@@ -162,16 +193,21 @@ async def shop_traffic(users, user_plans, think: float = MEAN_THINK_SECONDS, see
             if drained:
                 traffic.extra_replies += len(drained)
                 last_reply = time.perf_counter()  # (at the latest)
-            started = time.perf_counter()
+            started, sent_at = time.perf_counter(), user.api.clock()
             await user.send_text(text)
             try:
-                reply = await user.next_message(timeout=REPLY_TIMEOUT)
+                reply = await first_sign(user, text, staff_chat_id)
             except AssertionError:
                 traffic.samples.append(Sample(index, kind, text, None, gap=started - last_reply))
                 continue
             arrived = time.perf_counter()
+            if reply is None:
+                traffic.samples.append(Sample(index, kind, text, arrived - started, gap=started - last_reply,
+                                              to_team=True))
+                continue
             traffic.samples.append(Sample(index, kind, text, arrived - started, reply.text or "",
-                                          gap=started - last_reply, arrived_wall=time.time()))
+                                          gap=started - last_reply, arrived_wall=time.time(),
+                                          bot_seconds=bot_seconds(user.api, user.chat_id, sent_at)))
             last_reply = arrived
             if kind == "complaint_short" and (reply.text or "").startswith(COMPLAINT_ASKED):
                 queue.insert(0, ("complaint_details", rng.choice(COMPLAINT_DETAILS)))
@@ -180,6 +216,25 @@ async def shop_traffic(users, user_plans, think: float = MEAN_THINK_SECONDS, see
     await asyncio.gather(*(converse(i, u, p) for i, (u, p) in enumerate(zip(users, user_plans))))
     traffic.wall = time.perf_counter() - started
     return traffic
+
+
+def bot_seconds(api: FakeBotApi, chat_id: int, sent_at: float) -> float | None:
+    """The bot's share of the reply to a message ``chat_id`` sent at ``sent_at`` (the fake's
+    clock): from the getUpdates answer that delivered it to the arrival of the bot's next send
+    request to the chat."""
+    calls = api.state.calls[-400:]  # the delivering long poll began shortly before the message
+    delivered = min((call.finished for call in calls if call.method == "getUpdates" and call.finished is not None
+                     and call.finished >= sent_at and any(_chat_of(u) == chat_id for u in call.result or [])),
+                    default=None)
+    if delivered is None:
+        return None
+    replies = [call.time for call in calls if call.method.startswith("send") and call.time >= delivered
+               and str(call.chat_id) == str(chat_id)]
+    return min(replies) - delivered if replies else None
+
+
+def _chat_of(update: dict) -> int | None:
+    return (update.get("message") or {}).get("chat", {}).get("id")
 
 
 async def raw_parse_times(url: str, texts: list[str]) -> list[float]:
@@ -215,7 +270,8 @@ def match(traffic: Traffic, entries: list[dict]) -> list[tuple[Sample, dict]]:
     import bisect
     from datetime import datetime
 
-    pending = sorted((s for s in traffic.samples if s.latency is not None), key=lambda s: s.arrived_wall)
+    pending = sorted((s for s in traffic.samples if s.latency is not None and not s.to_team),
+                     key=lambda s: s.arrived_wall)
     stamps = [s.arrived_wall for s in pending]
     taken: set[int] = set()
     pairs = []

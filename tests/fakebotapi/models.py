@@ -286,6 +286,7 @@ class ApiCall:
     time: float  # the fake's clock when the request arrived
     status: int | None = None  # None while in flight or if the client went away
     response: dict[str, Any] | None = None
+    finished: float | None = None  # the fake's clock when the answer was ready
 
     @property
     def chat_id(self) -> int | str | None:

@@ -371,6 +371,7 @@ class BotState:
     ) -> None:
         call.status = status
         call.response = response
+        call.finished = self.clock()
         self.changed()
 
     # -- bot settings ---------------------------------------------------------------------
