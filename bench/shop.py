@@ -1,7 +1,10 @@
 """Shop traffic with a realistic mix, shared by ``e2e_latency``, ``flood`` and ``broadcast``.
 
-Customers each ask, wait for the bot's first reply (the measured time), think a while
-(exponential, mean 2 s) and ask again. The mix, per customer (``plans``):
+Customers each ask, wait for the bot's first reply (the measured time), read it (a quarter
+of a second a word, as people read on a phone: ``READ_SECONDS_PER_WORD``), think a while
+(exponential, mean 2 s) and ask again. ``E2E_BENCH_READING=0`` leaves the reading out, as the
+runs before 2026-12-07 did: then about 40 % of the messages come less than a second after the
+bot's previous answer, which nobody who read it can do. The mix, per customer (``plans``):
 
 - most messages are FAQ questions (held-out phrases of ``nlu/heldout/de_clean.yml``), small
   talk and points questions ("Wie viele Punkte habe ich?");
@@ -20,7 +23,10 @@ the group is busy: that is the point of the mix.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import html
 import json
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -34,8 +40,14 @@ from tests.e2e.harness import REPO, STAFF_CHAT_ID
 from tests.fakebotapi import FakeBotApi
 
 MEAN_THINK_SECONDS = 2.0
+READ_SECONDS_PER_WORD = 0.25  # about 240 words a minute
+READING = os.environ.get("E2E_BENCH_READING", "1") != "0"
 PER_CHAT_SECONDS = 1.0  # Telegram: about one message a second per chat
 REPLY_TIMEOUT = 30.0  # a reply later than this counts as lost
+# A customer whose message on an open ticket gets no answer writes on after this long (the bot
+# says "Weitergeleitet" once per burst and passes the later messages on without a word).
+RELAY_PATIENCE = 5.0
+RELAY_SETTLE_TIMEOUT = 180.0  # after the run: how long relayed messages may take to reach the group
 OPEN_TICKET_USERS = 2  # customers 0 and 1 asked for a person before the run
 COMPLAINING_USERS = range(2, 8)  # complain once; the even ones tell the story at once
 PRAISING_USERS = range(8, 13)  # praise once
@@ -85,6 +97,7 @@ class Sample:
     # bot's reply request: the bot's share of ``latency`` (Telegram's own work and the two trips
     # over the network left out); None when it could not be told.
     bot_seconds: float | None = None
+    sent_at: float = 0.0  # the fake Bot API's clock when it was sent
 
     @property
     def paced(self) -> bool:
@@ -158,6 +171,18 @@ async def open_tickets_before(users) -> None:
         assert "Bescheid gesagt" in (reply.text or ""), reply.text
 
 
+def _relayed(message_text: str, user, text: str) -> bool:
+    """Whether a staff-group text carries ``text`` from ``user`` ("💬 Name (#12): text", later
+    lines of a burst merged below it)."""
+    return message_text.startswith(f"💬 {user.first_name} (#") and text in message_text
+
+
+def _relayed_html(html_text: str, user, text: str) -> bool:
+    """``_relayed`` for the HTML of a send request."""
+    return (html_text.startswith(f"💬 <b>{user.first_name}</b> (#")
+            and any(form in html_text for form in {text, html.escape(text), html.escape(text, quote=False)}))
+
+
 async def first_sign(user, text: str, staff_chat_id: int, timeout: float = REPLY_TIMEOUT):
     """The bot's first reply to ``user``, or None when the staff group got ``text`` first: a
     message on an open ticket that is not the first of a burst goes to the team without a word
@@ -168,7 +193,7 @@ async def first_sign(user, text: str, staff_chat_id: int, timeout: float = REPLY
         if len(user.messages) > replies_before:
             return "customer"
         relayed = user.api.sent_messages(staff_chat_id)[group_before:]
-        return "team" if any(text in (m.text or "") for m in relayed) else None
+        return "team" if any(_relayed(m.text or "", user, text) for m in relayed) else None
 
     if await user.api.wait_until(seen, timeout, "a reply or the message in the staff group") == "customer":
         return await user.next_message(timeout=timeout)
@@ -185,10 +210,11 @@ async def shop_traffic(users, user_plans, think: float = MEAN_THINK_SECONDS, see
     async def converse(index, user, plan):
         rng = random.Random(seed * 1000 + index)
         queue = list(plan)
-        last_reply = -99.0
+        last_reply, reading = -99.0, 0.0
         while queue:
             kind, text = queue.pop(0)
-            await asyncio.sleep(rng.expovariate(1 / think))  # load generation, not a test
+            await asyncio.sleep(reading + rng.expovariate(1 / think))  # load generation, not a test
+            reading = 0.0
             drained = user.drain_messages()
             if drained:
                 traffic.extra_replies += len(drained)
@@ -196,26 +222,55 @@ async def shop_traffic(users, user_plans, think: float = MEAN_THINK_SECONDS, see
             started, sent_at = time.perf_counter(), user.api.clock()
             await user.send_text(text)
             try:
-                reply = await first_sign(user, text, staff_chat_id)
-            except AssertionError:
-                traffic.samples.append(Sample(index, kind, text, None, gap=started - last_reply))
+                reply = await first_sign(user, text, staff_chat_id,
+                                         RELAY_PATIENCE if kind == "relay" else REPLY_TIMEOUT)
+            except AssertionError:  # lost, or passed on to the team and not there yet (settled below)
+                traffic.samples.append(Sample(index, kind, text, None, gap=started - last_reply,
+                                              to_team=kind == "relay", sent_at=sent_at))
                 continue
             arrived = time.perf_counter()
             if reply is None:
                 traffic.samples.append(Sample(index, kind, text, arrived - started, gap=started - last_reply,
-                                              to_team=True))
+                                              to_team=True, sent_at=sent_at))
                 continue
             traffic.samples.append(Sample(index, kind, text, arrived - started, reply.text or "",
                                           gap=started - last_reply, arrived_wall=time.time(),
                                           bot_seconds=bot_seconds(user.api, user.chat_id, sent_at)))
             last_reply = arrived
+            if READING:
+                reading = READ_SECONDS_PER_WORD * len((reply.text or "").split())
             if kind == "complaint_short" and (reply.text or "").startswith(COMPLAINT_ASKED):
                 queue.insert(0, ("complaint_details", rng.choice(COMPLAINT_DETAILS)))
 
     started = time.perf_counter()
     await asyncio.gather(*(converse(i, u, p) for i, (u, p) in enumerate(zip(users, user_plans))))
     traffic.wall = time.perf_counter() - started
+    await _settle_relays(traffic, users, staff_chat_id)
     return traffic
+
+
+async def _settle_relays(traffic: Traffic, users, staff_chat_id: int) -> None:
+    """Messages passed on to the team that were not in the staff group yet when their customer
+    wrote on: wait (at most ``RELAY_SETTLE_TIMEOUT``) until the group has them all, then take
+    each one's time from the Bot API's log (the send request that carried it); one that never
+    arrives stays lost."""
+    waiting = [s for s in traffic.samples if s.to_team and s.latency is None]
+    if not waiting:
+        return
+    api = users[0].api
+
+    def all_there() -> bool:
+        texts = [m.text or "" for m in api.sent_messages(staff_chat_id)]
+        return all(any(_relayed(t, users[s.user], s.text) for t in texts) for s in waiting)
+
+    with contextlib.suppress(AssertionError):
+        await api.wait_until(all_there, RELAY_SETTLE_TIMEOUT, "the relayed messages in the staff group")
+    for sample in waiting:
+        user = users[sample.user]
+        arrivals = [call.time for call in api.state.calls if call.method == "sendMessage" and call.time >= sample.sent_at
+                    and str(call.chat_id) == str(staff_chat_id)
+                    and _relayed_html(str(call.params.get("text", "")), user, sample.text)]
+        sample.latency = min(arrivals) - sample.sent_at if arrivals else None
 
 
 def bot_seconds(api: FakeBotApi, chat_id: int, sent_at: float) -> float | None:
