@@ -7,7 +7,6 @@ import asyncio
 import functools
 import logging
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -344,15 +343,7 @@ def build_application(services: Services, bundled_model: Path | None) -> Applica
     return application
 
 
-# Database work runs in threads beside the event loop (``Services.db``/``read``). A thread that
-# wants the GIL waits up to the switch interval (5 ms by default) while another runs Python, so
-# every message's hop to its transaction and back could cost that much whenever the loop is busy
-# with other chats. A shorter interval keeps those hops short (measured in bench/e2e_latency).
-GIL_SWITCH_INTERVAL_SECONDS = 0.001
-
-
 def run(application: Application, services: Services) -> None:
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
     settings = services.settings
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None

@@ -136,10 +136,20 @@ async def predict(server_url: str, examples: list[Example]) -> list[tuple[str, s
         await client.aclose()
 
 
+SPLIT_MODEL_NAME = "nlu-eval"
+
+
+def ensure_split_model(settings: NluSettings, train: list[Example] | None = None, progress=print) -> Path:
+    """The model trained on the split's training part (80 % of every label), cached by
+    fingerprint like the main model."""
+    train = stratified_split(load_dataset())[0] if train is None else train
+    return ensure_model(settings, train, name=SPLIT_MODEL_NAME, progress=progress)
+
+
 async def evaluate_split(settings: NluSettings, progress=print) -> Evaluation:
     train, test = stratified_split(load_dataset())
     progress(f"Evaluating on a held-out split: {len(train)} training, {len(test)} test examples.")
-    model = ensure_model(settings, train, name="nlu-eval", progress=progress)
+    model = ensure_split_model(settings, train, progress)
     async with RasaServer(model, settings) as server:
         pairs = await predict(server.url, test)
     return score(pairs)
