@@ -113,11 +113,13 @@ class Floor:
 # (random_seed): the same data trained twice scores the same. On 2026-12-07, 282 more German
 # examples for the weak labels (coffee beans, rewards vs loyalty, indirect complaints that
 # name FAQ words, dialect) reached the goals: 0.963 / 0.97 (de_clean 0.990, de_fresh 0.936 / 0.80).
-# The floors stay a few phrases below, so a retrained model on another machine does not fail
-# on one phrase.
+# Training is deterministic on one machine, not across machines: the same data and pipeline
+# (the same fingerprint) trained on another 2-core machine on 2026-12-07 scored de_hard 0.937 /
+# 0.97 and de_clean 0.975 (TensorFlow's arithmetic differs between CPUs; seven phrases of
+# de_hard went the other way). The floors stay below both by a few phrases.
 FLOORS = {
     "de_clean": Floor(accuracy=0.95),
-    "de_hard": Floor(accuracy=0.94, complaint_recall=0.93),
+    "de_hard": Floor(accuracy=0.92, complaint_recall=0.93),
     "en": Floor(accuracy=0.92),
 }
 # The split guards against a broken pipeline or data, not the product's accuracy (the held-out
