@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot.settings import Settings
 from bot.texts import Texts, Voice
 from domain.clock import Clock
-from domain import campaigns, ledger, marketing, owners, purchases, reports, team, tickets
+from domain import campaigns, ledger, marketing, owners, purchases, report_days, reports, team, tickets
 from domain.config import ShopConfig
 from nlu.client import NluClient
 from nlu.faq import FaqCatalog
@@ -107,6 +107,16 @@ class Services:
         while done := await self.db(purchases.refresh_year_revenue, now):
             refreshed += done
         return refreshed
+
+    async def keep_report_days(self) -> int:
+        """Keep the shop's standing at every midnight of the report's last days
+        (``report_days``): counted while reading, written in a short transaction, a few days
+        per round; returns how many days were added."""
+        counting = reports.counting_of(reports.rules_from(self.config))
+        zone, added = ZoneInfo(self.config.shop.timezone), 0
+        while done := await self.db(report_days.write, await self.read(report_days.look, counting, zone, self.now())):
+            added += done
+        return added
 
     async def count_report(self, build: Callable[..., reports.Report], *args: Any) -> reports.Report:
         """The report ``build(*args, rules, now)`` read without SQLite's write lock (bookings at the

@@ -187,12 +187,14 @@ class Timers:
 
     async def refresh_kept_figures(self) -> int:
         """Sum the tier points and year revenues again where the kept ones no longer fit (after
-        purchases, and when old points or purchases leave their window)."""
+        purchases, and when old points or purchases leave their window), and keep the report's
+        midnights (``report_days``)."""
         try:
             refreshed = await self.services.refresh_kept_figures()
+            days = await self.services.keep_report_days()
         except Exception:
             log.exception("refreshing the kept figures failed; trying again later")
             return 0
-        if refreshed:
-            log.info("kept figures refreshed", extra={"customers": refreshed})
+        if refreshed or days:
+            log.info("kept figures refreshed", extra={"customers": refreshed, "report_days": days})
         return refreshed

@@ -19,11 +19,11 @@ Definitions (the contract; README "Key figures" and ``/bericht hilfe`` say the s
   customers at the end per loyalty tier (their tier then: for a past period from the ledger).
 
 Every figure is computed for the period and for the period of the same length just before it.
-At a million customers the costly figures (customers per tier, purchases, ABC, points) of a
-period that ends now come from kept figures and covering indexes: the tier points and the
-revenue of the last year kept on the customer rows, the purchases and points entries of the
-period read from their time indexes, the customers and points at the start taken from the period
-before. A period that has ended is summed from the purchases and the ledger once and then cached
+At a million customers the costly figures (customers at the start and at the end per tier, the
+ABC split, points outstanding) come from the shop's standing kept for every midnight of the last
+``report_days.KEEP_DAYS`` days, advanced to the moment asked for (``report_days``); the
+purchases and points of the period are read from their time indexes. Further back they are
+counted from the purchases and the ledger, and a period that has ended is then cached
 (``report_cache``) until purchases or points are booked, imported or reversed for it
 (docs/benchmarks.md has the figures).
 """
@@ -39,11 +39,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, delete, exists, func, literal, or_, select
+from sqlalchemy import case, delete, func, select
 
-from domain import ledger, opening_hours, purchases, surveys
+from domain import ledger, opening_hours, purchases, report_days, surveys
 from domain.config import LoyaltySection, ShopConfig
-from domain.rules import business_hours, loyalty, nps
+from domain.rules import business_hours, nps
 from domain.rules.business_hours import BusinessHours
 from storage import sql
 from storage.models import Coupon, Customer, OutboxMessage, PointsEntry, Purchase, Redemption, ReportCache, Ticket
@@ -269,14 +269,32 @@ class _Costly:
 
 def _costly(session, period: nps.Period, rules: Rules, now: datetime, before: Figures | None) -> _Costly:
     start, end = period.start, period.end
-    customers_start = before.customers_end if before else customers_at(session, start, rules.active_days)
+    counting = counting_of(rules)
     buyers, repeat_buyers, purchases, revenue = _purchase_figures(session, start, end)
     issued, redeemed, moved = _points_moved(session, start, end)
-    outstanding_before = before.points_outstanding if before else _points_before(session, start)
+    at_end = report_days.standing_at(session, end, counting)
+    if at_end is not None:  # from the kept midnight before the end
+        at_start = None if before else report_days.standing_at(session, start, counting)
+        customers_start = (before.customers_end if before else at_start.customers if at_start
+                           else report_days.customers_at(session, start, rules.active_days))
+        return _Costly(customers_start=customers_start, tiers=_named(at_end.tiers, rules), buyers=buyers,
+                       repeat_buyers=repeat_buyers, purchases=purchases, revenue_cents=revenue,
+                       abc=split_abc(at_end.revenue_groups()), points_issued=issued, points_redeemed=redeemed,
+                       points_outstanding=at_end.points_outstanding)
+    customers_start = before.customers_end if before else report_days.customers_at(session, start, rules.active_days)
+    outstanding_before = before.points_outstanding if before else report_days.points_before(session, start)
     return _Costly(customers_start=customers_start, tiers=customers_per_tier(session, end, rules, now),
                    buyers=buyers, repeat_buyers=repeat_buyers, purchases=purchases, revenue_cents=revenue,
                    abc=abc(session, end, now), points_issued=issued, points_redeemed=redeemed,
                    points_outstanding=outstanding_before + moved)
+
+
+def counting_of(rules: Rules) -> report_days.Counting:
+    return report_days.Counting(active_days=rules.active_days, loyalty=rules.loyalty)
+
+
+def _named(tiers: tuple[int, ...], rules: Rules) -> tuple[tuple[str, int], ...]:
+    return tuple((tier.name, count) for tier, count in zip(rules.loyalty.tiers, tiers))
 
 
 # --- the cache of past periods -------------------------------------------------------------------
@@ -292,22 +310,10 @@ def _cache_key(period: nps.Period, rules: Rules) -> str:
     return "v1:" + hashlib.sha256(described.encode()).hexdigest()
 
 
-def _marks(session) -> tuple[int, int]:
-    """The newest purchase and points entry."""
-    return (session.execute(select(func.coalesce(func.max(_purchase.id), 0))).scalar_one(),
-            session.execute(select(func.coalesce(func.max(_points.id), 0))).scalar_one())
-
-
 def _changed_for(session, cached: ReportCache, end: datetime) -> bool:
     """Whether purchases or points before ``end`` were booked, imported or reversed since the
-    figures were cached: a reversal books a ledger correction dated (``tier_at``) at the
-    purchase. New ids are found by their id range (``Scanned`` keeps SQLite from walking the
-    time index instead)."""
-    p, e = _purchase, _points
-    new_purchase = exists().where(p.id > cached.purchase_mark, sql.Scanned(p.created_at) < end)
-    new_points = exists().where(e.id > cached.points_mark,
-                                or_(sql.Scanned(e.created_at) < end, sql.Scanned(e.tier_at) < end))
-    return session.execute(select(or_(new_purchase, new_points))).scalar_one()
+    figures were cached."""
+    return report_days.changed_since(session, cached.purchase_mark, cached.points_mark, end)
 
 
 def _cached(session, period: nps.Period, rules: Rules, now: datetime, before: Figures | None,
@@ -316,7 +322,7 @@ def _cached(session, period: nps.Period, rules: Rules, now: datetime, before: Fi
     cached = session.get(ReportCache, key)
     if cached is not None and not _changed_for(session, cached, period.end):
         return _Costly.from_json(cached.figures)
-    purchase_mark, points_mark = _marks(session)  # before counting: later changes show
+    purchase_mark, points_mark = report_days.marks(session)  # before counting: later changes show
     costly = _costly(session, period, rules, now, before)
     counted.append({"key": key, "figures": costly.to_json(), "purchase_mark": purchase_mark,
                     "points_mark": points_mark, "computed_at": now})
@@ -335,60 +341,21 @@ def remember(session, report: Report) -> None:
 
 
 def forget_cached(session) -> None:
-    """Clear the cache of past periods: purchases moved between customers (a merge of records),
-    which changes past figures without new or reversed purchases."""
+    """Clear the cache of past periods and the kept days: purchases moved between customers (a
+    merge of records), which changes past figures without new or reversed purchases."""
     session.execute(delete(ReportCache))
+    report_days.forget(session)
 
 
 # --- customers at a time ----------------------------------------------------------------------
 
-def _active_at(t: datetime, days: int):
-    """With ``_window``: bought (not reversed) in [t − days, t). The kept last purchase decides
-    for everyone who has not bought since t; only those who have are looked up in their
-    purchases (one index range each)."""
-    since = t - timedelta(days=days)
-    c, p = _customer, _purchase
-    bought_in_window = exists().where(p.customer_id == c.id, p.created_at >= since, p.created_at < t,
-                                      p.reversed_at.is_(None))
-    return case((c.last_purchase_at < t, True), else_=bought_in_window)
-
-
-def _window(t: datetime, days: int):
-    """The customer rows that may be customers at t (index range on the last purchase)."""
-    return and_(_customer.last_purchase_at >= t - timedelta(days=days), _customer.first_purchase_at < t)
-
-
-def customers_at(session, t: datetime, days: int) -> int:
-    """How many people are customers at t."""
-    return session.execute(select(func.count()).where(_window(t, days), _active_at(t, days))).scalar_one()
-
-
 def customers_per_tier(session, t: datetime, rules: Rules, now: datetime) -> tuple[tuple[str, int], ...]:
-    """The customers at t by their loyalty tier at t: for a period ending now as the segment
-    stufe:<Name> counts it (the kept tier points); for a moment in the past from the ledger."""
-    tiers = rules.loyalty.tiers
-    customers, earned = Customer.__table__, literal(0)
-    if len(tiers) > 1 and t >= now:
-        earned = ledger.tier_points_at(session, rules.loyalty, t, now)
-    elif len(tiers) > 1:
-        then = _above_first_tier_at(t, rules)
-        customers, earned = customers.outerjoin(then, then.c.customer_id == _customer.id), func.coalesce(then.c.earned, 0)
-    index = case(*((earned >= tier.threshold, i) for i, tier in reversed(list(enumerate(tiers))) if i),
-                 else_=0) if len(tiers) > 1 else literal(0)
-    rows = dict(session.execute(select(index, func.count()).select_from(customers)
-                                .where(_window(t, rules.active_days), _active_at(t, rules.active_days))
-                                .group_by(index)).all())
-    return tuple((tier.name, int(rows.get(i, 0))) for i, tier in enumerate(tiers))
-
-
-def _above_first_tier_at(t: datetime, rules: Rules):
-    """The customers whose tier points at t reach a tier above the first, with those points: one
-    pass over the ledger's tier index, a few rows out (everyone else is in the first tier)."""
-    e = _points
-    earned = func.sum(e.amount)
-    return (select(e.customer_id, earned.label("earned"))
-            .where(e.tier_at >= loyalty.window_start(t, rules.loyalty), e.tier_at < t)
-            .group_by(e.customer_id).having(earned >= rules.loyalty.tiers[1].threshold).subquery())
+    """The customers at t by their loyalty tier at t, counted: for a period ending now as the
+    segment stufe:<Name> counts it (the kept tier points); for a moment in the past from the
+    ledger."""
+    counting = counting_of(rules)
+    earned = ledger.tier_points_at(session, rules.loyalty, t, now) if t >= now and len(rules.loyalty.tiers) > 1 else None
+    return _named(report_days.customers_per_tier(session, t, counting, earned), rules)
 
 
 def _new_customers(session, start: datetime, end: datetime) -> int:
@@ -399,20 +366,8 @@ def _new_customers(session, start: datetime, end: datetime) -> int:
 
 # --- purchases ---------------------------------------------------------------------------------
 
-def _per_customer(start: datetime, end: datetime, in_customer_order: bool = False):
-    """Each buyer's purchases and revenue in [start, end): for a short period from the time
-    index (a range, then sorted by customer); for a year, ``in_customer_order``, walking the
-    customer index from end to end is faster than sorting most of the purchases (``Scanned``
-    keeps SQLite off the time index)."""
-    p = _purchase
-    created = sql.Scanned(p.created_at) if in_customer_order else p.created_at
-    return (select(p.customer_id, func.count().label("n"), func.sum(p.amount_cents).label("revenue"))
-            .where(created >= start, created < end, p.reversed_at.is_(None))
-            .group_by(p.customer_id).subquery())
-
-
 def _purchase_figures(session, start: datetime, end: datetime) -> tuple[int, int, int, int]:
-    each = _per_customer(start, end)
+    each = report_days.per_customer(start, end)
     buyers, repeat, purchases, revenue = session.execute(
         select(func.count(), func.count(case((each.c.n >= 2, 1))), func.coalesce(func.sum(each.c.n), 0),
                func.coalesce(func.sum(each.c.revenue), 0))).one()
@@ -420,16 +375,12 @@ def _purchase_figures(session, start: datetime, end: datetime) -> tuple[int, int
 
 
 def abc(session, end: datetime, now: datetime) -> Abc:
-    """The ABC split of the 365 days before ``end``: how many customers have each revenue
-    (one row per distinct revenue, highest first), walked here. For a period that ends now the
-    revenues are the ones kept on the customer rows (an index), else summed from the purchases."""
-    if end >= now:
-        revenue = purchases.year_revenue_column(session, end)
-        query = select(revenue, func.count()).where(revenue > 0).group_by(revenue).order_by(revenue.desc())
-    else:
-        each = _per_customer(end - timedelta(days=ABC_DAYS), end, in_customer_order=True)
-        query = (select(each.c.revenue, func.count()).where(each.c.revenue > 0)
-                 .group_by(each.c.revenue).order_by(each.c.revenue.desc()))
+    """The ABC split of the 365 days before ``end``, counted: for a period that ends now from the
+    revenues kept on the customer rows (an index), else summed from the purchases."""
+    if end < now:
+        return split_abc(sorted(report_days.revenue_groups_before(session, end).items(), reverse=True))
+    revenue = purchases.year_revenue_column(session, end)
+    query = select(revenue, func.count()).where(revenue > 0).group_by(revenue).order_by(revenue.desc())
     return split_abc([(int(revenue), int(count)) for revenue, count in session.execute(query).all()])
 
 
@@ -493,12 +444,6 @@ def _points_moved(session, start: datetime, end: datetime) -> tuple[int, int, in
     row = session.execute(select(func.coalesce(issued, 0), func.coalesce(redeemed, 0), func.coalesce(func.sum(e.amount), 0))
                           .where(e.created_at >= start, e.created_at < end)).one()
     return int(row[0]), int(row[1]), int(row[2])
-
-
-def _points_before(session, t: datetime) -> int:
-    """The balance of all customers at t: every entry before it."""
-    return int(session.execute(select(func.coalesce(func.sum(_points.amount), 0)).where(_points.created_at < t)
-                               ).scalar_one())
 
 
 def _rewards_redeemed(session, start: datetime, end: datetime) -> int:

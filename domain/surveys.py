@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, cast, update
+from sqlalchemy import Text, case, cast, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -173,20 +173,34 @@ _NO_TOPICS = ("[]", "null")
 
 def report(session: Session, period: nps.Period, timezone_name: str) -> Report:
     """What /nps shows for a period: the score, its trend and the most frequent topics."""
-    # the topics as their JSON text, decoded only where there are any: most answers have none,
-    # and decoding every row was most of a large shop's report
-    rows = session.exec(
-        select(Survey.answered_at, Survey.score, cast(Survey.topics, Text))
-        .where(Survey.answered_at >= period.start, Survey.answered_at < period.end, Survey.score.is_not(None))
-    ).all()
-    scores = [score for _, score, _ in rows]
-    counted = Counter(topic for _, _, tagged in rows if tagged and tagged not in _NO_TOPICS
-                      for topic in json.loads(tagged) if topic != topics.OTHER)
+    answered = (Survey.answered_at >= period.start, Survey.answered_at < period.end, Survey.score.is_not(None))
+    # counted in the database per trend period and score: a large shop's month has tens of
+    # thousands of answers, which read one by one were most of its report
+    periods = nps.trend_periods(period.start, period.end, timezone_name, period.trend_by)
+    per_period: dict[int, list[tuple[int, int]]] = {}
+    for index, score, count in _answers_per_period(session, answered, [begins for _, begins in periods]):
+        per_period.setdefault(index, []).append((score, count))
+    # the topics as their JSON text, decoded only where there are any: most answers have none
+    tagged = session.exec(select(cast(Survey.topics, Text)).where(*answered, Survey.topics.is_not(None),
+                                                                  cast(Survey.topics, Text).not_in(_NO_TOPICS))).all()
+    counted = Counter(topic for text in tagged for topic in json.loads(text) if topic != topics.OTHER)
     return Report(
-        summary=nps.summarize(scores),
-        trend=nps.trend([(at, score) for at, score, _ in rows], timezone_name, period.trend_by, period.start, period.end),
+        summary=nps.summarize_counts(pair for pairs in per_period.values() for pair in pairs),
+        trend=nps.trend_points((day for day, _ in periods),
+                               {periods[i][0]: nps.summarize_counts(pairs) for i, pairs in per_period.items() if periods},
+                               period.trend_by),
         top_topics=counted.most_common(5),
     )
+
+
+def _answers_per_period(session: Session, answered: tuple, beginnings: list[datetime]) -> list[tuple[int, int, int]]:
+    """(period index, score, how many) of the answers; the periods begin at ``beginnings``."""
+    if len(beginnings) < 2:
+        return [(0, score, count) for score, count in session.exec(
+            select(Survey.score, func.count()).where(*answered).group_by(Survey.score)).all()]
+    which = case(*((Survey.answered_at < begins, i) for i, begins in enumerate(beginnings[1:])),
+                 else_=len(beginnings) - 1)
+    return session.exec(select(which, Survey.score, func.count()).where(*answered).group_by(which, Survey.score)).all()
 
 
 def customers_with_topic(session: Session, topic: str, since: datetime) -> list[int]:

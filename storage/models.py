@@ -121,6 +121,27 @@ class ReportCache(SQLModel, table=True):
     computed_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class ReportDay(SQLModel, table=True):
+    """The shop as it stood at one midnight (shop time), kept by the bot's job for the report
+    (domain.report_days): customers then per loyalty tier, points outstanding, and how many
+    customers had each revenue in the year before (the ABC split). A report's figures at any
+    moment of the kept days are the nearest midnight before it plus what happened since. A row
+    stands while no purchase or points entry dated before it is booked, imported or reversed
+    afterwards (the marks, as for ``report_cache``) and the rules it was counted by
+    (``rules_key``) still hold."""
+
+    __tablename__ = "report_day"
+
+    at: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    rules_key: str = Field(max_length=80)
+    tiers: str = Field(sa_type=Text)  # JSON: customers per tier, lowest first
+    points_outstanding: int = Field(default=0, sa_type=BigInteger)
+    revenues: str = Field(sa_type=Text)  # JSON: [[revenue in cents, customers], ...]
+    purchase_mark: int = Field(default=0)
+    points_mark: int = Field(default=0)
+    computed_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class TelegramAccount(SQLModel, table=True):
     """The Telegram identity of a customer (imported customers may have none yet)."""
 
@@ -259,7 +280,9 @@ class PointsEntry(SQLModel, table=True):
                       # The tier of every customer at once (segment stufe:<Name>), from the index alone.
                       Index("ix_points_entry_tier", "customer_id", "tier_at", "amount"),
                       # points issued and redeemed in a period (reports), from the index alone
-                      Index("ix_points_entry_time", "created_at", "reason", "amount"))
+                      Index("ix_points_entry_time", "created_at", "reason", "amount"),
+                      # who earned or lost tier points between two moments (domain.report_days)
+                      Index("ix_points_entry_tier_time", "tier_at", "customer_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200)

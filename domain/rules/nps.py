@@ -151,11 +151,38 @@ def trend(answers: Iterable[tuple[datetime, int]], tz: ZoneInfo | str, by: Trend
     scores: dict[date, list[int]] = {}
     for day, (_, score) in zip(local_days, kept):
         scores.setdefault(_period_start(day, by), []).append(score)
-    points, period = [], _period_start(first, by)
+    return trend_points(_periods(first, last, by), {start: summarize(each) for start, each in scores.items()}, by)
+
+
+def _periods(first: date, last: date, by: TrendBy) -> list[date]:
+    """The first days of the trend's periods from the one holding ``first`` to ``last``'s."""
+    periods, period = [], _period_start(first, by)
     while period <= last:
-        points.append(TrendPoint(_label(period, by), period, summarize(scores.get(period, ()))))
+        periods.append(period)
         period = _next_period(period, by)
-    return points
+    return periods
+
+
+def trend_periods(start: datetime, end: datetime, tz: ZoneInfo | str, by: TrendBy) -> list[tuple[date, datetime]]:
+    """The trend's periods of [start, end) (a report's period): each one's first day, and the
+    moment it begins (UTC), for counting the answers of each in the database."""
+    zone = _zone(tz)
+    first, last = _aware(start).astimezone(zone).date(), (_aware(end) - timedelta(microseconds=1)).astimezone(zone).date()
+    return [(day, _local_midnight(day, zone)) for day in _periods(first, last, by)]
+
+
+def trend_points(periods: Iterable[date], summaries: dict[date, Summary], by: TrendBy) -> list[TrendPoint]:
+    """A trend point for each period (its first day), with its summary or none (a gap)."""
+    return [TrendPoint(_label(period, by), period, summaries.get(period, Summary())) for period in periods]
+
+
+def summarize_counts(counted: Iterable[tuple[int, int]]) -> Summary:
+    """The summary of (score, how many gave it) pairs."""
+    groups: dict[Group, int] = {}
+    for score, count in counted:
+        groups[classify(score)] = groups.get(classify(score), 0) + count
+    return Summary(promoters=groups.get(Group.PROMOTER, 0), passives=groups.get(Group.PASSIVE, 0),
+                   detractors=groups.get(Group.DETRACTOR, 0))
 
 
 # --- a typed score ----------------------------------------------------------------------------
