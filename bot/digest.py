@@ -79,7 +79,7 @@ async def queue_week(s: Services, monday: date) -> int:
     if not owners:
         return 0
     zone = ZoneInfo(s.config.shop.timezone)
-    report = await s.count_report(digest.build, monday)
+    report = await s.count_report(*digest.weeks(monday, zone))
     if nothing_to_report(report.current):
         return 0  # a shop that has just started (or had no customers at all): no empty dashboard
     drawn: dict[Voice, tuple[bytes, str]] = {}

@@ -19,6 +19,7 @@ from bot.texts import Texts, Voice
 from domain.clock import Clock
 from domain import campaigns, ledger, marketing, owners, purchases, report_days, reports, team, tickets
 from domain.config import ShopConfig
+from domain.rules import nps
 from nlu.client import NluClient
 from nlu.faq import FaqCatalog
 from storage.db import OUTBOX_WRITTEN, Store
@@ -118,11 +119,17 @@ class Services:
             added += done
         return added
 
-    async def count_report(self, build: Callable[..., reports.Report], *args: Any) -> reports.Report:
-        """The report ``build(*args, rules, now)`` read without SQLite's write lock (bookings at the
-        counter go on meanwhile); the past figures it had to count are cached afterwards in a
-        short write of its own (``reports.remember``)."""
-        report = await self.read(build, *args, reports.rules_from(self.config), self.now())
+    async def count_report(self, period: nps.Period, before: nps.Period) -> reports.Report:
+        """The figures of ``period`` and of ``before`` (the period it is compared with), counted
+        side by side, each in a read of its own (two cores, and SQLite's queries let go of
+        Python's lock): without SQLite's write lock, so bookings at the counter go on meanwhile.
+        The past figures that had to be counted are cached afterwards in a short write of their
+        own (``reports.remember``)."""
+        rules, now = reports.rules_from(self.config), self.now()
+        cache = reports.cached_for(period, now)
+        current, previous = await asyncio.gather(*(self.read(reports.count, each, rules, now, cache)
+                                                   for each in (period, before)))
+        report = reports.report_of(current, previous)
         if report.counted:
             await self.db(reports.remember, report)
         return report

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from domain import customers, outbox, reports
+from domain import customers, outbox
 from domain.rules import nps
 from storage.models import OutboxMessage
 
@@ -75,16 +75,9 @@ def owners_waiting(session: Session, monday: date, owner_ids: Iterable[int]) -> 
     return [owner for owner in owners if key(monday, owner) not in taken]
 
 
-def build(session: Session, monday: date, rules: reports.Rules, now: datetime) -> reports.Report:
-    """The figures of the reported week and of the calendar week before it (read only;
-    ``reports.remember`` caches what was counted)."""
-    zone = ZoneInfo(rules.timezone)
-    week = reported_week(monday, zone)
-    counted: list[dict] = []
-    before = reports.figures(session, calendar_week(monday - timedelta(days=14), zone), rules, now, counted=counted)
-    # the customers and points at the week's start are those at the end of the week before
-    current = reports.figures(session, week, rules, now, before=before, counted=counted)
-    return reports.Report(current=current, previous=before, counted=tuple(counted))
+def weeks(monday: date, zone: ZoneInfo) -> tuple[nps.Period, nps.Period]:
+    """The week the digest of ``monday`` reports, and the calendar week before it (compared)."""
+    return reported_week(monday, zone), calendar_week(monday - timedelta(days=14), zone)
 
 
 def owner_language(session: Session, owner_id: int, shop_language: str) -> str:

@@ -207,13 +207,39 @@ class Report:
 
 def build(session, period: nps.Period, rules: Rules, now: datetime) -> Report:
     """The figures of ``period`` and of the period of the same length before it (reads only;
-    ``remember`` then caches what was counted, in a transaction of its own)."""
-    # A period that has ended, and the one before it, will be the same when asked for again. The
-    # period before one that ends now moves with the clock ("the last 30 days"): not cached.
-    counted: list[dict] | None = [] if period.end < now else None
+    ``remember`` then caches what was counted, in a transaction of its own). The bot counts the
+    two side by side instead (``count``, ``report_of``)."""
+    counted: list[dict] | None = [] if cached_for(period, now) else None
     before = figures(session, previous(period), rules, now, counted=counted)
     return Report(current=figures(session, period, rules, now, before=before, counted=counted), previous=before,
                   counted=tuple(counted or ()))
+
+
+def cached_for(period: nps.Period, now: datetime) -> bool:
+    """Whether a report about ``period`` caches what it counts: a period that has ended, and the
+    one before it, will be the same when asked for again. The period before one that ends now
+    moves with the clock ("the last 30 days"): not cached."""
+    return period.end < now
+
+
+@dataclass(frozen=True)
+class Counted:
+    """One period's figures counted on their own, and the cache rows ``remember`` keeps."""
+
+    figures: Figures
+    rows: tuple[dict, ...] = ()
+
+
+def count(session, period: nps.Period, rules: Rules, now: datetime, cache: bool) -> Counted:
+    """One period's figures without the period before it: for counting a report's two periods
+    side by side, each in a read of its own (the customers at the start are then looked up
+    from the kept midnight instead of being taken from the period before)."""
+    counted: list[dict] | None = [] if cache else None
+    return Counted(figures(session, period, rules, now, counted=counted), tuple(counted or ()))
+
+
+def report_of(current: Counted, before: Counted) -> Report:
+    return Report(current=current.figures, previous=before.figures, counted=current.rows + before.rows)
 
 
 def figures(session, period: nps.Period, rules: Rules, now: datetime, before: Figures | None = None,
@@ -274,8 +300,8 @@ def _costly(session, period: nps.Period, rules: Rules, now: datetime, before: Fi
     issued, redeemed, moved = _points_moved(session, start, end)
     at_end = report_days.standing_at(session, end, counting)
     if at_end is not None:  # from the kept midnight before the end
-        at_start = None if before else report_days.standing_at(session, start, counting)
-        customers_start = (before.customers_end if before else at_start.customers if at_start
+        kept_start = None if before else report_days.customers_at_kept(session, start, counting)
+        customers_start = (before.customers_end if before else kept_start if kept_start is not None
                            else report_days.customers_at(session, start, rules.active_days))
         return _Costly(customers_start=customers_start, tiers=_named(at_end.tiers, rules), buyers=buyers,
                        repeat_buyers=repeat_buyers, purchases=purchases, revenue_cents=revenue,

@@ -332,7 +332,8 @@ class Survey(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("purchase_id", name="uq_survey_purchase"),
                       Index("ix_survey_customer", "customer_id", "due_at"),
-                      Index("ix_survey_answered", "answered_at"))
+                      # the answers of a period per score (the NPS of /nps and /bericht): from the index alone
+                      Index("ix_survey_answered", "answered_at", "score"))
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")

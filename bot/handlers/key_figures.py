@@ -44,7 +44,7 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await say(context, owner, "key_figures.period_examples")
         return
     await context.bot.send_chat_action(owner.chat_id, ChatAction.UPLOAD_PHOTO)
-    report = await s.count_report(reports.build, period)
+    report = await s.count_report(period, reports.previous(period))
     # matplotlib draws for about a second: off the event loop, so other chats are answered meanwhile
     picture = await asyncio.to_thread(dashboard.render, report, s.texts, owner.voice, zone)
     log.info("key figures report", extra={"period": period.kind, "days": (period.end - period.start).days})

@@ -97,6 +97,7 @@ def test_a_standing_from_the_midnight_before_is_the_counted_one(store):
         for t in [*_moments(rng, 25), NOW]:
             kept, counted = report_days.standing_at(session, t, COUNTING_150), report_days.counted(session, t, COUNTING_150)
             assert kept == counted, t
+            assert report_days.customers_at_kept(session, t, COUNTING_150) == counted.customers
             assert counted.customers and len(counted.revenues) > 3  # a shop with something to count
 
 
