@@ -162,13 +162,17 @@ def counted(session, t: datetime, counting: Counting) -> Standing:
 def _touched(a: datetime, t: datetime, counting: Counting):
     """Everyone whose standing can differ between a and t (a < t): who bought or earned tier
     points in [a, t), and whose purchases or tier points left a window in that time."""
-    p, e = _purchase, _points
+    e = _points
     active, year = timedelta(days=counting.active_days), timedelta(days=ABC_DAYS)
-    bought = [select(p.customer_id).where(p.created_at >= since, p.created_at < until)
-              for since, until in ((a, t), (a - active, t - active), (a - year, t - year))]
+    bought = [_bought_between(since, until) for since, until in ((a, t), (a - active, t - active), (a - year, t - year))]
     window = loyalty.window_start(a, counting.loyalty), loyalty.window_start(t, counting.loyalty)
     earned = [select(e.customer_id).where(e.tier_at >= since, e.tier_at < until) for since, until in ((a, t), window)]
     return union(*bought, *earned).cte("touched")
+
+
+def _bought_between(since: datetime, until: datetime):
+    p = _purchase
+    return select(p.customer_id).where(p.created_at >= since, p.created_at < until)
 
 
 def _standing_of(who, x: datetime, counting: Counting):
@@ -195,9 +199,8 @@ def _is_customer(who, x: datetime, counting: Counting):
 def customers_from(session, standing_at: datetime, customers: int, t: datetime, counting: Counting) -> int:
     """How many were customers at t, from how many were at ``standing_at`` (before t): only
     who bought in between, or whose purchases left the window in that time, is looked up."""
-    p, active = _purchase, timedelta(days=counting.active_days)
-    who = union(*(select(p.customer_id).where(p.created_at >= since, p.created_at < until)
-                  for since, until in ((standing_at, t), (standing_at - active, t - active)))).cte("touched")
+    active = timedelta(days=counting.active_days)
+    who = union(_bought_between(standing_at, t), _bought_between(standing_at - active, t - active)).cte("touched")
     came, went = (func.coalesce(func.sum(case((condition, 1), else_=0)), 0) for condition in (
         and_(_is_customer(who, t, counting), ~_is_customer(who, standing_at, counting)),
         and_(_is_customer(who, standing_at, counting), ~_is_customer(who, t, counting))))
