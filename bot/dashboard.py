@@ -13,22 +13,19 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import matplotlib
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
 
-matplotlib.use("Agg")  # before anything draws: no display on a server
+from bot import formatting
+from bot.texts import Texts, Voice
+from domain import reports
+from domain.rules import nps
 
-from babel.dates import format_date  # noqa: E402
-from babel.numbers import format_currency, format_decimal  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
-from bot import formatting  # noqa: E402
-from bot.texts import Texts, Voice  # noqa: E402
-from domain import reports  # noqa: E402
-from domain.rules import nps  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 COUNT, PERCENT, DECIMAL, MONEY, MINUTES, HOURS, SCORE = "count", "percent", "decimal", "money", "minutes", "hours", "score"
 GOOD, BAD, NEUTRAL = "#1b7f3b", "#c0392b", "#6b6b6b"
@@ -156,6 +153,11 @@ class Formats:
 def render(report: reports.Report, texts: Texts, voice: Voice, zone: ZoneInfo) -> bytes:
     """The dashboard as PNG bytes: eight tiles, the ABC split, the NPS trend and the tiers, and
     three tables (requests, loyalty, campaigns), every figure with its change."""
+    # matplotlib is imported here, not at the top: it costs the bot a second at every start,
+    # and only a report draws. Figure and the Agg canvas need no display (no pyplot).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     formats = Formats(texts, voice)
     label = lambda key, **params: texts.plain(f"key_figures.{key}", voice, **params)  # noqa: E731
     every = measures(report)
@@ -187,6 +189,8 @@ TABLES = (("service", ("tickets", "first_answer", "missed", "solved")),
 def _card(figure: Figure, x: float, y: float, width: float, height: float) -> Callable[..., object]:
     """A shaded box, and a function placing text at a point of it (0..1 in both directions).
     A patch rather than an axes: 14 axes took half the render time just being set up."""
+    from matplotlib.patches import Rectangle
+
     figure.add_artist(Rectangle((x, y), width, height, transform=figure.transFigure, facecolor=CARD,
                                 edgecolor="none"))
     return lambda left, up, text, **style: figure.text(x + left * width, y + up * height, text, **style)

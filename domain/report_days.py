@@ -118,11 +118,14 @@ def customers_per_tier(session, t: datetime, counting: Counting, earned=None) ->
 
 def _above_first_tier_at(t: datetime, rules: LoyaltySection):
     """The customers whose tier points at t reach a tier above the first, with those points: one
-    pass over the ledger's tier index, a few rows out (everyone else is in the first tier)."""
+    pass over the ledger's tier index, a few rows out (everyone else is in the first tier).
+    ``Scanned``: the window is most of the ledger, so walking the time index (tier_at,
+    customer_id) would look up every entry's amount and sort them all by customer (15 s at a
+    million customers instead of about 1 s)."""
     e = _points
-    earned = func.sum(e.amount)
+    earned, tier_at = func.sum(e.amount), sql.Scanned(e.tier_at)
     return (select(e.customer_id, earned.label("earned"))
-            .where(e.tier_at >= loyalty.window_start(t, rules), e.tier_at < t)
+            .where(tier_at >= loyalty.window_start(t, rules), tier_at < t)
             .group_by(e.customer_id).having(earned >= rules.tiers[1].threshold).subquery())
 
 
