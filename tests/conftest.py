@@ -12,6 +12,7 @@ import sys
 import uuid
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -21,6 +22,13 @@ from storage.db import Store
 POSTGRES_ADMIN_URL = os.environ.get("STAMMGAST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("STAMMGAST_REQUIRE_POSTGRES") == "1"
 _postgres_missing: list[str] = []
+
+
+# Hypothesis fails an example that takes longer than 200 ms by default. On a two-core machine
+# that trains an NLU model beside the tests, a single example can be that slow without anything
+# being wrong: no deadline (the numbers of examples stay as they are).
+settings.register_profile("stammgast", deadline=None)
+settings.load_profile("stammgast")
 
 
 def pytest_configure(config):
