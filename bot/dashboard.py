@@ -153,7 +153,7 @@ class Formats:
 def render(report: reports.Report, texts: Texts, voice: Voice, zone: ZoneInfo) -> bytes:
     """The dashboard as PNG bytes: eight tiles, the ABC split, the NPS trend and the tiers, and
     three tables (requests, loyalty, campaigns), every figure with its change."""
-    # matplotlib is imported here, not at the top: it costs the bot a second at every start,
+    # matplotlib is imported here, not at the top: it costs the bot seconds at every start,
     # and only a report draws. Figure and the Agg canvas need no display (no pyplot).
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
