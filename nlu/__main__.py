@@ -22,9 +22,9 @@ import sys
 
 from nlu.faq import FaqError
 from nlu.rasa_env import RasaSetupError, ensure_rasa_env
+from nlu.settings import NluSettings
 
 LANGUAGES = ("de", "en")
-from nlu.settings import NluSettings
 
 
 def _serve(settings: NluSettings, port: int) -> None:

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from nlu.dataset import Example, load_dataset, write_rasa_project
@@ -37,16 +38,33 @@ def models_dir(cache_dir: Path) -> Path:
     return path
 
 
+@contextmanager
+def _written_project(examples: list[Example]):
+    """The generated Rasa project of ``examples`` in a temporary directory."""
+    with tempfile.TemporaryDirectory(prefix="stammgast-nlu-") as tmp:
+        project = Path(tmp) / "project"
+        write_rasa_project(project, examples, load_catalog(FAQ_FILE))
+        yield project
+
+
+def _model_file(settings: NluSettings, project: Path, name: str) -> Path:
+    return models_dir(settings.cache_dir) / f"{name}-{project_fingerprint(project)}.tar.gz"
+
+
+def cached_model(settings: NluSettings, examples: list[Example] | None = None, name: str = "nlu") -> Path | None:
+    """The cached model for ``examples`` (default: the full data set), or None if it needs training."""
+    with _written_project(load_dataset() if examples is None else examples) as project:
+        model = _model_file(settings, project, name)
+    return model if model.exists() else None
+
+
 def ensure_model(settings: NluSettings, examples: list[Example] | None = None, name: str = "nlu",
                  progress=print) -> Path:
     """Return the path of a trained model for ``examples`` (default: the full data set),
     training it only when no model with the same fingerprint is cached in ``settings.cache_dir``."""
-    catalog = load_catalog(FAQ_FILE)
     examples = load_dataset() if examples is None else examples
-    with tempfile.TemporaryDirectory(prefix="stammgast-nlu-") as tmp:
-        project = Path(tmp) / "project"
-        write_rasa_project(project, examples, catalog)
-        model = models_dir(settings.cache_dir) / f"{name}-{project_fingerprint(project)}.tar.gz"
+    with _written_project(examples) as project:
+        model = _model_file(settings, project, name)
         if model.exists():
             return model
         with _exclusive(model.with_suffix(".lock")):

@@ -37,23 +37,37 @@ def pytest_configure(config):
     opt_in_ptb_timedelta()  # as `python -m bot` does, for the PTB objects tests build themselves
 
 
-# The held-out split's test trains a second model when the training data changed. The test run
-# mostly waits (bots, timers and servers in other processes: load average about 0.4 on two cores
-# during the end-to-end tests), so that training starts in the background as soon as the test is
-# collected, at a lower priority than the tests, and the test finds the model ready (or waits for
-# it: ``ensure_model`` takes the same lock). On a fresh machine this saves most of a training,
-# about ten minutes on two cores. Its output goes to split-model-training.log in the model cache.
+# Training a model takes about half an hour on a slow two-core machine. The test run mostly
+# waits (bots, timers and servers in other processes: load average under 1 on two cores during
+# the end-to-end tests), so a missing model trains in the background, started as soon as the
+# tests are collected, and the tests that need the NLU run last: on a fresh machine the unit,
+# handler, storage and use-case tests run while the main model trains, and the held-out split's
+# model (at a lower priority) trains while the end-to-end tests run. A fixture that needs a model
+# waits for its training (``ensure_model`` takes the same lock). The trainings' output goes to
+# *-training.log in the model cache.
+NEEDS_NLU = "nlu_model"
 SPLIT_TEST = "test_held_out_split_reaches_its_floor"
-_background_training: list = []
+_background_training: dict[str, object] = {}
 
 
-@pytest.hookimpl(trylast=True)  # after -k / -m have deselected what does not run
+@pytest.hookimpl(trylast=True)  # after -k / -m have deselected and pytest-randomly has shuffled
 def pytest_collection_modifyitems(session, config, items):
+    needs_model = {id(item) for item in items if NEEDS_NLU in getattr(item, "fixturenames", ())}
+    # Stable, so pytest-randomly's shuffle stands within each part; the split's test waits longest.
+    items.sort(key=lambda item: (item.name == SPLIT_TEST, id(item) in needs_model))
+    if config.option.collectonly:
+        return
+    if needs_model and not os.environ.get("STAMMGAST_TEST_NLU_MODEL"):
+        from nlu.settings import NluSettings
+        from nlu.training import cached_model
+
+        if cached_model(NluSettings()) is None:
+            _background_training["main"] = _train_in_background("model-training.log", [])
     if any(item.name == SPLIT_TEST for item in items):
-        _background_training.append(_train_split_model_in_background())
+        _background_training["split"] = _train_in_background("split-model-training.log", ["--split"], nice=10)
 
 
-def _train_split_model_in_background():
+def _train_in_background(log_name: str, options: list[str], nice: int = 0):
     import subprocess
     from pathlib import Path
 
@@ -61,17 +75,36 @@ def _train_split_model_in_background():
 
     cache = NluSettings().cache_dir
     cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / "split-model-training.log", "w") as log:
-        return subprocess.Popen([sys.executable, "-m", "nlu", "train", "--split"], stdout=log,
-                                stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1],
-                                preexec_fn=lambda: os.nice(10), start_new_session=True)
+    log_path = cache / log_name
+    print(f"\nTraining an NLU model in the background (python -m nlu train {' '.join(options)}; "
+          f"log: {log_path}); the tests that need it run last.", file=sys.stderr, flush=True)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "nlu", "train", *options], stdout=log,
+                                   stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1],
+                                   preexec_fn=lambda: os.nice(nice), start_new_session=True)
+    process.log_path = log_path
+    return process
+
+
+def wait_for_background_training(kind: str) -> None:
+    """Wait for the background training of ``kind`` (if one runs); fail with its log if it failed."""
+    process = _background_training.get(kind)
+    if process is None:
+        return
+    if process.poll() is None:
+        print(f"\nWaiting for the background training of the NLU model ({process.log_path}) ...",
+              file=sys.stderr, flush=True)
+    if process.wait() != 0:
+        tail = process.log_path.read_text(errors="replace")[-3000:]
+        pytest.fail(f"training the NLU model in the background failed (exit code {process.returncode}); "
+                    f"the end of {process.log_path}:\n{tail}")
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """A run that ended before the split's test (stopped, or failed with -x) stops the training."""
+    """A run that ended before the tests that need a model (stopped, or failed with -x) stops its training."""
     import signal
 
-    for process in _background_training:
+    for process in _background_training.values():
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait()
@@ -157,7 +190,7 @@ def nlu_model(nlu_settings):
 
     if os.environ.get("STAMMGAST_TEST_NLU_MODEL"):
         return Path(os.environ["STAMMGAST_TEST_NLU_MODEL"])
-
+    wait_for_background_training("main")
     return ensure_model(nlu_settings, progress=lambda line: print(line, file=sys.stderr, flush=True))
 
 
