@@ -81,7 +81,10 @@ def _train_in_background(log_name: str, options: list[str], nice: int = 0):
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "nlu", "train", *options], stdout=log,
                                    stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1],
-                                   preexec_fn=lambda: os.nice(nice), start_new_session=True)
+                                   # Its own process group (so it can be stopped with its Rasa), but
+                                   # not its own session: Linux schedules each session as a group of
+                                   # its own (autogroup), where a lower priority would mean nothing.
+                                   preexec_fn=lambda: os.nice(nice), process_group=0)
     process.log_path = log_path
     return process
 
