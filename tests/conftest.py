@@ -37,7 +37,7 @@ def pytest_configure(config):
     opt_in_ptb_timedelta()  # as `python -m bot` does, for the PTB objects tests build themselves
 
 
-# Training a model takes about half an hour on a slow two-core machine. The test run mostly
+# Training a model takes 8-30 minutes on two cores, depending on the machine. The test run mostly
 # waits (bots, timers and servers in other processes: load average under 1 on two cores during
 # the end-to-end tests), so a missing model trains in the background, started as soon as the
 # tests are collected, and the tests that need the NLU run last: on a fresh machine the unit,
