@@ -8,8 +8,10 @@ they fail instead.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -47,7 +49,7 @@ def pytest_configure(config):
 # *-training.log in the model cache.
 NEEDS_NLU = "nlu_model"
 SPLIT_TEST = "test_held_out_split_reaches_its_floor"
-_background_training: dict[str, object] = {}
+_background_training: dict[str, tuple[subprocess.Popen, Path]] = {}  # kind -> (process, its log)
 
 
 @pytest.hookimpl(trylast=True)  # after -k / -m have deselected and pytest-randomly has shuffled
@@ -67,10 +69,7 @@ def pytest_collection_modifyitems(session, config, items):
         _background_training["split"] = _train_in_background("split-model-training.log", ["--split"], nice=10)
 
 
-def _train_in_background(log_name: str, options: list[str], nice: int = 0):
-    import subprocess
-    from pathlib import Path
-
+def _train_in_background(log_name: str, options: list[str], nice: int = 0) -> tuple[subprocess.Popen, Path]:
     from nlu.settings import NluSettings
 
     cache = NluSettings().cache_dir
@@ -85,29 +84,28 @@ def _train_in_background(log_name: str, options: list[str], nice: int = 0):
                                    # not its own session: Linux schedules each session as a group of
                                    # its own (autogroup), where a lower priority would mean nothing.
                                    preexec_fn=lambda: os.nice(nice), process_group=0)
-    process.log_path = log_path
-    return process
+    return process, log_path
 
 
 def wait_for_background_training(kind: str) -> None:
     """Wait for the background training of ``kind`` (if one runs); fail with its log if it failed."""
-    process = _background_training.get(kind)
-    if process is None:
+    if kind not in _background_training:
         return
+    process, log_path = _background_training[kind]
     if process.poll() is None:
-        print(f"\nWaiting for the background training of the NLU model ({process.log_path}) ...",
+        print(f"\nWaiting for the background training of the NLU model ({log_path}) ...",
               file=sys.stderr, flush=True)
     if process.wait() != 0:
-        tail = process.log_path.read_text(errors="replace")[-3000:]
+        tail = log_path.read_text(errors="replace")[-3000:]
         pytest.fail(f"training the NLU model in the background failed (exit code {process.returncode}); "
-                    f"the end of {process.log_path}:\n{tail}")
+                    f"the end of {log_path}:\n{tail}")
 
 
 def pytest_sessionfinish(session, exitstatus):
     """A run that ended before the tests that need a model (stopped, or failed with -x) stops its training."""
     import signal
 
-    for process in _background_training.values():
+    for process, _log in _background_training.values():
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait()
@@ -187,8 +185,6 @@ def nlu_settings():
 def nlu_model(nlu_settings):
     """The trained model for the current training data (trained once, then cached).
     STAMMGAST_TEST_NLU_MODEL=path uses a given model instead (while editing training data)."""
-    from pathlib import Path
-
     from nlu.training import ensure_model
 
     if os.environ.get("STAMMGAST_TEST_NLU_MODEL"):
