@@ -31,7 +31,11 @@ def set_step(session: Session, customer_id: int, name: str, now: datetime,
 
 
 def current_step(session: Session, customer_id: int, now: datetime) -> Step | None:
-    state = session.get(ConversationState, customer_id)
+    return step_of(session.get(ConversationState, customer_id), now)
+
+
+def step_of(state: ConversationState | None, now: datetime) -> Step | None:
+    """The step a stored state stands for: none when there is none or it has expired."""
     if state is None or state.expires_at <= now:
         return None
     return Step(state.step, dict(state.data or {}))

@@ -89,7 +89,12 @@ def known(session: Session, profile: TelegramProfile, now: datetime) -> Registra
     account = find_account(session, profile.user_id)
     if account is None:
         return None
-    customer = session.get(Customer, account.customer_id)
+    return unchanged_registration(account, session.get(Customer, account.customer_id), profile, now)
+
+
+def unchanged_registration(account: TelegramAccount, customer: Customer, profile: TelegramProfile,
+                           now: datetime) -> Registration | None:
+    """``known`` for an account and its customer read already; None when ``register`` would write."""
     unchanged = all(getattr(account, name) == value for name, value in _account_fields(profile).items())
     if not unchanged or not customer.telegram_reachable or _last_seen_is_stale(customer, now):
         return None

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func
 from sqlmodel import Session, select
 
 from domain import conversation, customers, ledger, opening_hours, outbox, surveys, team
@@ -139,8 +139,17 @@ def order_reference(text: str | None) -> str | None:
 
 def open_ticket_of(session: Session, customer_id: int) -> Ticket | None:
     """The customer's ticket that the team is still working on, if any (the newest)."""
-    return session.exec(select(Ticket).where(Ticket.customer_id == customer_id, Ticket.status == OPEN)
-                        .order_by(Ticket.id.desc()).limit(1)).first()
+    return session.exec(_newest_open_ticket(select(Ticket), customer_id)).first()
+
+
+def open_ticket_id_of(customer_id: ColumnElement[int]) -> ScalarSelect[int]:
+    """``open_ticket_of``'s id as a column of a query about the customer ``customer_id`` (a
+    column of that query), so the ticket comes with the customer in one round trip."""
+    return _newest_open_ticket(select(Ticket.id), customer_id).scalar_subquery()
+
+
+def _newest_open_ticket(query: Select, customer_id: int | ColumnElement[int]) -> Select:
+    return query.where(Ticket.customer_id == customer_id, Ticket.status == OPEN).order_by(Ticket.id.desc()).limit(1)
 
 
 def open_ticket(session: Session, customer_id: int, kind: str, text: str | None, request_ref: str,

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from domain import customers, turns
+from domain import conversation, customers, turns
 from domain.customers import LAST_SEEN_RESOLUTION, TelegramProfile
 from storage.db import ReadOnlySessionError
-from storage.models import Customer
+from storage.models import Customer, Ticket
 from tests.use_cases.test_use_cases import ANNA, NOW, register
 
 
@@ -63,6 +63,39 @@ def test_peek_sees_what_begin_sees(store):
     assert (peeked.step, peeked.open_ticket_id, peeked.open_survey_id) == (begun.step, begun.open_ticket_id,
                                                                             begun.open_survey_id)
     assert peeked.registration.customer.id == begun.registration.customer.id
+
+
+def _ticket(customer_id: int, ref: str, status: str) -> Ticket:
+    return Ticket(request_ref=ref, customer_id=customer_id, kind="question", status=status, category="service",
+                  priority="normal", created_at=NOW, alert_key=f"ticket:{ref}")
+
+
+@pytest.mark.parametrize("step_lifetime", [None, timedelta(minutes=5), timedelta(0)], ids=["no step", "step",
+                                                                                           "expired step"])
+@pytest.mark.parametrize("tickets_of_anna", [(), ("open",), ("open", "open", "closed")],
+                         ids=["no ticket", "open ticket", "newest open of several"])
+def test_peek_reads_the_step_and_the_open_ticket_as_begin_does(store, step_lifetime, tickets_of_anna):
+    """``peek`` reads everything in one query; it must find the same step and ticket as
+    ``begin``'s separate reads, and no other customer's."""
+    anna = register(store).customer.id
+    bert = register(store, TelegramProfile(user_id=2, chat_id=2, first_name="Bert")).customer.id
+    with store.session() as session:
+        session.add(_ticket(bert, "bert-open", "open"))  # newest of all: must not be Anna's
+        if step_lifetime is not None:
+            conversation.set_step(session, anna, "complaint.details", NOW, {"kind": "complaint"},
+                                  lifetime=step_lifetime)
+    with store.session() as session:
+        for number, status in enumerate(tickets_of_anna):
+            session.add(_ticket(anna, f"anna-{number}", status))
+        session.add(_ticket(bert, "bert-newest", "open"))
+    with store.reading() as session:
+        peeked = turns.peek(session, ANNA, NOW)
+    with store.session() as session:
+        begun = turns.begin(session, ANNA, NOW)
+    assert peeked is not None
+    assert (peeked.step, peeked.open_ticket_id) == (begun.step, begun.open_ticket_id)
+    assert (peeked.step is None) == (step_lifetime in (None, timedelta(0)))
+    assert (peeked.open_ticket_id is None) == (not tickets_of_anna)
 
 
 def test_reading_does_not_wait_for_a_writer(store):
