@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from domain import conversation
@@ -20,6 +20,12 @@ from storage.models import Customer, TelegramAccount
 LAST_SEEN_RESOLUTION = timedelta(minutes=10)
 NAME_LIMIT = 128  # Customer.first_name / last_name
 USERNAME_LIMIT = 64  # TelegramAccount.username
+
+
+# Every command and button press of a regular looks them up: one query, built once (building
+# it costs more Python than running it).
+_ACCOUNT_AND_CUSTOMER = (select(TelegramAccount, Customer).join(Customer, Customer.id == TelegramAccount.customer_id)
+                         .where(TelegramAccount.telegram_user_id == bindparam("user_id")))
 
 
 @dataclass(frozen=True)
@@ -86,10 +92,8 @@ def known(session: Session, profile: TelegramProfile, now: datetime) -> Registra
     """The registration of a customer whose stored data ``register`` would leave as it is; None
     when it would write (a new customer, a changed profile, a stale "last seen"). Only reads,
     so a chatting regular's message needs no write lock to find out who wrote."""
-    account = find_account(session, profile.user_id)
-    if account is None:
-        return None
-    return unchanged_registration(account, session.get(Customer, account.customer_id), profile, now)
+    row = session.exec(_ACCOUNT_AND_CUSTOMER, params={"user_id": profile.user_id}).first()
+    return unchanged_registration(*row, profile, now) if row is not None else None
 
 
 def unchanged_registration(account: TelegramAccount, customer: Customer, profile: TelegramProfile,
