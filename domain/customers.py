@@ -22,10 +22,11 @@ NAME_LIMIT = 128  # Customer.first_name / last_name
 USERNAME_LIMIT = 64  # TelegramAccount.username
 
 
-# Every command and button press of a regular looks them up: one query, built once (building
-# it costs more Python than running it).
-_ACCOUNT_AND_CUSTOMER = (select(TelegramAccount, Customer).join(Customer, Customer.id == TelegramAccount.customer_id)
-                         .where(TelegramAccount.telegram_user_id == bindparam("user_id")))
+# A Telegram user's account and customer (parameter ``user_id``). Every message, command and
+# button press of a regular looks them up: one query, built once (building it costs more
+# Python than running it); ``domain.turns`` adds the conversation's state to it.
+ACCOUNT_AND_CUSTOMER = (select(TelegramAccount, Customer).join(Customer, Customer.id == TelegramAccount.customer_id)
+                        .where(TelegramAccount.telegram_user_id == bindparam("user_id")))
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def known(session: Session, profile: TelegramProfile, now: datetime) -> Registra
     """The registration of a customer whose stored data ``register`` would leave as it is; None
     when it would write (a new customer, a changed profile, a stale "last seen"). Only reads,
     so a chatting regular's message needs no write lock to find out who wrote."""
-    row = session.exec(_ACCOUNT_AND_CUSTOMER, params={"user_id": profile.user_id}).first()
+    row = session.exec(ACCOUNT_AND_CUSTOMER, params={"user_id": profile.user_id}).first()
     return unchanged_registration(*row, profile, now) if row is not None else None
 
 

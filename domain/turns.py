@@ -7,21 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from domain import conversation, customers, surveys, tickets
 from domain.conversation import Step
 from domain.customers import Registration, TelegramProfile
-from storage.models import ConversationState, Customer, TelegramAccount
+from storage.models import ConversationState, Customer
 
 
-# Built once: building the query costs more Python than running it.
+# The account and the customer, with their step and open ticket (built once, as that query).
 _TURN_OF_ACCOUNT = (
-    select(TelegramAccount, Customer, ConversationState, tickets.open_ticket_id_of(Customer.id))
-    .join(Customer, Customer.id == TelegramAccount.customer_id)
+    customers.ACCOUNT_AND_CUSTOMER.add_columns(ConversationState, tickets.open_ticket_id_of(Customer.id))
     .outerjoin(ConversationState, ConversationState.customer_id == Customer.id)
-    .where(TelegramAccount.telegram_user_id == bindparam("user_id"))
 )
 
 

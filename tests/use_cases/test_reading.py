@@ -80,14 +80,14 @@ def test_peek_reads_the_step_and_the_open_ticket_as_begin_does(store, step_lifet
     anna = register(store).customer.id
     bert = register(store, TelegramProfile(user_id=2, chat_id=2, first_name="Bert")).customer.id
     with store.session() as session:
-        session.add(_ticket(bert, "bert-open", "open"))  # newest of all: must not be Anna's
+        session.add(_ticket(bert, "bert-open", "open"))
         if step_lifetime is not None:
             conversation.set_step(session, anna, "complaint.details", NOW, {"kind": "complaint"},
                                   lifetime=step_lifetime)
     with store.session() as session:
         for number, status in enumerate(tickets_of_anna):
             session.add(_ticket(anna, f"anna-{number}", status))
-        session.add(_ticket(bert, "bert-newest", "open"))
+        session.add(_ticket(bert, "bert-newest", "open"))  # the newest open ticket of all: not Anna's
     with store.reading() as session:
         peeked = turns.peek(session, ANNA, NOW)
     with store.session() as session:
